@@ -1,0 +1,9 @@
+package main
+
+// topCommands is the CLI's command table. Each noun lives in its own file
+// (style.go, validate.go, ...) and contributes one entry here.
+func topCommands() []command {
+	return []command{
+		versionCommand(),
+	}
+}
