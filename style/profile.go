@@ -1,0 +1,193 @@
+package style
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// ProfileVersion is the version of the profile JSON schema this package
+// writes. LoadProfile refuses other versions with a message naming the fix.
+const ProfileVersion = 1
+
+// DefaultMinEvidence is how many observations a profile dimension needs
+// before it produces diagnostics or takes part in the score.
+const DefaultMinEvidence = 8
+
+// Distribution counts how often each value of a dimension was observed,
+// e.g. {"snake_case": 206, "camelCase": 6}.
+type Distribution map[string]int
+
+// Total is the number of observations.
+func (d Distribution) Total() int {
+	n := 0
+	for _, c := range d {
+		n += c
+	}
+	return n
+}
+
+// Share is the fraction of observations with value v (0 when empty).
+func (d Distribution) Share(v string) float64 {
+	t := d.Total()
+	if t == 0 {
+		return 0
+	}
+	return float64(d[v]) / float64(t)
+}
+
+// Mode returns the most frequent value and its share; ties go to the value
+// that sorts first so the result is deterministic.
+func (d Distribution) Mode() (value string, share float64) {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	best := -1
+	for _, k := range keys {
+		if d[k] > best {
+			value, best = k, d[k]
+		}
+	}
+	return value, d.Share(value)
+}
+
+// Profile is a learned style: per dimension, how often each value was seen.
+// Its JSON form is versioned and keeps every count.
+type Profile struct {
+	Version int       `json:"version"`
+	Created time.Time `json:"created"`
+	// Sources are the directories the profile was learned from.
+	Sources []string `json:"sources,omitempty"`
+	Files   int      `json:"files"`
+	Lines   int      `json:"lines"`
+	// Skipped lists files that could not be analysed, with the reason.
+	Skipped []string `json:"skipped,omitempty"`
+	// Dimensions maps a dimension name (see Dimensions()) to its counts.
+	Dimensions map[string]Distribution `json:"dimensions"`
+	// MinEvidence overrides DefaultMinEvidence when positive; it is not
+	// saved (config key style.min_evidence sets it per workspace).
+	MinEvidence int `json:"-"`
+}
+
+// NewProfile returns an empty profile to which sources can be added.
+func NewProfile() *Profile {
+	return &Profile{Version: ProfileVersion, Created: time.Now().UTC(), Dimensions: map[string]Distribution{}}
+}
+
+// AddSource analyses one file and adds its observations to the profile.
+// Files that are binary, too large or not UTF-8 return an error and leave the
+// profile unchanged; syntax errors do not stop the rest being learned.
+func (p *Profile) AddSource(path string, src []byte) error {
+	a, err := analyzeSource(src)
+	if err != nil {
+		return fmt.Errorf("style: %s: %w", path, err)
+	}
+	for _, o := range a.obs {
+		d := p.Dimensions[o.dim]
+		if d == nil {
+			d = Distribution{}
+			p.Dimensions[o.dim] = d
+		}
+		d[o.value]++
+	}
+	p.Files++
+	p.Lines += a.lines
+	return nil
+}
+
+// Learn builds a profile from the Python files under dirs: the git-tracked
+// .py files when a directory is inside a git work tree, otherwise every .py
+// file found by walking it; vendored, generated and virtual-environment
+// folders are skipped. Files that cannot be analysed are listed in
+// Profile.Skipped. It fails when no file could be learned from.
+func Learn(ctx context.Context, dirs []string) (*Profile, error) {
+	p := NewProfile()
+	for _, dir := range dirs {
+		files, err := pythonFiles(ctx, dir)
+		if err != nil {
+			return nil, fmt.Errorf("style: learn %s: %w", dir, err)
+		}
+		abs, _ := filepath.Abs(dir)
+		p.Sources = append(p.Sources, abs)
+		for _, f := range files {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("style: learn: %w", err)
+			}
+			src, err := readSource(f)
+			if err == nil {
+				err = p.AddSource(f, src)
+			}
+			if err != nil {
+				p.Skipped = append(p.Skipped, err.Error())
+			}
+		}
+	}
+	if p.Files == 0 {
+		return nil, fmt.Errorf("style: learn: no Python files to learn from in %v (looked for git-tracked or, outside git, any *.py, skipping venv/vendor/build folders)", dirs)
+	}
+	return p, nil
+}
+
+// LoadProfile reads a profile written by Save.
+func LoadProfile(path string) (*Profile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("style: load profile: %w (create one with 'r2c style learn DIR')", err)
+	}
+	var p Profile
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("style: load profile %s: %w", path, err)
+	}
+	if p.Version != ProfileVersion {
+		return nil, fmt.Errorf("style: load profile %s: version %d, this r2c reads version %d (re-run 'r2c style learn')", path, p.Version, ProfileVersion)
+	}
+	if p.Dimensions == nil {
+		p.Dimensions = map[string]Distribution{}
+	}
+	return &p, nil
+}
+
+// Save writes the profile as indented JSON atomically: to a temporary file
+// in the same directory, then renamed over path. Parent directories are
+// created.
+func (p *Profile) Save(path string) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("style: save profile: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("style: save profile: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".style-*.json.tmp")
+	if err != nil {
+		return fmt.Errorf("style: save profile: %w", err)
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("style: save profile: %w", werr)
+	}
+	return nil
+}
+
+// minEvidence is the effective evidence threshold.
+func (p *Profile) minEvidence() int {
+	if p.MinEvidence > 0 {
+		return p.MinEvidence
+	}
+	return DefaultMinEvidence
+}

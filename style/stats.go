@@ -1,0 +1,63 @@
+package style
+
+import "fmt"
+
+// FileStats are raw counts defined exactly as Python's ast module defines
+// them (see testdata/aststats.py, which computes the same with CPython):
+//
+//   - Functions: FunctionDef + AsyncFunctionDef
+//   - Classes: ClassDef
+//   - Comprehensions: ListComp + SetComp + DictComp + GeneratorExp
+//   - Lambdas: Lambda
+//   - FStrings: JoinedStr nodes that are not the format_spec of a FormattedValue
+//   - Docstrings: Module, ClassDef and function nodes whose first statement
+//     is an expression that is a str constant
+//   - Args: ast.arg of function definitions (not lambdas), all kinds
+//   - AnnotatedArgs: those with an annotation
+//   - AnnotatedReturns: function definitions with a return annotation
+//   - Imports: Import + ImportFrom
+//   - TryBlocks: Try + TryStar
+//   - BareExcepts: ExceptHandler without a type
+//   - Loops: For + AsyncFor + While
+//   - Withs: With + AsyncWith
+//   - Decorators: entries of decorator_list
+//   - FunctionNames, ClassNames: names in source order
+type FileStats struct {
+	Path             string   `json:"path,omitempty"`
+	Functions        int      `json:"functions"`
+	Classes          int      `json:"classes"`
+	Comprehensions   int      `json:"comprehensions"`
+	Lambdas          int      `json:"lambdas"`
+	FStrings         int      `json:"fstrings"`
+	Docstrings       int      `json:"docstrings"`
+	Args             int      `json:"args"`
+	AnnotatedArgs    int      `json:"annotated_args"`
+	AnnotatedReturns int      `json:"annotated_returns"`
+	Imports          int      `json:"imports"`
+	TryBlocks        int      `json:"try_blocks"`
+	BareExcepts      int      `json:"bare_excepts"`
+	Loops            int      `json:"loops"`
+	Withs            int      `json:"withs"`
+	Decorators       int      `json:"decorators"`
+	FunctionNames    []string `json:"function_names"`
+	ClassNames       []string `json:"class_names"`
+	// SyntaxErrors counts the error and missing nodes tree-sitter recovered
+	// from; Python's ast would reject such a file, so counts are then only
+	// an approximation.
+	SyntaxErrors int `json:"syntax_errors,omitempty"`
+}
+
+// Stats computes the ast-defined counts of a Python file. It fails only for
+// input that is not Python source (binary, too large); syntax errors are
+// counted in SyntaxErrors.
+func Stats(src []byte) (*FileStats, error) {
+	if err := checkInput(src); err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	a, err := analyzeSource(src)
+	if err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	st := a.stats
+	return &st, nil
+}
