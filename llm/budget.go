@@ -1,0 +1,34 @@
+package llm
+
+import "context"
+
+// ApproxTokens estimates how many tokens s takes in a Llama-family
+// tokenizer without loading one. It counts each run of letters as one token
+// per four letters (rounded up), every digit and every punctuation or symbol
+// character as one token, and a run of spaces as one token per four spaces
+// (newlines one each). On English prose and Python this errs on the high
+// side by roughly 10–30%, which is the safe side for budgeting.
+func ApproxTokens(s string) int { return approxTokens(s) }
+
+// MessagesTokens estimates a chat prompt's size: the messages' contents plus
+// a few tokens per message for the chat template's role markers.
+func MessagesTokens(msgs []Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += approxTokens(m.Content) + messageOverhead
+	}
+	return n
+}
+
+// TrimToTokens returns the longest prefix of s, cut at a line boundary where
+// possible, whose ApproxTokens is at most max.
+func TrimToTokens(s string, max int) string { return trimToTokens(s, max) }
+
+// PromptBudget returns how many prompt tokens are left for a request that
+// will generate up to maxNewTokens: the server's context limit (TGI /info
+// max_input_tokens and max_total_tokens, vLLM max_model_len,
+// Config.ContextTokens, else DefaultContextTokens) minus maxNewTokens and a
+// 5% margin for the estimate's error. It never returns less than zero.
+func (c *Client) PromptBudget(ctx context.Context, maxNewTokens int) (int, error) {
+	return c.promptBudget(ctx, maxNewTokens)
+}

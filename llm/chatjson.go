@@ -1,0 +1,14 @@
+package llm
+
+import "context"
+
+// ChatJSON asks for a JSON answer matching schema and decodes it into out
+// (a pointer, or nil to only validate). It tells the model the schema in the
+// last user message, uses the server's constrained decoding when available
+// (see JSONMode), strips fences and prose around the JSON, validates it, and
+// on failure re-asks once with the validation error. When the second answer
+// fails too it returns *InvalidJSONError carrying the raw answer. The
+// returned Response's Usage, Attempts and Duration cover both rounds.
+func (c *Client) ChatJSON(ctx context.Context, req Request, schema *Schema, out any) (*Response, error) {
+	return c.chatJSON(ctx, req, schema, out)
+}

@@ -1,0 +1,64 @@
+package llm
+
+import "context"
+
+// ServerKind names an OpenAI-compatible server implementation.
+type ServerKind string
+
+// Server kinds r2c knows how to talk to.
+const (
+	ServerUnknown  ServerKind = ""
+	ServerTGI      ServerKind = "tgi"      // Hugging Face text-generation-inference
+	ServerVLLM     ServerKind = "vllm"     // vLLM's OpenAI-compatible server
+	ServerOllama   ServerKind = "ollama"   // Ollama's /v1 routes
+	ServerLlamaCpp ServerKind = "llamacpp" // llama.cpp's llama-server
+	ServerOpenAI   ServerKind = "openai"   // api.openai.com or another strict implementation
+)
+
+// JSONMode is how ChatJSON asks the server for constrained decoding.
+type JSONMode string
+
+// Constrained-decoding forms.
+const (
+	// JSONModeAuto picks by server kind: TGI gets JSONModeTGI; vLLM,
+	// Ollama, llama.cpp and OpenAI get JSONModeSchema; an unknown server
+	// gets JSONModeNone.
+	JSONModeAuto JSONMode = ""
+	// JSONModeNone relies on the prompt and validation alone.
+	JSONModeNone JSONMode = "none"
+	// JSONModeTGI sends TGI's grammar form:
+	// "response_format": {"type": "json_object", "value": SCHEMA}.
+	JSONModeTGI JSONMode = "tgi"
+	// JSONModeSchema sends the OpenAI form:
+	// "response_format": {"type": "json_schema", "json_schema": {"name": ..., "schema": SCHEMA}}.
+	JSONModeSchema JSONMode = "json_schema"
+	// JSONModeGuided sends vLLM's older extra parameter "guided_json": SCHEMA.
+	JSONModeGuided JSONMode = "guided_json"
+)
+
+// ServerInfo describes the server, for `r2c doctor` and prompt budgets.
+type ServerInfo struct {
+	Kind ServerKind
+	// ModelID is the served base model (TGI's model_id, or the first
+	// /v1/models entry elsewhere).
+	ModelID string
+	// Models are the ids /v1/models lists (vLLM lists LoRA modules there).
+	Models []string
+	// MaxInputTokens is the longest prompt the server accepts; 0 if unknown.
+	MaxInputTokens int
+	// MaxTotalTokens bounds prompt plus answer; 0 if unknown.
+	MaxTotalTokens int
+	// Version is the server's version string when it reports one.
+	Version string
+}
+
+// Info asks the server what it serves: TGI's /info first, then /v1/models.
+// The answer is cached for the client's lifetime after the first success.
+func (c *Client) Info(ctx context.Context) (*ServerInfo, error) {
+	return c.serverInfo(ctx)
+}
+
+// Models lists the ids /v1/models returns.
+func (c *Client) Models(ctx context.Context) ([]string, error) {
+	return c.listModels(ctx)
+}
