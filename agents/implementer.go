@@ -1,0 +1,129 @@
+package agents
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/r2c-ai/r2c/llm"
+)
+
+// ImplementInput is one task with everything its code must agree with.
+type ImplementInput struct {
+	Task Task
+	Plan *Plan
+	Spec *Spec
+	// Style is the user's style profile summary (style.Profile.Summary);
+	// empty when no profile was learned.
+	Style string
+	// Dependencies maps file paths to code already written that this task
+	// builds on (its dependencies' files), so it imports what exists.
+	Dependencies map[string]string
+	// Previous and Evidence are set in correction rounds: the code that
+	// failed validation and the evidence (failing tests, tracebacks, style
+	// diagnostics).
+	Previous string
+	Evidence string
+}
+
+// Implementer writes the code of one task in the user's style, against the
+// interfaces the Plan fixed.
+type Implementer struct{ Settings }
+
+// implementView is the template's view of an ImplementInput.
+type implementView struct {
+	ImplementInput
+	File      *PlannedFile
+	Others    []PlannedFile
+	DepFiles  []depFile
+	WholeFile bool
+}
+
+type depFile struct{ Path, Code string }
+
+// Implement asks the model for the task's code (streamed when OnToken is
+// set) and returns it without fences or stray special tokens.
+func (im *Implementer) Implement(ctx context.Context, in ImplementInput) (*Code, llm.Usage, error) {
+	if in.Plan == nil || in.Spec == nil {
+		return nil, llm.Usage{}, fmt.Errorf("implementer: task %s: plan and spec are required", in.Task.ID)
+	}
+	file := in.Plan.File(in.Task.File)
+	if file == nil {
+		return nil, llm.Usage{}, fmt.Errorf("implementer: task %s writes %q, which the plan does not list", in.Task.ID, in.Task.File)
+	}
+	view := implementView{ImplementInput: in, File: file, WholeFile: in.Task.Symbol == "" || len(in.Plan.tasksFor(file.Path)) == 1}
+	for _, f := range in.Plan.Files {
+		if f.Path != file.Path {
+			view.Others = append(view.Others, f)
+		}
+	}
+	for p, c := range in.Dependencies {
+		view.DepFiles = append(view.DepFiles, depFile{p, c})
+	}
+	sort.Slice(view.DepFiles, func(i, j int) bool { return view.DepFiles[i].Path < view.DepFiles[j].Path })
+	msgs, err := render("implementer", view)
+	if err != nil {
+		return nil, llm.Usage{}, fmt.Errorf("implementer: %w", err)
+	}
+	code, usage, err := im.chatCode(ctx, "implementer", in.Task.ID, msgs)
+	if err != nil {
+		return nil, usage, fmt.Errorf("implementer: task %s: %w", in.Task.ID, err)
+	}
+	return &Code{TaskID: in.Task.ID, File: file.Path, Source: code}, usage, nil
+}
+
+func (p *Plan) tasksFor(path string) []Task {
+	var out []Task
+	for _, t := range p.Tasks {
+		if t.File == path {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// AssembleFile joins the code of the tasks that write one file, in plan
+// order, hoisting their import lines (deduplicated, __future__ first) to the
+// top so each symbol-sized answer may carry its own imports.
+func AssembleFile(chunks []string) string {
+	if len(chunks) == 1 {
+		return chunks[0]
+	}
+	var future, imports, bodies []string
+	seen := map[string]bool{}
+	for _, c := range chunks {
+		lines := strings.Split(strings.TrimRight(c, "\n"), "\n")
+		i := 0
+		for ; i < len(lines); i++ {
+			l := strings.TrimSpace(lines[i])
+			if l == "" {
+				continue
+			}
+			if !(strings.HasPrefix(l, "import ") || strings.HasPrefix(l, "from ")) || strings.HasSuffix(l, "(") || strings.HasSuffix(l, `\`) {
+				break
+			}
+			if !seen[l] {
+				seen[l] = true
+				if strings.HasPrefix(l, "from __future__") {
+					future = append(future, l)
+				} else {
+					imports = append(imports, l)
+				}
+			}
+		}
+		if body := strings.Trim(strings.Join(lines[i:], "\n"), "\n"); body != "" {
+			bodies = append(bodies, body)
+		}
+	}
+	var b strings.Builder
+	for _, group := range [][]string{future, imports} {
+		if len(group) > 0 {
+			b.WriteString(strings.Join(group, "\n"))
+			b.WriteString("\n\n")
+		}
+	}
+	b.WriteString(strings.Join(bodies, "\n\n\n"))
+	b.WriteString("\n")
+	return b.String()
+}

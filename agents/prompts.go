@@ -1,0 +1,41 @@
+package agents
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/r2c-ai/r2c/llm"
+)
+
+//go:embed prompts/*.tmpl
+var promptFS embed.FS
+
+var prompts = template.Must(template.New("").Funcs(template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := json.MarshalIndent(v, "", "  ")
+		return string(b), err
+	},
+	"join": strings.Join,
+}).ParseFS(promptFS, "prompts/*.tmpl"))
+
+// render builds a system + user conversation from the templates
+// <name>_system.tmpl and <name>_user.tmpl. The server applies its own chat
+// template to these messages, so no model-specific markers ([INST], <s>)
+// appear here.
+func render(name string, data any) ([]llm.Message, error) {
+	var sys, user bytes.Buffer
+	if err := prompts.ExecuteTemplate(&sys, name+"_system.tmpl", data); err != nil {
+		return nil, fmt.Errorf("prompt %s: %w", name, err)
+	}
+	if err := prompts.ExecuteTemplate(&user, name+"_user.tmpl", data); err != nil {
+		return nil, fmt.Errorf("prompt %s: %w", name, err)
+	}
+	return []llm.Message{
+		{Role: llm.RoleSystem, Content: strings.TrimSpace(sys.String())},
+		{Role: llm.RoleUser, Content: strings.TrimSpace(user.String())},
+	}, nil
+}

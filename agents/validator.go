@@ -1,0 +1,66 @@
+package agents
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/r2c-ai/r2c/llm"
+)
+
+// TestInput is what the Validator writes one module's tests from: the
+// Spec and Plan only, never the implementation, so tests encode the paper
+// rather than whatever the code happens to do.
+type TestInput struct {
+	Spec   *Spec
+	Plan   *Plan
+	Module string // the planned file the tests are for
+}
+
+// Validator writes pytest tests from the Spec and Plan and runs the
+// model-free validation (syntax, sandboxed tests, style) on generated code.
+type Validator struct {
+	Settings
+}
+
+type testView struct {
+	TestInput
+	File       *PlannedFile
+	ImportName string
+	TestPath   string
+}
+
+// TestPath is where the tests of module live: next to the package root, so
+// pytest's default import mode can import the module by its dotted name.
+func TestPath(module string) string {
+	return "test_" + strings.ReplaceAll(strings.TrimSuffix(module, ".py"), "/", "_") + ".py"
+}
+
+// ImportName is module's dotted Python import name ("pkg/mask.py" → "pkg.mask").
+func ImportName(module string) string {
+	return strings.ReplaceAll(strings.TrimSuffix(path.Clean(module), ".py"), "/", ".")
+}
+
+// GenerateTests asks the model for a pytest file for one planned module:
+// output shapes and dtypes, invariants the equations imply, and small
+// known values computed by hand from the paper's equations.
+func (v *Validator) GenerateTests(ctx context.Context, in TestInput) (*Code, llm.Usage, error) {
+	if in.Spec == nil || in.Plan == nil {
+		return nil, llm.Usage{}, fmt.Errorf("validator: spec and plan are required")
+	}
+	file := in.Plan.File(in.Module)
+	if file == nil {
+		return nil, llm.Usage{}, fmt.Errorf("validator: module %q is not in the plan", in.Module)
+	}
+	view := testView{TestInput: in, File: file, ImportName: ImportName(in.Module), TestPath: TestPath(in.Module)}
+	msgs, err := render("validator", view)
+	if err != nil {
+		return nil, llm.Usage{}, fmt.Errorf("validator: %w", err)
+	}
+	code, usage, err := v.chatCode(ctx, "validator", "tests:"+in.Module, msgs)
+	if err != nil {
+		return nil, usage, fmt.Errorf("validator: tests for %s: %w", in.Module, err)
+	}
+	return &Code{TaskID: "tests:" + in.Module, File: view.TestPath, Source: code}, usage, nil
+}
