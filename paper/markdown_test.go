@@ -1,0 +1,113 @@
+package paper
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func loadFixture(t *testing.T, name string) *Paper {
+	t.Helper()
+	p, err := Load(context.Background(), "testdata/"+name, Options{})
+	if err != nil {
+		t.Fatalf("Load %s: %v", name, err)
+	}
+	return p
+}
+
+// headings lists "number title@level" depth-first.
+func headings(p *Paper) []string {
+	var out []string
+	p.Walk(func(s *Section) { out = append(out, s.Heading()) })
+	return out
+}
+
+func TestMarkdownSectionsEquationsTables(t *testing.T) {
+	p := loadFixture(t, "attention.md")
+	if p.Title != "Attention Is All You Need" {
+		t.Errorf("title %q", p.Title)
+	}
+	if !strings.HasPrefix(p.Abstract, "The dominant sequence transduction") {
+		t.Errorf("abstract %q", p.Abstract)
+	}
+	want := []string{"1 Introduction", "3 Model Architecture", "3.1 Encoder and Decoder Stacks", "3.2 Attention", "3.2.1 Scaled Dot-Product Attention", "4 Why Self-Attention"}
+	if got := headings(p); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("headings\n got %q\nwant %q", got, want)
+	}
+	s, err := p.Find("3.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Level != 3 || len(s.Equations) != 2 || s.Equations[0].Number != "1" || s.Equations[1].Number != "2" {
+		t.Fatalf("3.2.1: level %d equations %+v", s.Level, s.Equations)
+	}
+	if !strings.Contains(s.Equations[0].Text, `\sqrt{d_k}`) || strings.Contains(s.Equations[0].Text, `\tag`) {
+		t.Errorf("equation 1 text %q", s.Equations[0].Text)
+	}
+	if len(s.Tables) != 1 || len(s.Tables[0].Rows) != 3 || s.Tables[0].Rows[1][0] != "Self-Attention" || s.Tables[0].Rows[2][2] != "O(n)" {
+		t.Fatalf("table %+v", s.Tables)
+	}
+	if !strings.HasPrefix(s.Tables[0].Caption, "Table 1:") {
+		t.Errorf("table caption %q", s.Tables[0].Caption)
+	}
+	if len(s.Algorithms) != 1 || s.Algorithms[0].Title != "Algorithm 1: Warm-up schedule" || !strings.Contains(s.Algorithms[0].Text, "warmup^-1.5") {
+		t.Errorf("algorithms %+v", s.Algorithms)
+	}
+	if len(p.References) != 2 || !strings.Contains(p.References[1], "Bahdanau") {
+		t.Errorf("references %q", p.References)
+	}
+	for _, sec := range headings(p) {
+		if strings.Contains(strings.ToLower(sec), "reference") || strings.Contains(strings.ToLower(sec), "abstract") {
+			t.Errorf("%q should not be a section", sec)
+		}
+	}
+}
+
+func TestMarkdownUnnumberedGetsNumbers(t *testing.T) {
+	p := loadFixture(t, "unnumbered.md")
+	want := "1 Introduction|2 Method|2.1 Loss|2.2 Optimiser|3 Results"
+	if got := strings.Join(headings(p), "|"); got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	s, err := p.Find("loss")
+	if err != nil || s.Number != "2.1" || len(s.Equations) != 1 || s.Equations[0].Number != "" {
+		t.Fatalf("find loss: %+v %v", s, err)
+	}
+}
+
+func TestFind(t *testing.T) {
+	p := loadFixture(t, "attention.md")
+	for _, q := range []string{"3.2", "Attention", "3.2 Attention", "attention", "3.2. attention"} {
+		s, err := p.Find(q)
+		if err != nil || s.Number != "3.2" {
+			t.Errorf("Find(%q) = %v, %v; want 3.2", q, s, err)
+		}
+	}
+	if s, err := p.Find("scaled dot-product"); err != nil || s.Number != "3.2.1" {
+		t.Errorf("prefix find: %v %v", s, err)
+	}
+	_, err := p.Find("Conclusion")
+	if !errors.Is(err, ErrSectionNotFound) || !strings.Contains(err.Error(), "3.2.1 Scaled Dot-Product Attention") {
+		t.Errorf("missing section error should list sections: %v", err)
+	}
+	// "Self-Attention" is a substring of one title only? No: 3.2.1 lacks it,
+	// but "4 Why Self-Attention" has it: unique.
+	if s, err := p.Find("self-attention"); err != nil || s.Number != "4" {
+		t.Errorf("substring find: %v %v", s, err)
+	}
+}
+
+func TestSectionMarkdown(t *testing.T) {
+	p := loadFixture(t, "attention.md")
+	s, _ := p.Find("3.2")
+	md := s.Markdown()
+	for _, want := range []string{"### 3.2 Attention", "#### 3.2.1 Scaled Dot-Product Attention", "Equation (1):", `\sqrt{d_k}`, "| Self-Attention | O(n^2 d) | O(1) |", "Algorithm 1: Warm-up schedule"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown() lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "Why Self-Attention") {
+		t.Errorf("Markdown() of 3.2 leaks section 4")
+	}
+}

@@ -1,0 +1,226 @@
+package paper
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// builder assembles a Paper from a stream of parsed events (headings,
+// paragraphs, equations, ...). Every format's parser feeds one, so the
+// rules for abstracts, references, section trees and numbering live in one
+// place.
+type builder struct {
+	p        *Paper
+	stack    []*Section
+	cur      *Section
+	mode     int // where paragraphs go: modeBody, modeAbstract, modeRefs, modePreamble
+	text     map[*Section][]string
+	abstract []string
+	refs     []string
+	// preamble collects text before the first heading; it becomes the
+	// abstract when the paper has no explicit one only if asked to.
+	preamble []string
+}
+
+const (
+	modePreamble = iota
+	modeBody
+	modeAbstract
+	modeRefs
+)
+
+func newBuilder(format string) *builder {
+	return &builder{p: &Paper{Format: format}, text: map[*Section][]string{}}
+}
+
+var (
+	refTitles      = map[string]bool{"references": true, "bibliography": true, "reference": true, "literature cited": true, "works cited": true}
+	abstractTitles = map[string]bool{"abstract": true, "summary": false}
+)
+
+// isReferencesTitle reports whether a heading starts the bibliography.
+func isReferencesTitle(t string) bool { return refTitles[normTitle(t)] }
+
+// heading starts a section. level is 1-based; number may be empty.
+func (b *builder) heading(number, title string, level, page int) {
+	title = strings.TrimSpace(title)
+	switch {
+	case abstractTitles[normTitle(title)] && number == "":
+		b.mode = modeAbstract
+		return
+	case isReferencesTitle(title):
+		b.mode = modeRefs
+		return
+	}
+	b.mode = modeBody
+	if level < 1 {
+		level = 1
+	}
+	s := &Section{Number: number, Title: title, Level: level, Page: page}
+	for len(b.stack) > 0 && b.stack[len(b.stack)-1].Level >= level {
+		b.stack = b.stack[:len(b.stack)-1]
+	}
+	if len(b.stack) == 0 {
+		s.Level = 1
+		b.p.Sections = append(b.p.Sections, s)
+	} else {
+		parent := b.stack[len(b.stack)-1]
+		s.Level = parent.Level + 1
+		parent.Children = append(parent.Children, s)
+	}
+	b.stack = append(b.stack, s)
+	b.cur = s
+}
+
+// paragraph adds prose to wherever the parser is: preamble, abstract,
+// current section or references.
+func (b *builder) paragraph(text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return
+	}
+	switch {
+	case b.mode == modeAbstract:
+		b.abstract = append(b.abstract, text)
+	case b.mode == modeRefs:
+		b.refs = append(b.refs, text)
+	case b.cur == nil:
+		b.preamble = append(b.preamble, text)
+	default:
+		b.text[b.cur] = append(b.text[b.cur], text)
+	}
+}
+
+// target is the section that blocks (equations, tables) attach to. Blocks
+// before the first heading attach to a synthetic-free nil and are dropped
+// into the preamble as text.
+func (b *builder) target() *Section {
+	if b.mode == modeBody || b.mode == modePreamble {
+		return b.cur
+	}
+	return nil
+}
+
+func (b *builder) equation(e Equation) {
+	if s := b.target(); s != nil {
+		s.Equations = append(s.Equations, e)
+		return
+	}
+	b.paragraph(e.Text)
+}
+
+func (b *builder) table(t Table) {
+	if s := b.target(); s != nil {
+		s.Tables = append(s.Tables, t)
+	}
+}
+
+func (b *builder) algorithm(a Block) {
+	if s := b.target(); s != nil {
+		s.Algorithms = append(s.Algorithms, a)
+	}
+}
+
+func (b *builder) caption(c string) {
+	c = strings.TrimSpace(c)
+	if s := b.target(); s != nil && c != "" {
+		s.Captions = append(s.Captions, c)
+	}
+}
+
+// reference adds one bibliography entry directly (LaTeX \bibitem).
+func (b *builder) reference(r string) {
+	if r = strings.Join(strings.Fields(r), " "); r != "" {
+		b.p.References = append(b.p.References, r)
+	}
+}
+
+// finish fills the section texts, numbers unnumbered documents and splits
+// the reference paragraphs into entries.
+func (b *builder) finish() *Paper {
+	b.p.Walk(func(s *Section) {
+		s.Text = strings.Join(b.text[s], "\n\n")
+	})
+	if b.p.Abstract == "" {
+		b.p.Abstract = strings.Join(b.abstract, "\n\n")
+	}
+	b.p.References = append(b.p.References, splitReferences(b.refs)...)
+	numbered := false
+	b.p.Walk(func(s *Section) { numbered = numbered || s.Number != "" })
+	if !numbered {
+		assignNumbers(b.p.Sections, "")
+	}
+	return b.p
+}
+
+// assignNumbers numbers a document that numbers none of its headings, so
+// that "r2c paper show x.md 2.1" works on every paper.
+func assignNumbers(ss []*Section, prefix string) {
+	for i, s := range ss {
+		s.Number = prefix + strconv.Itoa(i+1)
+		assignNumbers(s.Children, s.Number+".")
+	}
+}
+
+var refStart = regexp.MustCompile(`^(\[[^\]]{1,20}\]|\d{1,3}\.\s|[-*•]\s)`)
+
+// splitReferences turns reference paragraphs into entries: a paragraph that
+// holds several "[1] ..." or list-item lines is split at each marker.
+func splitReferences(paras []string) []string {
+	var out []string
+	for _, para := range paras {
+		var cur []string
+		flush := func() {
+			if e := strings.Join(strings.Fields(strings.Join(cur, " ")), " "); e != "" {
+				out = append(out, stripListMarker(e))
+			}
+			cur = nil
+		}
+		for _, line := range strings.Split(para, "\n") {
+			line = strings.TrimSpace(line)
+			if refStart.MatchString(line) {
+				flush()
+			}
+			cur = append(cur, line)
+		}
+		flush()
+	}
+	return out
+}
+
+func stripListMarker(s string) string {
+	if strings.HasPrefix(s, "- ") || strings.HasPrefix(s, "* ") || strings.HasPrefix(s, "• ") {
+		return strings.TrimSpace(s[2:])
+	}
+	return s
+}
+
+// numberRE matches a printed section number: "3", "3.2", "3.2.1", "A",
+// "A.1", optionally with a trailing dot.
+var numberRE = regexp.MustCompile(`^(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){0,3})\.?$`)
+
+// splitNumber splits "3.2 Scaled Dot-Product Attention" into its number
+// and title. Letter numbers ("A", "B.2") are accepted only when
+// allowLetter is set (inside an appendix) or written with a dot ("A."),
+// because "A Simple Baseline" is far more often a title than appendix A.
+func splitNumber(heading string, allowLetter bool) (number, title string) {
+	heading = strings.TrimSpace(heading)
+	first, rest, _ := strings.Cut(heading, " ")
+	rest = strings.TrimSpace(rest)
+	if !numberRE.MatchString(first) || rest == "" && !strings.ContainsAny(first, "0123456789") {
+		return "", heading
+	}
+	if c := first[0]; c >= 'A' && c <= 'Z' && len(first) <= 2 && !allowLetter && !strings.HasSuffix(first, ".") {
+		return "", heading
+	}
+	return strings.TrimSuffix(first, "."), rest
+}
+
+// numberDepth is the level a section number implies: "3" → 1, "3.2" → 2.
+func numberDepth(n string) int {
+	if n == "" {
+		return 0
+	}
+	return strings.Count(n, ".") + 1
+}

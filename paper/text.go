@@ -1,0 +1,149 @@
+package paper
+
+import (
+	"regexp"
+	"strings"
+)
+
+var (
+	textHeadingRE = regexp.MustCompile(`^((?:\d{1,2}(?:\.\d{1,2}){0,3})|[A-Z](?:\.\d{1,2}){0,3})\.?\s+(\p{Lu}.{0,90})$`)
+	textEqRE      = regexp.MustCompile(`^(.*[=≤≥<>∑∫].*?)\s+\((\d{1,3}(?:\.\d{1,3})?[a-z]?)\)$`)
+)
+
+// parseText is the fallback for plain text (including pdftotext output):
+// the first line is the title, "Abstract" and "References" lines start
+// those parts, and short numbered lines ("3.2 Attention") are headings when
+// their numbers follow on from the previous heading.
+func parseText(src string) *Paper {
+	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
+	b := newBuilder("text")
+	var para []string
+	flush := func() {
+		if len(para) > 0 {
+			b.paragraph(dehyphenate(para))
+			para = nil
+		}
+	}
+	title := true
+	last := ""
+	inAppendix := false
+	for _, line := range lines {
+		t := strings.TrimSpace(line)
+		switch {
+		case t == "":
+			flush()
+		case title:
+			b.p.Title = t
+			title = false
+		case isReferencesTitle(t) || abstractTitles[normTitle(t)]:
+			flush()
+			b.heading("", t, 1, 0)
+		case strings.EqualFold(t, "appendix") || strings.EqualFold(t, "appendices"):
+			flush()
+			inAppendix = true
+		case textHeadingRE.MatchString(t) && !strings.HasSuffix(t, ".") && plausibleNext(last, textHeadingRE.FindStringSubmatch(t)[1], inAppendix):
+			flush()
+			num, name := splitNumber(t, true)
+			b.heading(num, name, numberDepth(num), 0)
+			last = num
+		case textEqRE.MatchString(t):
+			flush()
+			m := textEqRE.FindStringSubmatch(t)
+			b.equation(Equation{Number: m[2], Text: strings.TrimSpace(m[1])})
+		case captionRE.MatchString(t):
+			flush()
+			b.caption(t)
+		default:
+			para = append(para, t)
+		}
+	}
+	flush()
+	return b.finish()
+}
+
+// plausibleNext reports whether number can follow the previous heading
+// number prev: "3" after "2.4", "2.5" after "2.4", "2.4.1" after "2.4",
+// "1" first. It keeps numbered list items and stray numbers out of the
+// section tree. Appendix letters are accepted inside an appendix or right
+// after a numbered section when they start at "A".
+func plausibleNext(prev, number string, inAppendix bool) bool {
+	number = strings.TrimSuffix(number, ".")
+	parts := strings.Split(number, ".")
+	if prev == "" {
+		return number == "1" || number == "1.1" || inAppendix && parts[0] == "A"
+	}
+	pp := strings.Split(prev, ".")
+	letter := func(s string) bool { return len(s) == 1 && s[0] >= 'A' && s[0] <= 'Z' }
+	if letter(parts[0]) && !letter(pp[0]) {
+		return number == "A" || number == "A.1"
+	}
+	// The new number must equal prev's prefix of some length k with the
+	// last component incremented by one, or extend prev by ".1".
+	if len(parts) == len(pp)+1 && strings.Join(parts[:len(pp)], ".") == prev && parts[len(parts)-1] == "1" {
+		return true
+	}
+	for k := 1; k <= len(pp) && k <= len(parts); k++ {
+		if len(parts) != k {
+			continue
+		}
+		if strings.Join(parts[:k-1], ".") != strings.Join(pp[:k-1], ".") {
+			continue
+		}
+		if succ(pp[k-1]) == parts[k-1] {
+			return true
+		}
+	}
+	return false
+}
+
+// succ is the next section number component: "3" → "4", "A" → "B".
+func succ(s string) string {
+	if len(s) == 1 && s[0] >= 'A' && s[0] < 'Z' {
+		return string(s[0] + 1)
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return ""
+		}
+		n = n*10 + int(c-'0')
+	}
+	return itoa(n + 1)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var d []byte
+	for ; n > 0; n /= 10 {
+		d = append([]byte{byte('0' + n%10)}, d...)
+	}
+	return string(d)
+}
+
+// dehyphenate joins wrapped lines into one paragraph, undoing end-of-line
+// hyphenation ("repre-" + "sentation") when the next line starts in lower
+// case.
+func dehyphenate(lines []string) string {
+	var b strings.Builder
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		if i > 0 {
+			prev := lines[i-1]
+			if !(strings.HasSuffix(prev, "-") && len(prev) > 1 && isLetter(prev[len(prev)-2]) && l != "" && l[0] >= 'a' && l[0] <= 'z') {
+				b.WriteByte(' ')
+			}
+		}
+		if i < len(lines)-1 && strings.HasSuffix(l, "-") && len(l) > 1 && isLetter(l[len(l)-2]) {
+			next := strings.TrimSpace(lines[i+1])
+			if next != "" && next[0] >= 'a' && next[0] <= 'z' {
+				l = l[:len(l)-1]
+			}
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
