@@ -1,0 +1,352 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// maxRetryAfter caps how long a server's Retry-After can make one wait, so a
+// misconfigured proxy cannot park a run for hours.
+const maxRetryAfter = 5 * time.Minute
+
+// attemptFunc performs one HTTP attempt under actx. progressed reports
+// whether the caller already saw part of the answer (stream tokens), which
+// makes a retry unsafe.
+type attemptFunc func(actx context.Context, st *attemptState) (progressed bool, err error)
+
+// withRetries runs op until it succeeds, fails for good, or retries run out.
+// It holds an in-flight slot only during each attempt.
+func (c *Client) withRetries(ctx context.Context, what string, timeout time.Duration, extra map[string]any, op attemptFunc) (attempts int, err error) {
+	for attempt := 1; ; attempt++ {
+		if err := c.acquire(ctx); err != nil {
+			return attempt - 1, fmt.Errorf("llm: %s: %w", what, err)
+		}
+		st := &attemptState{extra: extra}
+		actx, cancel := context.WithTimeout(withAttempt(ctx, st), timeout)
+		progressed, opErr := op(actx, st)
+		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		cancel()
+		c.release()
+		if opErr == nil {
+			return attempt, nil
+		}
+		switch {
+		case ctx.Err() != nil:
+			return attempt, fmt.Errorf("llm: %s: %w", what, context.Cause(ctx))
+		case timedOut:
+			return attempt, fmt.Errorf("llm: %s: %w (%s; raise the model timeout or lower max_tokens)", what, ErrTimeout, timeout)
+		}
+		err := c.classify(opErr, st)
+		retry, wait := c.shouldRetry(err, progressed, attempt)
+		if !retry {
+			return attempt, c.redactErr(fmt.Errorf("llm: %s: %w", what, err))
+		}
+		c.log.Warn("llm: retrying", "call", what, "attempt", attempt, "wait", wait, "error", c.redact(err.Error()))
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return attempt, fmt.Errorf("llm: %s: %w", what, context.Cause(ctx))
+		case <-timer.C:
+		}
+	}
+}
+
+func (c *Client) acquire(ctx context.Context) error {
+	select {
+	case c.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (c *Client) release() { <-c.slots }
+
+// shouldRetry decides whether to try again and how long to wait first.
+func (c *Client) shouldRetry(err error, progressed bool, attempt int) (bool, time.Duration) {
+	if attempt > c.cfg.MaxRetries || progressed {
+		return false, 0
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		if !apiErr.Retryable() {
+			return false, 0
+		}
+		wait := c.backoff(attempt)
+		if apiErr.RetryAfter > wait {
+			wait = apiErr.RetryAfter
+		}
+		return true, wait
+	}
+	var invalid *invalidAnswerError
+	if errors.As(err, &invalid) {
+		return false, 0
+	}
+	// No HTTP status: the connection failed or broke before any of the
+	// answer reached the caller.
+	return true, c.backoff(attempt)
+}
+
+// backoff is exponential in the attempt number with "equal jitter": half
+// the delay is fixed, half random, so concurrent clients spread out but
+// never retry immediately.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.cfg.RetryBaseDelay << min(attempt-1, 20)
+	if d <= 0 || d > c.cfg.RetryMaxDelay {
+		d = c.cfg.RetryMaxDelay
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// invalidAnswerError marks a 2xx answer that cannot be used (no choices,
+// undecodable); retrying it would most likely get the same answer.
+type invalidAnswerError struct{ msg string }
+
+func (e *invalidAnswerError) Error() string { return e.msg }
+
+// classify turns go-openai's errors for HTTP error answers into *APIError;
+// other errors pass through.
+func (c *Client) classify(err error, st *attemptState) error {
+	var (
+		oaErr  *openai.APIError
+		reqErr *openai.RequestError
+		out    *APIError
+	)
+	switch {
+	case errors.As(err, &oaErr) && oaErr.HTTPStatusCode > 0:
+		out = &APIError{Status: oaErr.HTTPStatusCode, Type: oaErr.Type, Message: oaErr.Message}
+	case errors.As(err, &reqErr) && reqErr.HTTPStatusCode > 0:
+		out = &APIError{Status: reqErr.HTTPStatusCode}
+		out.Type, out.Message = parseErrorBody(reqErr.Body)
+	default:
+		return err
+	}
+	out.Message = c.redact(out.Message)
+	out.RetryAfter = parseRetryAfter(st.retryAfter, time.Now())
+	return out
+}
+
+// parseErrorBody reads the error bodies of the servers r2c supports:
+// TGI {"error": "...", "error_type": "..."}, vLLM and FastAPI
+// {"message": "...", "type": "..."} / {"detail": ...}, and OpenAI, Ollama
+// and llama.cpp {"error": {"message": "...", "type": "..."}}.
+func parseErrorBody(body []byte) (kind, message string) {
+	var doc struct {
+		Error     json.RawMessage `json:"error"`
+		ErrorType string          `json:"error_type"`
+		Message   string          `json:"message"`
+		Type      string          `json:"type"`
+		Detail    json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(body, &doc) == nil {
+		var s string
+		var obj struct {
+			Message string `json:"message"`
+			Type    string `json:"type"`
+		}
+		switch {
+		case len(doc.Error) > 0 && json.Unmarshal(doc.Error, &s) == nil && s != "":
+			return doc.ErrorType, s
+		case len(doc.Error) > 0 && json.Unmarshal(doc.Error, &obj) == nil && obj.Message != "":
+			return obj.Type, obj.Message
+		case doc.Message != "":
+			return doc.Type, doc.Message
+		case len(doc.Detail) > 0:
+			if json.Unmarshal(doc.Detail, &s) == nil {
+				return "", s
+			}
+			return "", string(doc.Detail)
+		}
+	}
+	msg := strings.TrimSpace(string(body))
+	if len(msg) > 500 {
+		msg = msg[:500] + "…"
+	}
+	return "", msg
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		d = time.Duration(secs * float64(time.Second))
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return max(0, min(d, maxRetryAfter))
+}
+
+// redact removes the API key from text that may have come from the server.
+func (c *Client) redact(s string) string {
+	if k := c.cfg.APIKey; len(k) >= 4 {
+		s = strings.ReplaceAll(s, k, "[redacted]")
+	}
+	return s
+}
+
+// redactErr makes sure an error's text cannot leak the API key.
+func (c *Client) redactErr(err error) error {
+	if k := c.cfg.APIKey; len(k) >= 4 && strings.Contains(err.Error(), k) {
+		return &redactedError{msg: c.redact(err.Error()), err: err}
+	}
+	return err
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// chat sends a chat completion; extra adds request fields go-openai lacks.
+func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*Response, error) {
+	start := time.Now()
+	model := req.Model
+	if model == "" {
+		model = c.cfg.Model
+	}
+	temperature := c.cfg.Temperature
+	if req.Temperature != nil {
+		temperature = *req.Temperature
+	}
+	maxTokens := c.cfg.MaxTokens
+	if req.MaxTokens > 0 {
+		maxTokens = req.MaxTokens
+	}
+	timeout := c.cfg.Timeout
+	if req.Timeout > 0 {
+		timeout = req.Timeout
+	}
+	if len(req.Messages) == 0 {
+		return nil, errors.New("llm: chat request has no messages")
+	}
+	oreq := openai.ChatCompletionRequest{
+		Model:  model,
+		Stop:   req.Stop,
+		Stream: req.OnToken != nil,
+	}
+	for _, m := range req.Messages {
+		oreq.Messages = append(oreq.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
+	}
+	if oreq.Stream {
+		oreq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	}
+	// go-openai drops a zero temperature (omitempty), and TGI samples at
+	// temperature 1 when the field is absent, so always send it.
+	fields := map[string]any{"temperature": temperature}
+	if maxTokens > 0 {
+		// "max_tokens", not go-openai's max_completion_tokens: TGI, vLLM,
+		// Ollama and llama.cpp read max_tokens (TGI defaults to 100 tokens
+		// when it is missing).
+		fields["max_tokens"] = maxTokens
+	}
+	for k, v := range extra {
+		fields[k] = v
+	}
+
+	resp := &Response{Model: model}
+	what := "chat " + strconv.Quote(model)
+	attempts, err := c.withRetries(ctx, what, timeout, fields, func(actx context.Context, st *attemptState) (bool, error) {
+		if oreq.Stream {
+			return c.streamOnce(actx, oreq, req.OnToken, resp)
+		}
+		return false, c.chatOnce(actx, oreq, resp)
+	})
+	resp.Attempts = attempts
+	resp.Duration = time.Since(start)
+	if err != nil {
+		return nil, err
+	}
+	c.usage.Add(resp.Usage)
+	return resp, nil
+}
+
+func (c *Client) chatOnce(ctx context.Context, oreq openai.ChatCompletionRequest, resp *Response) error {
+	out, err := c.api.CreateChatCompletion(ctx, oreq)
+	if err != nil {
+		return err
+	}
+	if len(out.Choices) == 0 {
+		return &invalidAnswerError{msg: "server answered without choices"}
+	}
+	resp.Content = out.Choices[0].Message.Content
+	resp.FinishReason = string(out.Choices[0].FinishReason)
+	if out.Model != "" {
+		resp.Model = out.Model
+	}
+	resp.Usage = Usage{PromptTokens: out.Usage.PromptTokens, CompletionTokens: out.Usage.CompletionTokens, TotalTokens: out.Usage.TotalTokens}
+	return nil
+}
+
+// streamOnce reads one SSE answer, calling onToken with every delta.
+func (c *Client) streamOnce(ctx context.Context, oreq openai.ChatCompletionRequest, onToken func(string), resp *Response) (progressed bool, err error) {
+	stream, err := c.api.CreateChatCompletionStream(ctx, oreq)
+	if err != nil {
+		return false, err
+	}
+	defer stream.Close()
+	var (
+		content strings.Builder
+		finish  string
+		usage   Usage
+		deltas  int
+	)
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return deltas > 0, ctx.Err()
+			}
+			return deltas > 0, fmt.Errorf("%w after %d deltas: %w", ErrTruncated, deltas, err)
+		}
+		if chunk.Usage != nil {
+			usage = Usage{PromptTokens: chunk.Usage.PromptTokens, CompletionTokens: chunk.Usage.CompletionTokens, TotalTokens: chunk.Usage.TotalTokens}
+		}
+		if chunk.Model != "" {
+			resp.Model = chunk.Model
+		}
+		for _, choice := range chunk.Choices {
+			if choice.Index != 0 {
+				continue
+			}
+			if d := choice.Delta.Content; d != "" {
+				content.WriteString(d)
+				deltas++
+				onToken(d)
+			}
+			if choice.FinishReason != "" {
+				finish = string(choice.FinishReason)
+			}
+		}
+	}
+	if finish == "" {
+		// The body ended cleanly but the server never said it was done: a
+		// proxy or server cut the stream.
+		return deltas > 0, fmt.Errorf("%w: no finish reason after %d deltas", ErrTruncated, deltas)
+	}
+	resp.Content = content.String()
+	resp.FinishReason = finish
+	resp.Usage = usage
+	return deltas > 0, nil
+}

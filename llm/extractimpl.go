@@ -1,0 +1,150 @@
+package llm
+
+import (
+	"strings"
+)
+
+// specialTokens are removed from answers. Longer tokens come first so that
+// "<|im_end|>" is not half-removed by a shorter one.
+var specialTokens = []string{
+	"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
+	"<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|file_separator|>",
+	"<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|eot_id|>",
+	"<|assistant|>", "<|system|>", "<|user|>", "<|end|>",
+	"<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<start_of_turn>", "<end_of_turn>",
+	"<</SYS>>", "<<SYS>>", "[/INST]", "[INST]",
+	"<PRE>", "<SUF>", "<MID>", "<EOT>", "<eos>", "<bos>", "<pad>", "<unk>",
+	"</s>", "<s>",
+}
+
+var specialReplacer = func() *strings.Replacer {
+	pairs := make([]string, 0, 2*len(specialTokens))
+	for _, t := range specialTokens {
+		pairs = append(pairs, t, "")
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+func stripSpecialTokens(s string) string { return specialReplacer.Replace(s) }
+
+type codeBlock struct {
+	lang   string
+	body   string
+	closed bool
+}
+
+// fencedBlocks finds ``` (or ~~~) fenced blocks and CodeLlama's
+// [PYTHON]...[/PYTHON] blocks, in order.
+func fencedBlocks(s string) []codeBlock {
+	var blocks []codeBlock
+	lines := strings.SplitAfter(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		trimmed := strings.TrimSpace(lines[i])
+		fence := ""
+		switch {
+		case strings.HasPrefix(trimmed, "```"):
+			fence = "```"
+		case strings.HasPrefix(trimmed, "~~~"):
+			fence = "~~~"
+		default:
+			continue
+		}
+		lang := strings.ToLower(strings.TrimSpace(strings.TrimLeft(trimmed, fence[:1])))
+		if f := strings.Fields(lang); len(f) > 0 {
+			lang = strings.Trim(f[0], "{}.")
+		}
+		var body strings.Builder
+		closed := false
+		j := i + 1
+		for ; j < len(lines); j++ {
+			if t := strings.TrimSpace(lines[j]); strings.HasPrefix(t, fence) && strings.Trim(t, fence[:1]) == "" {
+				closed = true
+				break
+			}
+			body.WriteString(lines[j])
+		}
+		blocks = append(blocks, codeBlock{lang: lang, body: body.String(), closed: closed})
+		i = j
+	}
+	rest := s
+	for {
+		open := strings.Index(rest, "[PYTHON]")
+		if open < 0 {
+			break
+		}
+		rest = rest[open+len("[PYTHON]"):]
+		end := strings.Index(rest, "[/PYTHON]")
+		if end < 0 {
+			blocks = append(blocks, codeBlock{lang: "python", body: rest})
+			break
+		}
+		blocks = append(blocks, codeBlock{lang: "python", body: rest[:end], closed: true})
+		rest = rest[end+len("[/PYTHON]"):]
+	}
+	return blocks
+}
+
+func isPythonLang(lang string) bool {
+	switch lang {
+	case "python", "py", "python3", "py3":
+		return true
+	}
+	return false
+}
+
+func extractCode(answer string) string {
+	s := stripSpecialTokens(answer)
+	blocks := fencedBlocks(s)
+	var code string
+	if len(blocks) == 0 {
+		code = s
+	} else {
+		code = pickBlock(blocks).body
+		code = strings.ReplaceAll(code, "[PYTHON]", "")
+		code = strings.ReplaceAll(code, "[/PYTHON]", "")
+	}
+	return tidyCode(code)
+}
+
+// pickBlock prefers the longest Python block, then the longest untagged
+// one, then the longest of any language; a model's implementation is
+// usually longer than its usage example.
+func pickBlock(blocks []codeBlock) codeBlock {
+	best := -1
+	rank := func(b codeBlock) int {
+		switch {
+		case isPythonLang(b.lang):
+			return 2
+		case b.lang == "":
+			return 1
+		}
+		return 0
+	}
+	for i, b := range blocks {
+		if best < 0 || rank(b) > rank(blocks[best]) ||
+			(rank(b) == rank(blocks[best]) && len(strings.TrimSpace(b.body)) > len(strings.TrimSpace(blocks[best].body))) {
+			best = i
+		}
+	}
+	return blocks[best]
+}
+
+// tidyCode drops leading and trailing blank lines (keeping the first line's
+// indentation) and ends the code with one newline.
+func tidyCode(code string) string {
+	lines := strings.Split(strings.ReplaceAll(code, "\r\n", "\n"), "\n")
+	start, end := 0, len(lines)
+	for start < end && strings.TrimSpace(lines[start]) == "" {
+		start++
+	}
+	for end > start && strings.TrimSpace(lines[end-1]) == "" {
+		end--
+	}
+	if start == end {
+		return ""
+	}
+	for i := start; i < end; i++ {
+		lines[i] = strings.TrimRight(lines[i], " \t")
+	}
+	return strings.Join(lines[start:end], "\n") + "\n"
+}

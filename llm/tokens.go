@@ -1,0 +1,116 @@
+package llm
+
+import (
+	"context"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// messageOverhead approximates a chat template's per-message markers
+// ("[INST]", role headers, BOS/EOS).
+const messageOverhead = 4
+
+func approxTokens(s string) int {
+	n := 0
+	letters, spaces := 0, 0
+	flush := func() {
+		n += (letters + 3) / 4
+		n += (spaces + 3) / 4
+		letters, spaces = 0, 0
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r) && r < utf8.RuneSelf:
+			if spaces > 0 {
+				n += (spaces + 3) / 4
+				spaces = 0
+			}
+			letters++
+		case r == ' ' || r == '\t':
+			if letters > 0 {
+				n += (letters + 3) / 4
+				letters = 0
+			}
+			spaces++
+		default:
+			flush()
+			// Digits, punctuation, newlines and non-ASCII characters: one
+			// token each (Llama splits digits; non-ASCII letters often take
+			// one or more byte tokens each).
+			n++
+		}
+	}
+	flush()
+	return n
+}
+
+func trimToTokens(s string, limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	// A newline ends every run approxTokens counts, so the count of a text
+	// is the sum of the counts of its lines (newline included): whole lines
+	// are kept while they fit.
+	used, end := 0, 0
+	for end < len(s) {
+		i := strings.IndexByte(s[end:], '\n')
+		next := len(s)
+		if i >= 0 {
+			next = end + i + 1
+		}
+		t := approxTokens(s[end:next])
+		if used+t > limit {
+			break
+		}
+		used += t
+		end = next
+	}
+	if end > 0 || end == len(s) {
+		return s[:end]
+	}
+	// Not even the first line fits: cut it at the longest rune-aligned
+	// prefix that fits (binary search: the count grows with the prefix).
+	starts := make([]int, 0, len(s))
+	for i := range s {
+		starts = append(starts, i)
+	}
+	lo, hi := 0, len(starts)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if approxTokens(s[:starts[mid]]) <= limit {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return s[:starts[lo]]
+}
+
+func (c *Client) promptBudget(ctx context.Context, maxNewTokens int) (int, error) {
+	total, input := c.cfg.ContextTokens, 0
+	if total == 0 {
+		info, err := c.serverInfo(ctx)
+		if err != nil && ctx.Err() != nil {
+			return 0, err
+		}
+		if err != nil {
+			c.log.Warn("llm: no server context limit, using the default", "default", DefaultContextTokens, "error", err.Error())
+		}
+		if info != nil {
+			total, input = info.MaxTotalTokens, info.MaxInputTokens
+		}
+	}
+	if total == 0 {
+		total = DefaultContextTokens
+	}
+	if maxNewTokens <= 0 {
+		maxNewTokens = c.cfg.MaxTokens
+	}
+	budget := total - maxNewTokens
+	if input > 0 && input < budget {
+		budget = input
+	}
+	budget = budget * 95 / 100
+	return max(budget, 0), nil
+}
