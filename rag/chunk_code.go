@@ -1,0 +1,143 @@
+package rag
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+)
+
+// codeSymbol is a function, class or method of a Python file, as found by
+// the style engine's tree-sitter parse: 0-based lines, byte offsets.
+type codeSymbol struct {
+	Kind, Name, Parent string
+	StartLine, EndLine int
+	StartByte, EndByte int
+}
+
+// pendingChunk is a chunk before it has an ID and a vector.
+type pendingChunk struct {
+	text string
+	md   map[string]string
+}
+
+// maxCodeChunkBytes bounds a code chunk (about 1,500 tokens): whole classes
+// up to this size stay one chunk, bigger ones are split into their methods,
+// and a function bigger still is cut at line boundaries.
+const maxCodeChunkBytes = 6000
+
+// chunkCode splits one Python file into chunks by function and class.
+// symbols are the file's definitions (nil when the file could not be
+// parsed: then it is cut into windows of lines). repo and path go into the
+// metadata.
+func chunkCode(src []byte, symbols []codeSymbol, repo, path string) []pendingChunk {
+	var out []pendingChunk
+	add := func(start, end int, kind, symbol string) {
+		for _, w := range lineWindows(src, start, end) {
+			text := string(bytes.TrimRight(src[w.start:w.end], " \t\r\n"))
+			if len(bytes.TrimSpace([]byte(text))) == 0 {
+				continue
+			}
+			out = append(out, pendingChunk{text: text, md: map[string]string{
+				"repo": repo, "path": path, "symbol": symbol, "kind": kind,
+				"start_line": strconv.Itoa(w.firstLine + 1), "end_line": strconv.Itoa(w.lastLine + 1),
+			}})
+		}
+	}
+	if symbols == nil {
+		add(0, len(src), "lines", "")
+		return out
+	}
+
+	methods := map[string][]codeSymbol{}
+	for _, s := range symbols {
+		if s.Parent != "" {
+			methods[s.Parent] = append(methods[s.Parent], s)
+		}
+	}
+	covered := 0 // end of the last top-level definition, for module-level code between them
+	for _, s := range symbols {
+		if s.Parent != "" || s.StartByte < covered || s.EndByte > len(src) || s.StartByte >= s.EndByte {
+			continue
+		}
+		start := lineStart(src, s.StartByte)
+		if start > covered {
+			add(covered, start, "module", "")
+		}
+		ms := methods[s.Name]
+		if s.Kind == "class" && s.EndByte-start > maxCodeChunkBytes && len(ms) > 0 {
+			// A big class: its header (signature, docstring, class
+			// attributes) and each method on their own.
+			headerEnd := s.EndByte
+			for _, m := range ms {
+				if m.StartByte > s.StartByte && m.StartByte < headerEnd {
+					headerEnd = lineStart(src, m.StartByte)
+				}
+			}
+			add(start, headerEnd, "class", s.Name)
+			for _, m := range ms {
+				if m.StartByte >= s.StartByte && m.EndByte <= s.EndByte && m.StartByte < m.EndByte {
+					add(lineStart(src, m.StartByte), m.EndByte, "method", s.Name+"."+m.Name)
+				}
+			}
+		} else {
+			add(start, s.EndByte, s.Kind, s.Name)
+		}
+		covered = lineEnd(src, s.EndByte)
+	}
+	if covered < len(src) {
+		add(covered, len(src), "module", "")
+	}
+	return out
+}
+
+type window struct {
+	start, end          int // bytes
+	firstLine, lastLine int // 0-based
+}
+
+// lineWindows cuts src[start:end] at line boundaries into pieces of at most
+// maxCodeChunkBytes (a single longer line stays whole).
+func lineWindows(src []byte, start, end int) []window {
+	var out []window
+	line := bytes.Count(src[:start], []byte("\n"))
+	for start < end {
+		cut := end
+		if end-start > maxCodeChunkBytes {
+			cut = start + maxCodeChunkBytes
+			if i := bytes.LastIndexByte(src[start:cut], '\n'); i > 0 {
+				cut = start + i + 1
+			} else {
+				cut = lineEnd(src, cut)
+			}
+		}
+		piece := bytes.TrimRight(src[start:cut], " \t\r\n")
+		lines := bytes.Count(piece, []byte("\n"))
+		out = append(out, window{start: start, end: cut, firstLine: line, lastLine: line + lines})
+		line += bytes.Count(src[start:cut], []byte("\n"))
+		start = cut
+	}
+	return out
+}
+
+// lineStart returns the offset of the start of the line holding offset.
+func lineStart(src []byte, offset int) int {
+	return bytes.LastIndexByte(src[:offset], '\n') + 1
+}
+
+// lineEnd returns the offset just past the newline ending the line that
+// holds offset-1 (or len(src)).
+func lineEnd(src []byte, offset int) int {
+	if offset > 0 && src[offset-1] == '\n' {
+		return offset
+	}
+	if i := bytes.IndexByte(src[offset:], '\n'); i >= 0 {
+		return offset + i + 1
+	}
+	return len(src)
+}
+
+// codeEmbedText is what the embedder sees for a code chunk: the path joins
+// the code because file and folder names say much about what code is for.
+func codeEmbedText(md map[string]string, text string) string {
+	return fmt.Sprintf("%s\n%s", md["path"], text)
+}

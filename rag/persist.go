@@ -1,0 +1,298 @@
+package rag
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	chromem "github.com/philippgille/chromem-go"
+)
+
+// On-disk layout of an index folder:
+//
+//	manifest.json           the commit point: embedder, file hashes, data file names
+//	chunks-<sha256>.gob.gz  chromem-go export of every collection
+//	df-<sha256>.bin.gz      document frequencies (offline embedder only)
+//
+// Data files are content-addressed and written to a temporary name, synced
+// and renamed before the manifest that names them is itself replaced by
+// rename. A crash before that last rename leaves the old manifest pointing at
+// old, complete files; a crash after it leaves the new one complete. Files no
+// manifest names any more are removed after a successful commit.
+
+const (
+	manifestName    = "manifest.json"
+	manifestVersion = 1
+	tempPrefix      = ".tmp-"
+)
+
+// manifest is the index's table of contents.
+type manifest struct {
+	Version  int    `json:"version"`
+	Embedder string `json:"embedder"`
+	Dim      int    `json:"dim"`
+	// Data names the chromem-go export and DataSHA256 its checksum.
+	Data       string `json:"data,omitempty"`
+	DataSHA256 string `json:"data_sha256,omitempty"`
+	DocFreq    string `json:"doc_freq,omitempty"`
+	DocFreqSHA string `json:"doc_freq_sha256,omitempty"`
+	// Files maps collection → absolute path → what was indexed from it.
+	Files   map[string]map[string]fileEntry `json:"files"`
+	Updated time.Time                       `json:"updated"`
+}
+
+// fileEntry records one indexed file: its content hash and the chunk IDs it
+// produced, so an unchanged file is skipped and a removed one is deleted.
+type fileEntry struct {
+	Hash   string   `json:"sha256"`
+	Chunks []string `json:"chunks"`
+}
+
+func newManifest(emb Embedder) *manifest {
+	return &manifest{Version: manifestVersion, Embedder: emb.Name(), Dim: emb.Dim(), Files: map[string]map[string]fileEntry{}}
+}
+
+// readManifest returns nil, nil when dir holds no index yet.
+func readManifest(dir string) (*manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s is damaged (%v); remove the folder and re-index", manifestName, err)
+	}
+	if m.Version != manifestVersion {
+		return nil, fmt.Errorf("%s has format version %d, this r2c reads %d; re-index with `r2c index --rebuild`", manifestName, m.Version, manifestVersion)
+	}
+	if m.Files == nil {
+		m.Files = map[string]map[string]fileEntry{}
+	}
+	return &m, nil
+}
+
+// loadData imports the manifest's chromem export into db after checking its
+// checksum, so a damaged file is reported, not half-read.
+func loadData(dir string, man *manifest, db *chromem.DB) error {
+	b, err := readChecked(dir, man.Data, man.DataSHA256)
+	if err != nil {
+		return err
+	}
+	if err := db.ImportFromReader(bytes.NewReader(b), ""); err != nil {
+		return fmt.Errorf("read %s: %w", man.Data, err)
+	}
+	return nil
+}
+
+func loadDocFreq(dir string, man *manifest) (*docFreq, error) {
+	if man.DocFreq == "" {
+		return newDocFreq(), nil
+	}
+	b, err := readChecked(dir, man.DocFreq, man.DocFreqSHA)
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", man.DocFreq, err)
+	}
+	df := newDocFreq()
+	var n uint64
+	if err := binary.Read(zr, binary.LittleEndian, &n); err != nil {
+		return nil, fmt.Errorf("read %s: %w", man.DocFreq, err)
+	}
+	if err := binary.Read(zr, binary.LittleEndian, df.counts); err != nil {
+		return nil, fmt.Errorf("read %s: %w", man.DocFreq, err)
+	}
+	df.N = int64(n)
+	return df, nil
+}
+
+func readChecked(dir, name, sum string) ([]byte, error) {
+	if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+		return nil, fmt.Errorf("%s names an invalid data file %q; remove the folder and re-index", manifestName, name)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("%s names %s, which cannot be read (%w); remove the folder and re-index", manifestName, name, err)
+	}
+	if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
+		return nil, fmt.Errorf("%s is damaged (checksum mismatch); remove the folder and re-index", filepath.Join(dir, name))
+	}
+	return b, nil
+}
+
+// saveHook, when set by a test, runs between the steps of save (after
+// "data", "docfreq" and "manifest-temp"); an error it returns aborts the
+// save as a crash would, leaving whatever was written so far.
+var saveHook func(step string) error
+
+// save writes the index's current state and commits it by replacing the
+// manifest. The caller holds ix.mu (for writing).
+func (ix *Index) save() error {
+	if err := os.MkdirAll(ix.dir, 0o755); err != nil {
+		return err
+	}
+	man := *ix.man
+	man.Updated = time.Now().UTC()
+
+	name, sum, err := writeAddressed(ix.dir, "chunks-", ".gob.gz", func(w io.Writer) error {
+		return ix.db.ExportToWriter(w, true, "")
+	})
+	if err != nil {
+		return fmt.Errorf("write chunks: %w", err)
+	}
+	man.Data, man.DataSHA256 = name, sum
+	if err := runSaveHook("data"); err != nil {
+		return err
+	}
+	if ix.df != nil {
+		name, sum, err := writeAddressed(ix.dir, "df-", ".bin.gz", func(w io.Writer) error {
+			zw := gzip.NewWriter(w)
+			if err := binary.Write(zw, binary.LittleEndian, uint64(ix.df.N)); err != nil {
+				return err
+			}
+			if err := binary.Write(zw, binary.LittleEndian, ix.df.counts); err != nil {
+				return err
+			}
+			return zw.Close()
+		})
+		if err != nil {
+			return fmt.Errorf("write document frequencies: %w", err)
+		}
+		man.DocFreq, man.DocFreqSHA = name, sum
+		if err := runSaveHook("docfreq"); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(&man, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(ix.dir, manifestName), b, "manifest-temp"); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	*ix.man = man
+	removeUnreferenced(ix.dir, &man)
+	return nil
+}
+
+func runSaveHook(step string) error {
+	if saveHook == nil {
+		return nil
+	}
+	return saveHook(step)
+}
+
+// writeAddressed streams write's output to a temporary file in dir, then
+// renames it to prefix+sha256+suffix and returns that name and checksum.
+func writeAddressed(dir, prefix, suffix string, write func(io.Writer) error) (name, sum string, err error) {
+	f, err := os.CreateTemp(dir, tempPrefix+prefix+"*")
+	if err != nil {
+		return "", "", err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	if err = write(bw); err != nil {
+		return "", "", err
+	}
+	if err = bw.Flush(); err != nil {
+		return "", "", err
+	}
+	if err = f.Sync(); err != nil {
+		return "", "", err
+	}
+	if err = f.Close(); err != nil {
+		return "", "", err
+	}
+	sum = hexSum(h)
+	name = prefix + sum[:16] + suffix
+	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return "", "", err
+	}
+	return name, sum, nil
+}
+
+func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// writeFileAtomic replaces path with data: temporary file, fsync, rename,
+// fsync of the folder. hookStep names the moment between the temporary
+// file's completion and the rename, for crash tests.
+func writeFileAtomic(path string, data []byte, hookStep string) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := runSaveHook(hookStep); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		// Makes the rename itself durable; not every file system supports it.
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// removeUnreferenced deletes data files and temporaries the manifest does not
+// name (left by earlier saves or crashes). Failures only waste disk space.
+func removeUnreferenced(dir string, man *manifest) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		n := e.Name()
+		stale := strings.HasPrefix(n, tempPrefix) ||
+			(strings.HasPrefix(n, "chunks-") && n != man.Data) ||
+			(strings.HasPrefix(n, "df-") && n != man.DocFreq)
+		if stale && !e.IsDir() {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
+}
