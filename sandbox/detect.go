@@ -1,0 +1,135 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LevelStatus says whether one isolation level works here, and if not, why
+// and what would fix it.
+type LevelStatus struct {
+	Level     Level  `json:"level"`
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"`
+	Fix       string `json:"fix,omitempty"`
+}
+
+// Capabilities is what this machine offers for sandboxing.
+type Capabilities struct {
+	// Best is the strongest level whose probe run succeeded.
+	Best Level `json:"best"`
+	// Levels holds none, namespaces and bubblewrap, in that order.
+	Levels []LevelStatus `json:"levels"`
+	// Root is true when r2c runs as uid 0; runs then get their own
+	// unprivileged uid.
+	Root bool `json:"root"`
+	// ProcessLimit says how a fork bomb is stopped.
+	ProcessLimit string `json:"process_limit"`
+	// Tool paths; empty when not found.
+	Bwrap   string `json:"bwrap,omitempty"`
+	Unshare string `json:"unshare,omitempty"`
+	Prlimit string `json:"prlimit,omitempty"`
+}
+
+func (c Capabilities) status(l Level) LevelStatus {
+	for _, s := range c.Levels {
+		if s.Level == l {
+			return s
+		}
+	}
+	return LevelStatus{Level: l, Reason: "unknown level", Fix: "use none, namespaces or bubblewrap"}
+}
+
+var (
+	detectOnce sync.Once
+	detected   Capabilities
+)
+
+// Detect probes, once per process, which isolation levels work by running a
+// trivial program at each, and reports why the others do not. The probes
+// take a few milliseconds.
+func Detect() Capabilities {
+	detectOnce.Do(func() { detected = probe() })
+	return detected
+}
+
+func probe() Capabilities {
+	caps := Capabilities{Root: os.Geteuid() == 0}
+	caps.Bwrap, _ = exec.LookPath("bwrap")
+	caps.Unshare, _ = exec.LookPath("unshare")
+	caps.Prlimit, _ = exec.LookPath("prlimit")
+	if caps.Root {
+		caps.ProcessLimit = fmt.Sprintf("each run gets its own unprivileged uid (%d and up) with RLIMIT_NPROC; every process of that uid is killed when the run ends", uidBase)
+	} else {
+		caps.ProcessLimit = "RLIMIT_NPROC of the calling user, set to its current process count plus the limit; daemons that leave the process group survive at level none"
+	}
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		truePath = "/bin/true"
+	}
+
+	try := func(l Level) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		res, err := run(ctx, Spec{Argv: []string{truePath}, Limits: Limits{Wall: 10 * time.Second}}, l, caps)
+		if err != nil {
+			return err
+		}
+		if res.ExitCode != 0 {
+			return fmt.Errorf("probe %s: %s: %s", l, res.Summary(), strings.TrimSpace(string(res.Stderr)))
+		}
+		return nil
+	}
+
+	none := LevelStatus{Level: LevelNone}
+	if caps.Prlimit == "" {
+		none.Reason, none.Fix = "prlimit not found", "apt-get install util-linux"
+	} else if err := try(LevelNone); err != nil {
+		none.Reason, none.Fix = err.Error(), "check that /tmp is writable and prlimit works"
+	} else {
+		none.Available = true
+	}
+
+	ns := LevelStatus{Level: LevelNamespaces}
+	switch {
+	case !none.Available:
+		ns.Reason, ns.Fix = "level none does not work", none.Fix
+	case caps.Unshare == "":
+		ns.Reason, ns.Fix = "unshare not found", "apt-get install util-linux"
+	default:
+		if err := try(LevelNamespaces); err != nil {
+			ns.Reason = "unshare cannot create user, PID and network namespaces: " + err.Error()
+			ns.Fix = "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0), or run the container with --privileged or a seccomp profile that allows unshare"
+		} else {
+			ns.Available = true
+		}
+	}
+
+	bw := LevelStatus{Level: LevelBubblewrap}
+	switch {
+	case !none.Available:
+		bw.Reason, bw.Fix = "level none does not work", none.Fix
+	case caps.Bwrap == "":
+		bw.Reason, bw.Fix = "bwrap not found", "apt-get install bubblewrap"
+	default:
+		if err := try(LevelBubblewrap); err != nil {
+			bw.Reason = "bwrap cannot create its namespaces: " + err.Error()
+			bw.Fix = "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0) or, in a container, a seccomp/AppArmor profile that allows them"
+		} else {
+			bw.Available = true
+		}
+	}
+
+	caps.Levels = []LevelStatus{none, ns, bw}
+	for _, s := range caps.Levels {
+		if s.Available {
+			caps.Best = s.Level
+		}
+	}
+	return caps
+}

@@ -1,0 +1,546 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// ErrIsolation is returned (wrapped) when the isolation a Spec demands is not
+// available on this machine.
+var ErrIsolation = errors.New("required isolation level not available")
+
+// sandboxPath is the PATH every program sees.
+const sandboxPath = "/usr/local/bin:/usr/bin:/bin"
+
+// passedThrough are the parent's variables copied when set; everything else
+// in r2c's environment, API keys and tokens included, is dropped.
+var passedThrough = []string{"LANG", "LC_ALL", "LC_CTYPE", "TZ"}
+
+// AllowedEnv returns the environment a program in a run directory dir gets
+// (before Spec.Env): a fixed PATH, HOME and TMPDIR inside the run directory,
+// deterministic Python settings, single-threaded numeric libraries (threads
+// count against Limits.Processes) and the locale variables of the parent.
+func AllowedEnv(dir string) map[string]string {
+	env := map[string]string{
+		"PATH":                    sandboxPath,
+		"HOME":                    dir,
+		"TMPDIR":                  dir,
+		"LANG":                    "C.UTF-8",
+		"PYTHONHASHSEED":          "0",
+		"PYTHONDONTWRITEBYTECODE": "1",
+		"PYTHONUNBUFFERED":        "1",
+		"PYTHONNOUSERSITE":        "1",
+		"OMP_NUM_THREADS":         "1",
+		"OPENBLAS_NUM_THREADS":    "1",
+		"MKL_NUM_THREADS":         "1",
+		"MPLBACKEND":              "Agg",
+	}
+	for _, k := range passedThrough {
+		if v, ok := os.LookupEnv(k); ok && v != "" {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// Run executes spec.Argv in a fresh run directory under spec's limits and
+// the best (or the requested) isolation level. It blocks until every process
+// of the run has been killed or has exited. A failing program is reported in
+// the Result; errors are for runs that could not be set up, for isolation
+// below spec.MinLevel (ErrIsolation), and for cancellation of ctx (the
+// Result is returned too, with Killed "cancelled").
+func Run(ctx context.Context, spec Spec) (*Result, error) {
+	if len(spec.Argv) == 0 {
+		return nil, errors.New("sandbox: empty argv")
+	}
+	caps := Detect()
+	level := spec.Level
+	if caps.Best == LevelAuto {
+		st := caps.status(LevelNone)
+		return nil, fmt.Errorf("sandbox: no isolation level works here: %s (fix: %s)", st.Reason, st.Fix)
+	}
+	if level == LevelAuto {
+		level = caps.Best
+	} else if st := caps.status(level); !st.Available {
+		return nil, fmt.Errorf("sandbox: %w: %s is not available here: %s (fix: %s)", ErrIsolation, level, st.Reason, st.Fix)
+	}
+	if level < spec.MinLevel {
+		st := caps.status(spec.MinLevel)
+		return nil, fmt.Errorf("sandbox: %w: the configuration demands %s but the best level here is %s: %s (fix: %s)",
+			ErrIsolation, spec.MinLevel, level, st.Reason, st.Fix)
+	}
+	return run(ctx, spec, level, caps)
+}
+
+func run(ctx context.Context, spec Spec, level Level, caps Capabilities) (res *Result, err error) {
+	limits := spec.Limits.withDefaults()
+	dir, err := os.MkdirTemp("", "r2c-sandbox-")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	// MkdirTemp may live under a symlinked /tmp; bwrap binds real paths.
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	defer func() {
+		if spec.Keep && res != nil {
+			res.Dir = dir
+			return
+		}
+		if rmErr := removeAll(dir); rmErr != nil && err == nil {
+			err = fmt.Errorf("sandbox: remove run directory: %w", rmErr)
+		}
+	}()
+	if err := writeFiles(dir, spec.Files); err != nil {
+		return nil, err
+	}
+	uid := 0
+	if caps.Root {
+		uid = nextUID()
+		if err := chownTree(dir, uid); err != nil {
+			return nil, err
+		}
+	}
+
+	argv, err := buildArgv(spec, level, limits, dir, uid, caps)
+	if err != nil {
+		return nil, err
+	}
+	return execute(ctx, argv, spec, limits, level, dir, uid)
+}
+
+// writeFiles copies the spec's files into dir, refusing paths that would
+// land outside it.
+func writeFiles(dir string, files map[string][]byte) error {
+	for name, content := range files {
+		rel, err := cleanRel(name)
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	return nil
+}
+
+func cleanRel(name string) (string, error) {
+	c := path.Clean(filepath.ToSlash(name))
+	if name == "" || path.IsAbs(c) || c == "." || c == ".." || strings.HasPrefix(c, "../") {
+		return "", fmt.Errorf("sandbox: file path %q must be relative and stay inside the run directory", name)
+	}
+	return filepath.FromSlash(c), nil
+}
+
+func chownTree(dir string, uid int) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, uid)
+	})
+	if err == nil {
+		err = os.Chmod(dir, 0o700)
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: hand the run directory to uid %d: %w", uid, err)
+	}
+	return nil
+}
+
+// removeAll deletes the run directory even when the program made parts of it
+// unwritable (which stops a non-root r2c).
+func removeAll(dir string) error {
+	if err := os.RemoveAll(dir); err == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
+
+// uidBase starts the range of uids handed to runs when r2c is root. It is far
+// above the ranges Debian gives to users and subordinate ids (100000+65536n
+// for the first few thousand users), and no file on the host belongs to it.
+const uidBase = 1_900_000_000
+
+var uidCounter atomic.Uint32
+
+// nextUID returns a uid no other live run uses: distinct per process (pid)
+// and per run within a process. A uid of its own gives each run its own
+// RLIMIT_NPROC count and lets reap find exactly the run's processes.
+func nextUID() int {
+	n := uidCounter.Add(1) % 4096
+	return uidBase + (os.Getpid()%4096)<<12 + int(n)
+}
+
+// buildArgv wraps spec.Argv: prlimit sets the rlimits (inherited by the
+// isolation tool and everything below it), then bwrap or unshare.
+func buildArgv(spec Spec, level Level, l Limits, dir string, uid int, caps Capabilities) ([]string, error) {
+	if caps.Prlimit == "" {
+		return nil, errors.New("sandbox: prlimit not found (fix: apt-get install util-linux)")
+	}
+	nproc := l.Processes
+	if uid == 0 {
+		// Not root: RLIMIT_NPROC counts every process of our uid.
+		nproc += countProcs(os.Getuid())
+	}
+	cpu := int64(l.CPU.Round(time.Second) / time.Second)
+	if cpu < 1 {
+		cpu = 1
+	}
+	argv := []string{caps.Prlimit,
+		"--as=" + strconv.FormatInt(l.MemoryBytes, 10),
+		"--cpu=" + strconv.FormatInt(cpu, 10) + ":" + strconv.FormatInt(cpu+1, 10),
+		"--fsize=" + strconv.FormatInt(l.FileSizeBytes, 10),
+		"--nproc=" + strconv.Itoa(nproc),
+		"--core=0",
+		"--",
+	}
+	switch level {
+	case LevelBubblewrap:
+		argv = append(argv, bwrapArgs(caps.Bwrap, spec, dir)...)
+	case LevelNamespaces:
+		argv = append(argv, caps.Unshare, "--user", "--map-current-user", "--pid", "--fork", "--kill-child",
+			"--mount-proc", "--net", "--ipc", "--uts", "--")
+	}
+	return append(argv, spec.Argv...), nil
+}
+
+func bwrapArgs(bwrap string, spec Spec, dir string) []string {
+	args := []string{bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"}
+	for _, kv := range envList(spec, dir) {
+		k, v, _ := strings.Cut(kv, "=")
+		args = append(args, "--setenv", k, v)
+	}
+	args = append(args, "--ro-bind", "/usr", "/usr")
+	// On merged-/usr systems these are symlinks into /usr.
+	for _, p := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"} {
+		fi, err := os.Lstat(p)
+		switch {
+		case err != nil:
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if target, err := os.Readlink(p); err == nil {
+				args = append(args, "--symlink", target, p)
+			}
+		case fi.IsDir():
+			args = append(args, "--ro-bind", p, p)
+		}
+	}
+	args = append(args, "--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp")
+	ro := append([]string(nil), spec.ReadOnly...)
+	sort.Strings(ro)
+	for _, p := range ro {
+		if p == "" || p == "/usr" || strings.HasPrefix(p, "/usr/") {
+			continue
+		}
+		args = append(args, "--ro-bind-try", p, p)
+	}
+	return append(args, "--bind", dir, dir, "--chdir", dir, "--")
+}
+
+// envList is the program's environment as sorted KEY=value pairs.
+func envList(spec Spec, dir string) []string {
+	env := AllowedEnv(dir)
+	for k, v := range spec.Env {
+		env[k] = v
+	}
+	list := make([]string, 0, len(env))
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	sort.Strings(list)
+	return list
+}
+
+// capture keeps the first limit bytes written to it and calls exceeded once
+// when more arrive.
+type capture struct {
+	mu        sync.Mutex
+	buf       []byte
+	limit     int64
+	truncated bool
+	exceeded  func()
+}
+
+func (c *capture) readFrom(r io.Reader) {
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(chunk)
+		if n > 0 {
+			c.mu.Lock()
+			room := c.limit - int64(len(c.buf))
+			if int64(n) > room {
+				c.buf = append(c.buf, chunk[:room]...)
+				if !c.truncated {
+					c.truncated = true
+					c.buf = append(c.buf, TruncationMarker...)
+					go c.exceeded()
+				}
+			} else {
+				c.buf = append(c.buf, chunk[:n]...)
+			}
+			c.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (c *capture) bytes() ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.buf...), c.truncated
+}
+
+func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Level, dir string, uid int) (*Result, error) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	defer devnull.Close()
+
+	cmd := &exec.Cmd{
+		Path:   argv[0],
+		Args:   argv,
+		Env:    envList(spec, dir),
+		Dir:    dir,
+		Stdin:  devnull,
+		Stdout: outW,
+		Stderr: errW,
+		SysProcAttr: &syscall.SysProcAttr{
+			Setpgid:   true,
+			Pdeathsig: syscall.SIGKILL,
+		},
+	}
+	if uid != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid), Groups: []uint32{}}
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, l.Wall)
+	defer cancel()
+
+	var (
+		killOnce sync.Once
+		killed   string
+	)
+	pgid := 0
+	kill := func(reason string) {
+		killOnce.Do(func() {
+			killed = reason
+			if pgid > 0 {
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			}
+			if uid != 0 {
+				reap(uid)
+			}
+		})
+	}
+	var started sync.WaitGroup
+	started.Add(1)
+	stdout := &capture{limit: l.OutputBytes, exceeded: func() { started.Wait(); kill("output limit") }}
+	stderr := &capture{limit: l.OutputBytes, exceeded: func() { started.Wait(); kill("output limit") }}
+
+	start := time.Now()
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		started.Done()
+		outR.Close()
+		errR.Close()
+		return nil, fmt.Errorf("sandbox: start %s: %w", argv[0], err)
+	}
+	pgid = cmd.Process.Pid
+	started.Done()
+
+	var readers sync.WaitGroup
+	readers.Add(2)
+	go func() { defer readers.Done(); stdout.readFrom(outR) }()
+	go func() { defer readers.Done(); stderr.readFrom(errR) }()
+
+	exited := make(chan struct{})
+	go func() {
+		select {
+		case <-runCtx.Done():
+			if ctx.Err() != nil {
+				kill("cancelled")
+			} else {
+				kill("wall time")
+			}
+		case <-exited:
+		}
+	}()
+	waitErr := cmd.Wait()
+	close(exited)
+	duration := time.Since(start)
+
+	// The main process is gone; take down whatever it left behind (daemons
+	// that called setsid, background jobs) before reading the last output.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	if uid != 0 {
+		reap(uid)
+	}
+	drained := make(chan struct{})
+	go func() { readers.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(2 * time.Second):
+		// A writer outside our reach (non-root, no PID namespace) still
+		// holds the pipe; stop waiting for it.
+		outR.Close()
+		errR.Close()
+		<-drained
+	}
+	outR.Close()
+	errR.Close()
+
+	killOnce.Do(func() {}) // waits for a kill in progress; none may start after this
+	res := &Result{Level: level, UID: uid, Duration: duration}
+	res.Stdout, res.Truncated = stdout.bytes()
+	var errTrunc bool
+	res.Stderr, errTrunc = stderr.bytes()
+	res.Truncated = res.Truncated || errTrunc
+	res.Killed = killed
+	res.TimedOut = killed == "wall time"
+	res.ExitCode = exitCode(cmd.ProcessState, waitErr)
+	if killed != "" {
+		res.ExitCode = -1
+	}
+	res.Collected = collect(dir, spec.Collect, l.FileSizeBytes)
+	if killed == "cancelled" {
+		return res, fmt.Errorf("sandbox: run cancelled: %w", ctx.Err())
+	}
+	return res, nil
+}
+
+func exitCode(ps *os.ProcessState, waitErr error) int {
+	if ps == nil {
+		return -1
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// collect reads back the named files without following links out of dir and
+// without blocking on FIFOs the program may have planted.
+func collect(dir string, names []string, maxBytes int64) map[string][]byte {
+	out := map[string][]byte{}
+	if len(names) == 0 {
+		return out
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return out
+	}
+	defer root.Close()
+	for _, name := range names {
+		rel, err := cleanRel(name)
+		if err != nil {
+			continue
+		}
+		f, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			continue
+		}
+		fi, err := f.Stat()
+		if err == nil && fi.Mode().IsRegular() {
+			if b, err := io.ReadAll(io.LimitReader(f, maxBytes)); err == nil {
+				out[name] = b
+			}
+		}
+		f.Close()
+	}
+	return out
+}
+
+// reap kills every process running as uid until none is left alive. Only the
+// run's processes have that uid (see nextUID), so this catches daemons that
+// left the process group and, at LevelNone, any PID namespace's absence.
+func reap(uid int) {
+	for range 200 {
+		pids := procsOf(uid, false)
+		if len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// countProcs is the number of live processes (zombies excluded) of uid.
+func countProcs(uid int) int { return len(procsOf(uid, false)) }
+
+// procsOf lists the pids whose real uid is uid, skipping zombies unless
+// withZombies.
+func procsOf(uid int, withZombies bool) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	want := strconv.Itoa(uid)
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var state, realUID string
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "State:"); ok {
+				state = strings.TrimSpace(v)
+			} else if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+				if f := strings.Fields(v); len(f) > 0 {
+					realUID = f[0]
+				}
+				break
+			}
+		}
+		if realUID != want || (!withZombies && (strings.HasPrefix(state, "Z") || strings.HasPrefix(state, "X"))) {
+			continue
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}

@@ -1,0 +1,219 @@
+package validate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/r2c-ai/r2c/sandbox"
+	"github.com/r2c-ai/r2c/style"
+)
+
+// workDir holds the driver's outputs inside the run directory; its name
+// cannot clash with a Python package.
+const workDir = ".r2c-validate"
+
+const (
+	compileReport = workDir + "/compile.json"
+	junitReport   = workDir + "/junit.xml"
+)
+
+// driver runs in one interpreter, so a validation pays for one Python start:
+// py_compile over the modules (errors written as JSON with CPython's own
+// positions), then pytest in-process with a JUnit-XML report. Native
+// tracebacks ("File ..., line N") are what the report's text is parsed for.
+const driver = `import json, os, sys, py_compile
+modules, tests = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+os.makedirs(".r2c-validate", exist_ok=True)
+errs = []
+for m in modules:
+    try:
+        py_compile.compile(m, cfile=".r2c-validate/compiled.pyc", doraise=True)
+    except py_compile.PyCompileError as e:
+        v = e.exc_value
+        d = {"path": m, "type": e.exc_type_name, "msg": str(getattr(v, "msg", v))}
+        if isinstance(v, SyntaxError):
+            d.update(line=v.lineno, col=v.offset, end_line=getattr(v, "end_lineno", None), end_col=getattr(v, "end_offset", None))
+        errs.append(d)
+with open(".r2c-validate/compile.json", "w") as f:
+    json.dump(errs, f)
+if tests:
+    import pytest
+    sys.exit(int(pytest.main(["-q", "-p", "no:cacheprovider", "--tb=native", "-o", "junit_family=xunit1",
+                              "--junitxml=.r2c-validate/junit.xml"] + tests)))
+`
+
+type compileError struct {
+	Path    string `json:"path"`
+	Type    string `json:"type"`
+	Msg     string `json:"msg"`
+	Line    *int   `json:"line"`
+	Col     *int   `json:"col"`
+	EndLine *int   `json:"end_line"`
+	EndCol  *int   `json:"end_col"`
+}
+
+// runInSandbox runs the driver and adds compile errors and test results to r.
+func runInSandbox(ctx context.Context, opts Options, r *Report) error {
+	py, err := sandbox.FindPython(opts.Python)
+	if err != nil && (py == nil || len(opts.Tests) > 0) {
+		return fmt.Errorf("validate: %w", err)
+	}
+	r.Python = py.Path
+	modules, _ := json.Marshal(nonNil(opts.Modules))
+	tests, _ := json.Marshal(nonNil(opts.Tests))
+	res, err := sandbox.Run(ctx, sandbox.Spec{
+		Files:    opts.Files,
+		Argv:     []string{py.Path, "-c", driver, string(modules), string(tests)},
+		ReadOnly: py.Dirs,
+		Limits:   opts.Limits,
+		Level:    opts.Level,
+		MinLevel: opts.MinLevel,
+		Collect:  []string{compileReport, junitReport},
+	})
+	if err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	r.Isolation = res.Level.String()
+	r.TestOutput = string(res.Stdout)
+	if b, ok := res.Collected[compileReport]; ok {
+		var errs []compileError
+		if err := json.Unmarshal(b, &errs); err == nil {
+			for _, e := range errs {
+				r.Diagnostics = append(r.Diagnostics, compileDiagnostic(e, opts.Files[e.Path]))
+			}
+		}
+	}
+	if len(opts.Tests) == 0 {
+		if _, ok := res.Collected[compileReport]; !ok {
+			r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, "the syntax check did not complete"))
+		}
+		return nil
+	}
+	xmlReport, ok := res.Collected[junitReport]
+	if !ok {
+		r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, "pytest produced no report"))
+		return nil
+	}
+	suite, err := parseJUnit(xmlReport)
+	if err != nil {
+		r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, "pytest's report is unreadable: "+err.Error()))
+		return nil
+	}
+	addTestResults(r, suite, opts)
+	if res.Killed != "" {
+		r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, "the test run did not finish"))
+	} else if r.Tests.Total == 0 {
+		r.Diagnostics = append(r.Diagnostics, Diagnostic{
+			Path: firstTestFile(opts), Source: SourceTest, Code: CodeTestRun, Severity: style.SeverityWarning,
+			Message: "pytest collected no tests (test functions must be named test_*)",
+		})
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// runDiagnostic reports a run that ended without the reports it should have
+// written: killed by a limit, crashed interpreter, broken pytest.
+func runDiagnostic(opts Options, res *sandbox.Result, what string) Diagnostic {
+	msg := fmt.Sprintf("%s (%s)", what, res.Summary())
+	if tail := lastLines(res.Stderr, 8); tail != "" {
+		msg += ":\n" + tail
+	} else if tail := lastLines(res.Stdout, 8); tail != "" {
+		msg += ":\n" + tail
+	}
+	return Diagnostic{Path: firstTestFile(opts), Source: SourceTest, Code: CodeTestRun, Severity: style.SeverityError, Message: msg}
+}
+
+func firstTestFile(opts Options) string {
+	for _, t := range opts.Tests {
+		if _, ok := opts.Files[t]; ok {
+			return t
+		}
+	}
+	if len(opts.Modules) > 0 {
+		return opts.Modules[0]
+	}
+	return ""
+}
+
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(bytes.ToValidUTF8(b, []byte("?"))), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// compileDiagnostic turns CPython's 1-based line and 1-based character
+// offsets into a 0-based UTF-8 byte range of src.
+func compileDiagnostic(e compileError, src []byte) Diagnostic {
+	d := Diagnostic{Path: e.Path, Source: SourceSyntax, Code: e.Type, Severity: style.SeverityError, Message: e.Type + ": " + e.Msg}
+	if d.Code == "" {
+		d.Code = "SyntaxError"
+	}
+	lines := splitLines(src)
+	if e.Line == nil || *e.Line < 1 {
+		return d
+	}
+	line := min(*e.Line-1, max(len(lines)-1, 0))
+	col := 0
+	if e.Col != nil && *e.Col >= 1 {
+		col = charToByte(lineAt(lines, line), *e.Col-1)
+	}
+	d.Range.Start = style.Position{Line: line, Column: col}
+	endLine, endCol := line, -1
+	if e.EndLine != nil && e.EndCol != nil && *e.EndLine >= 1 && *e.EndCol >= 1 {
+		endLine = min(*e.EndLine-1, max(len(lines)-1, 0))
+		endCol = charToByte(lineAt(lines, endLine), *e.EndCol-1)
+	}
+	if endLine < line || (endLine == line && endCol <= col) {
+		// No usable end: cover the character at the start, or the rest of
+		// the line when the error is at its end.
+		endLine = line
+		text := lineAt(lines, line)
+		if col < len(text) {
+			_, size := utf8.DecodeRuneInString(text[col:])
+			endCol = col + size
+		} else {
+			endCol = len(text)
+		}
+	}
+	d.Range.End = style.Position{Line: endLine, Column: endCol}
+	return d
+}
+
+func splitLines(src []byte) []string {
+	s := strings.ReplaceAll(string(src), "\r\n", "\n")
+	return strings.Split(s, "\n")
+}
+
+func lineAt(lines []string, i int) string {
+	if i < 0 || i >= len(lines) {
+		return ""
+	}
+	return lines[i]
+}
+
+// charToByte converts a 0-based code-point column to a byte column, clamped
+// to the line's length.
+func charToByte(line string, chars int) int {
+	b := 0
+	for i := 0; i < chars && b < len(line); i++ {
+		_, size := utf8.DecodeRuneInString(line[b:])
+		b += size
+	}
+	return b
+}
+
+var errNoSuite = errors.New("no test suite in the report")
