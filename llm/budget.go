@@ -3,11 +3,14 @@ package llm
 import "context"
 
 // ApproxTokens estimates how many tokens s takes in a Llama-family
-// tokenizer without loading one. It counts each run of letters as one token
-// per four letters (rounded up), every digit and every punctuation or symbol
-// character as one token, and a run of spaces as one token per four spaces
-// (newlines one each). On English prose and Python this errs on the high
-// side by roughly 10–30%, which is the safe side for budgeting.
+// tokenizer without loading one. A run of ASCII letters counts one token
+// per four letters (rounded up); a word's single leading space is free (it
+// is part of the word's token); other spaces and tabs count one token per
+// four; every newline, digit, punctuation mark and non-ASCII character
+// counts one. Llama's vocabulary holds most short English words and many
+// code fragments whole, so the estimate errs high (more on identifiers and
+// punctuation-heavy code than on prose), which is the safe side for fitting
+// a prompt into the context window. Counts add up line by line.
 func ApproxTokens(s string) int { return approxTokens(s) }
 
 // MessagesTokens estimates a chat prompt's size: the messages' contents plus

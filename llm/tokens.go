@@ -12,36 +12,41 @@ import (
 const messageOverhead = 4
 
 func approxTokens(s string) int {
-	n := 0
-	letters, spaces := 0, 0
-	flush := func() {
+	n, letters, spaces := 0, 0, 0
+	endLetters := func() {
 		n += (letters + 3) / 4
+		letters = 0
+	}
+	// A word's single leading space is part of its token ("▁word").
+	endSpaces := func(beforeWord bool) {
+		if beforeWord && spaces > 0 {
+			spaces--
+		}
 		n += (spaces + 3) / 4
-		letters, spaces = 0, 0
+		spaces = 0
 	}
 	for _, r := range s {
 		switch {
-		case unicode.IsLetter(r) && r < utf8.RuneSelf:
-			if spaces > 0 {
-				n += (spaces + 3) / 4
-				spaces = 0
-			}
+		case r < utf8.RuneSelf && unicode.IsLetter(r):
+			endSpaces(true)
 			letters++
 		case r == ' ' || r == '\t':
-			if letters > 0 {
-				n += (letters + 3) / 4
-				letters = 0
-			}
+			endLetters()
 			spaces++
+		case r == '\n':
+			endLetters()
+			endSpaces(false)
+			n++
 		default:
-			flush()
-			// Digits, punctuation, newlines and non-ASCII characters: one
-			// token each (Llama splits digits; non-ASCII letters often take
-			// one or more byte tokens each).
+			// Digits, punctuation and non-ASCII characters: one token each
+			// (Llama splits digits; non-ASCII text often takes byte tokens).
+			endLetters()
+			endSpaces(true)
 			n++
 		}
 	}
-	flush()
+	endLetters()
+	endSpaces(false)
 	return n
 }
 

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,8 +68,8 @@ type Matcher func(r *Recorded) bool
 // Reply is one scripted answer to a chat completion. The server answers as
 // the request asked: JSON, or SSE when "stream": true.
 type Reply struct {
-	// Content is the assistant's answer. When streaming it is sent in
-	// chunks of Chunk bytes (default: one word, whitespace kept, per chunk).
+	// Content is the assistant's answer. When streaming it is sent one
+	// word (with its leading whitespace) per chunk.
 	Content string
 	// Chunks, when set, are the exact stream deltas instead of splitting
 	// Content (Content is then ignored).
@@ -157,6 +158,7 @@ type Server struct {
 	inFlight    int
 	maxInFlight int
 	embedDim    int
+	arrived     chan *Recorded
 }
 
 type rule struct {
@@ -172,6 +174,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		kind:     KindTGI,
 		info:     Info{ModelID: "codellama/CodeLlama-7b-Instruct-hf", MaxInputTokens: 4095, MaxTotalTokens: 4096, Version: "3.3.4"},
 		embedDim: 16,
+		arrived:  make(chan *Recorded, 1024),
 	}
 	for _, o := range opts {
 		o(s)
@@ -195,15 +198,17 @@ func (s *Server) Close() {
 
 // On adds a rule: chat requests matching match are answered with replies in
 // order, the last one repeating. Rules are tried in the order they were
-// added; a request no rule matches gets a 404-free TGI validation error
-// (422) naming the problem, so a missing script fails loudly.
+// added; a request no rule matches gets a TGI validation error (422)
+// naming the problem, so a missing script fails loudly.
 func (s *Server) On(match Matcher, replies ...Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rules = append(s.rules, &rule{match: match, replies: replies})
 }
 
-// OnFunc adds a rule whose reply is computed from the request.
+// OnFunc adds a rule whose reply is computed from the request. reply runs
+// on the request's handler goroutine without the server's lock, so it may
+// block (to hold requests in flight) and may call the server's methods.
 func (s *Server) OnFunc(match Matcher, reply func(r *Recorded) Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -216,6 +221,11 @@ func (s *Server) Requests() []*Recorded {
 	defer s.mu.Unlock()
 	return append([]*Recorded(nil), s.requests...)
 }
+
+// Arrived delivers every request as it is recorded (before any scripted
+// latency), so tests can wait for an event instead of sleeping. Requests
+// beyond its buffer of 1024 unread ones are still recorded but not sent.
+func (s *Server) Arrived() <-chan *Recorded { return s.arrived }
 
 // ChatRequests returns the chat completion requests received so far.
 func (s *Server) ChatRequests() []*Recorded {
@@ -242,7 +252,7 @@ func Always() Matcher { return func(*Recorded) bool { return true } }
 func Contains(substr string) Matcher {
 	return func(r *Recorded) bool {
 		for _, m := range r.Messages {
-			if containsFold(m.Content, substr) {
+			if strings.Contains(m.Content, substr) {
 				return true
 			}
 		}
