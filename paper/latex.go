@@ -19,17 +19,17 @@ var mathEnvs = map[string]bool{
 var multiRowEnvs = map[string]bool{"align": true, "gather": true, "eqnarray": true, "flalign": true}
 
 var (
-	latexSpecial = regexp.MustCompile(`\\(?:sub){0,2}section\*?\s*(?:\[[^\]]*\])?\s*\{|\\begin\s*\{|\\\[|\$\$|\\caption\s*(?:\[[^\]]*\])?\{|\\(?:input|include)\s*\{|\\appendix\b|\\bibliography\s*\{|\\paragraph\*?\s*\{`)
-	labelRE      = regexp.MustCompile(`\\label\s*\{([^}]*)\}`)
-	tagRE        = regexp.MustCompile(`\\tag\*?\s*\{([^}]*)\}`)
-	nonumberRE   = regexp.MustCompile(`\\(?:nonumber|notag)\b`)
-	refRE        = regexp.MustCompile(`\\(eq|auto|c|C)?ref\s*\{([^}]*)\}`)
-	citeRE       = regexp.MustCompile(`\\cite[pt]?\*?\s*(?:\[[^\]]*\])*\s*\{([^}]*)\}`)
-	hruleRE      = regexp.MustCompile(`\\(?:hline|toprule|midrule|bottomrule|cline\{[^}]*\}|cmidrule(?:\([^)]*\))?\{[^}]*\})`)
-	cmdArgRE     = regexp.MustCompile(`\\(?:textbf|textit|emph|texttt|textsc|textrm|textsf|underline|mbox|footnote|url|text|mathrm|mathbf)\s*\{`)
-	dropCmdRE    = regexp.MustCompile(`\\(?:maketitle|centering|noindent|small|footnotesize|scriptsize|large|Large|LARGE|normalsize|vspace\*?\{[^}]*\}|hspace\*?\{[^}]*\}|newpage|clearpage|medskip|smallskip|bigskip|par|item(?:\[[^\]]*\])?|tableofcontents|thispagestyle\{[^}]*\}|pagestyle\{[^}]*\}|bibliographystyle\{[^}]*\}|includegraphics(?:\[[^\]]*\])?\{[^}]*\}|label\{[^}]*\}|end\{[^}]*\}|begin\{[^}]*\}(?:\{[^}]*\})?)`)
+	latexSpecial   = regexp.MustCompile(`\\(?:sub){0,2}section\*?\s*(?:\[[^\]]*\])?\s*\{|\\begin\s*\{|\\\[|\$\$|\\caption\s*(?:\[[^\]]*\])?\{|\\(?:input|include)\s*\{|\\appendix\b|\\bibliography\s*\{|\\paragraph\*?\s*\{`)
+	labelRE        = regexp.MustCompile(`\\label\s*\{([^}]*)\}`)
+	tagRE          = regexp.MustCompile(`\\tag\*?\s*\{([^}]*)\}`)
+	nonumberRE     = regexp.MustCompile(`\\(?:nonumber|notag)\b`)
+	refRE          = regexp.MustCompile(`\\(eq|auto|c|C)?ref\s*\{([^}]*)\}`)
+	citeRE         = regexp.MustCompile(`\\cite[pt]?\*?\s*(?:\[[^\]]*\])*\s*\{([^}]*)\}`)
+	hruleRE        = regexp.MustCompile(`\\(?:hline|toprule|midrule|bottomrule|cline\{[^}]*\}|cmidrule(?:\([^)]*\))?\{[^}]*\})`)
+	cmdArgRE       = regexp.MustCompile(`\\(?:textbf|textit|emph|texttt|textsc|textrm|textsf|underline|mbox|footnote|url|text|mathrm|mathbf)\s*\{`)
+	dropCmdRE      = regexp.MustCompile(`\\(?:maketitle|centering|noindent|small|footnotesize|scriptsize|large|Large|LARGE|normalsize|vspace\*?\{[^}]*\}|hspace\*?\{[^}]*\}|newpage|clearpage|medskip|smallskip|bigskip|par|item(?:\[[^\]]*\])?|tableofcontents|thispagestyle\{[^}]*\}|pagestyle\{[^}]*\}|bibliographystyle\{[^}]*\}|includegraphics(?:\[[^\]]*\])?\{[^}]*\}|label\{[^}]*\}|end\{[^}]*\}|begin\{[^}]*\}(?:\{[^}]*\})?)`)
 	refPlaceholder = regexp.MustCompile("\x01(\\w*)\x02([^\x03]*)\x03")
-	otherCmdRE   = regexp.MustCompile(`\\[a-zA-Z]+\*?`)
+	otherCmdRE     = regexp.MustCompile(`\\[a-zA-Z]+\*?`)
 )
 
 // latexState carries numbering across the parse.
@@ -369,7 +369,10 @@ func splitCells(row string) []string {
 	return append(cells, row[start:])
 }
 
-var algoCmds = []struct{ re *regexp.Regexp; repl string }{
+var algoCmds = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
 	{regexp.MustCompile(`\\(?:State|STATE|Statex)\b\s*`), "\n"},
 	{regexp.MustCompile(`\\(?:Require|REQUIRE)\b\s*`), "\nRequire: "},
 	{regexp.MustCompile(`\\(?:Ensure|ENSURE)\b\s*`), "\nEnsure: "},

@@ -1,7 +1,898 @@
 package paper
 
-import "fmt"
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
-func parsePDF(name string, data []byte, opts Options) (*Paper, error) {
-	return nil, fmt.Errorf("paper: %s: PDF support not built yet", name)
+	"github.com/ledongthuc/pdf"
+)
+
+// Errors a PDF can fail with; each is wrapped with the file name, so test
+// with errors.Is.
+var (
+	ErrEncrypted = errors.New("the PDF is encrypted (password-protected); decrypt it first, e.g. qpdf --decrypt --password=PW in.pdf out.pdf")
+	ErrTruncated = errors.New("the PDF is truncated (its end, with the %%EOF marker and cross-reference table, is missing); download it again")
+	ErrNoText    = errors.New("the PDF has no text layer (a scan or images only); run OCR first, e.g. ocrmypdf in.pdf out.pdf")
+	ErrMalformed = errors.New("the PDF is malformed")
+	ErrTooLarge  = errors.New("the PDF is over the size limit")
+)
+
+// maxGlyphs bounds the glyphs read from one document so that a hostile
+// content stream cannot exhaust memory.
+const maxGlyphs = 20_000_000
+
+// glyph is one drawn character with its position in page space (points,
+// origin bottom-left).
+type glyph struct {
+	x, y, w, size float64
+	s             string
+	font          *fontInfo
+}
+
+type fontInfo struct {
+	name               string
+	bold, italic, math bool
+	enc                pdf.TextEncoding
+	decoded            [256]string
+	known              [256]bool
+	first              int
+	widths             []float64
+	twoByte            bool
+	defaultWidth       float64
+}
+
+func (f *fontInfo) decode(code int) string {
+	if f.twoByte {
+		return f.enc.Decode(string([]byte{byte(code >> 8), byte(code)}))
+	}
+	if !f.known[code] {
+		f.decoded[code] = normalizeGlyph(f.enc.Decode(string([]byte{byte(code)})))
+		f.known[code] = true
+	}
+	return f.decoded[code]
+}
+
+func (f *fontInfo) width(code int) float64 {
+	if i := code - f.first; i >= 0 && i < len(f.widths) && f.widths[i] > 0 {
+		return f.widths[i]
+	}
+	return f.defaultWidth
+}
+
+// normalizeGlyph expands ligatures and drops control characters, so "ﬁ"
+// reads as "fi" as it does in pdftotext's output.
+func normalizeGlyph(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case 'ﬀ':
+			b.WriteString("ff")
+		case 'ﬁ':
+			b.WriteString("fi")
+		case 'ﬂ':
+			b.WriteString("fl")
+		case 'ﬃ':
+			b.WriteString("ffi")
+		case 'ﬄ':
+			b.WriteString("ffl")
+		case 0xA0:
+			b.WriteByte(' ')
+		default:
+			if r == utf8.RuneError || unicode.IsControl(r) {
+				continue
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+var (
+	mathFontHints = []string{"CMMI", "CMSY", "CMEX", "MSAM", "MSBM", "CMMIB", "CMBSY", "EUFM", "EUSM", "RSFS", "STMARY", "MATH", "SYMBOL", "MSBM", "TXSY", "TXEX", "PXSY", "PXEX", "TXMI", "PXMI", "NEWTXMI", "STIXMATH", "CAMBRIAMATH", "LMMATH"}
+	boldHints     = []string{"CMBX", "CMB10", "BOLD", "-BD", "BLACK", "HEAVY", "SEMIBOLD", "DEMI", "MEDI", "CMSSBX", "-B", ",BOLD"}
+)
+
+func newFontInfo(f pdf.Font) *fontInfo {
+	name := f.BaseFont()
+	if i := strings.Index(name, "+"); i >= 0 {
+		name = name[i+1:]
+	}
+	up := strings.ToUpper(name)
+	fi := &fontInfo{name: name, first: f.FirstChar(), defaultWidth: 500}
+	for _, h := range mathFontHints {
+		if strings.Contains(up, h) {
+			fi.math = true
+		}
+	}
+	for _, h := range boldHints {
+		if strings.Contains(up, h) && !(h == "-B" && !strings.HasSuffix(up, "-B")) {
+			fi.bold = true
+		}
+	}
+	fi.italic = strings.Contains(up, "ITALIC") || strings.Contains(up, "CMTI") || strings.Contains(up, "OBLIQUE")
+	w := f.V.Key("Widths")
+	for i := 0; i < w.Len() && i < 65536; i++ {
+		fi.widths = append(fi.widths, w.Index(i).Float64())
+	}
+	if f.V.Key("Subtype").Name() == "Type0" {
+		fi.twoByte = true
+		if dw := f.V.Key("DescendantFonts").Index(0).Key("DW"); dw.Kind() == pdf.Integer || dw.Kind() == pdf.Real {
+			fi.defaultWidth = dw.Float64()
+		} else {
+			fi.defaultWidth = 1000
+		}
+	}
+	fi.enc = f.Encoder()
+	if fi.enc == nil {
+		fi.enc = identityEncoding{}
+	}
+	return fi
+}
+
+type identityEncoding struct{}
+
+func (identityEncoding) Decode(raw string) string { return raw }
+
+// affine is a PDF transformation matrix [a b c d e f].
+type affine [6]float64
+
+var identity = affine{1, 0, 0, 1, 0, 0}
+
+// mul returns m × n (apply m, then n).
+func (m affine) mul(n affine) affine {
+	return affine{
+		m[0]*n[0] + m[1]*n[2], m[0]*n[1] + m[1]*n[3],
+		m[2]*n[0] + m[3]*n[2], m[2]*n[1] + m[3]*n[3],
+		m[4]*n[0] + m[5]*n[2] + n[4], m[4]*n[1] + m[5]*n[3] + n[5],
+	}
+}
+
+type textState struct {
+	ctm, tm, tlm          affine
+	tc, tw, th, tl, trise float64
+	font                  *fontInfo
+	size                  float64
+}
+
+// pageGlyphs interprets one page's content stream and returns its glyphs
+// and whether it draws images. It is a small text-only interpreter over
+// ledongthuc/pdf's tokenizer: unlike the library's Content() it decodes
+// each character code on its own (ligature cmaps map one code to several
+// runes), applies word spacing and does not invent a glyph after each TJ.
+func pageGlyphs(page pdf.Value, fonts map[string]*fontInfo, budget *int) (glyphs []glyph, images int) {
+	contents := page.Key("Contents")
+	if contents.IsNull() {
+		return nil, 0
+	}
+	res := inheritedKey(page, "Resources")
+	fontRes := res.Key("Font")
+	xobjects := res.Key("XObject")
+	g := textState{ctm: identity, tm: identity, tlm: identity, th: 1}
+	var stack []textState
+	show := func(raw string) {
+		f := g.font
+		if f == nil {
+			return
+		}
+		step := 1
+		if f.twoByte {
+			step = 2
+		}
+		for i := 0; i+step <= len(raw); i += step {
+			code := int(raw[i])
+			if step == 2 {
+				code = code<<8 | int(raw[i+1])
+			}
+			trm := affine{g.size * g.th, 0, 0, g.size, 0, g.trise}.mul(g.tm).mul(g.ctm)
+			w0 := f.width(code) / 1000
+			s := f.decode(code)
+			size := math.Hypot(trm[2], trm[3])
+			if s != "" {
+				*budget--
+				if *budget < 0 {
+					panic(errTooManyGlyphs)
+				}
+				glyphs = append(glyphs, glyph{x: trm[4], y: trm[5], w: w0 * math.Hypot(trm[0], trm[1]), size: size, s: s, font: f})
+			}
+			tx := w0*g.size + g.tc
+			if step == 1 && code == 32 {
+				tx += g.tw
+			}
+			g.tm = affine{1, 0, 0, 1, tx * g.th, 0}.mul(g.tm)
+		}
+	}
+	num := func(v pdf.Value) float64 { return v.Float64() }
+	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
+		n := stk.Len()
+		args := make([]pdf.Value, n)
+		for i := n - 1; i >= 0; i-- {
+			args[i] = stk.Pop()
+		}
+		switch op {
+		case "q":
+			if len(stack) < 256 {
+				stack = append(stack, g)
+			}
+		case "Q":
+			if len(stack) > 0 {
+				g = stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+			}
+		case "cm":
+			if n == 6 {
+				g.ctm = affine{num(args[0]), num(args[1]), num(args[2]), num(args[3]), num(args[4]), num(args[5])}.mul(g.ctm)
+			}
+		case "BT":
+			g.tm, g.tlm = identity, identity
+		case "Tc":
+			if n == 1 {
+				g.tc = num(args[0])
+			}
+		case "Tw":
+			if n == 1 {
+				g.tw = num(args[0])
+			}
+		case "Tz":
+			if n == 1 {
+				g.th = num(args[0]) / 100
+			}
+		case "TL":
+			if n == 1 {
+				g.tl = num(args[0])
+			}
+		case "Ts":
+			if n == 1 {
+				g.trise = num(args[0])
+			}
+		case "Tf":
+			if n == 2 {
+				name := args[0].Name()
+				f, ok := fonts[name]
+				if !ok {
+					f = newFontInfo(pdf.Font{V: fontRes.Key(name)})
+					fonts[name] = f
+				}
+				g.font, g.size = f, num(args[1])
+			}
+		case "Td", "TD":
+			if n == 2 {
+				if op == "TD" {
+					g.tl = -num(args[1])
+				}
+				g.tlm = affine{1, 0, 0, 1, num(args[0]), num(args[1])}.mul(g.tlm)
+				g.tm = g.tlm
+			}
+		case "Tm":
+			if n == 6 {
+				g.tlm = affine{num(args[0]), num(args[1]), num(args[2]), num(args[3]), num(args[4]), num(args[5])}
+				g.tm = g.tlm
+			}
+		case "T*":
+			g.tlm = affine{1, 0, 0, 1, 0, -g.tl}.mul(g.tlm)
+			g.tm = g.tlm
+		case "Tj":
+			if n == 1 {
+				show(args[0].RawString())
+			}
+		case "'", "\"":
+			if op == "\"" && n == 3 {
+				g.tw, g.tc = num(args[0]), num(args[1])
+				args = args[2:]
+			}
+			g.tlm = affine{1, 0, 0, 1, 0, -g.tl}.mul(g.tlm)
+			g.tm = g.tlm
+			if len(args) == 1 {
+				show(args[0].RawString())
+			}
+		case "TJ":
+			if n != 1 {
+				return
+			}
+			v := args[0]
+			for i := 0; i < v.Len(); i++ {
+				x := v.Index(i)
+				if x.Kind() == pdf.String {
+					show(x.RawString())
+				} else {
+					g.tm = affine{1, 0, 0, 1, -x.Float64() / 1000 * g.size * g.th, 0}.mul(g.tm)
+				}
+			}
+		case "Do":
+			if n == 1 && xobjects.Key(args[0].Name()).Key("Subtype").Name() == "Image" {
+				images++
+			}
+		case "BI":
+			images++
+		}
+	})
+	return glyphs, images
+}
+
+var errTooManyGlyphs = errors.New("too much text (over 20 million glyphs)")
+
+// inheritedKey looks a page attribute up the page tree (MediaBox and
+// Resources may be set on an ancestor).
+func inheritedKey(page pdf.Value, key string) pdf.Value {
+	v := page
+	for depth := 0; depth < 32 && !v.IsNull(); depth++ {
+		if r := v.Key(key); !r.IsNull() {
+			return r
+		}
+		v = v.Key("Parent")
+	}
+	return pdf.Value{}
+}
+
+// pageList walks the page tree with a depth limit and a node budget: the
+// library's own Page(n) loops forever on a tree whose Kids point back up.
+func pageList(root pdf.Value, limit int) ([]pdf.Value, error) {
+	var pages []pdf.Value
+	nodes := 0
+	var walk func(v pdf.Value, depth int) error
+	walk = func(v pdf.Value, depth int) error {
+		nodes++
+		if depth > 32 || nodes > 4*limit+64 {
+			return fmt.Errorf("%w: page tree is cyclic or too deep", ErrMalformed)
+		}
+		switch v.Key("Type").Name() {
+		case "Page":
+			pages = append(pages, v)
+			if len(pages) > limit {
+				return fmt.Errorf("%w: more than %d pages", ErrTooLarge, limit)
+			}
+		default: // "Pages", or a broken node with Kids
+			kids := v.Key("Kids")
+			if kids.Kind() != pdf.Array && v.Key("Contents").Kind() != pdf.Null {
+				pages = append(pages, v) // a page missing its /Type
+				return nil
+			}
+			for i := 0; i < kids.Len(); i++ {
+				if err := walk(kids.Index(i), depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err := walk(root, 0)
+	return pages, err
+}
+
+func mediaBox(page pdf.Value) (w, h float64) {
+	mb := inheritedKey(page, "MediaBox")
+	if mb.Len() == 4 {
+		w, h = mb.Index(2).Float64()-mb.Index(0).Float64(), mb.Index(3).Float64()-mb.Index(1).Float64()
+	}
+	if w <= 0 || h <= 0 || w > 20000 || h > 20000 {
+		return 612, 792
+	}
+	return w, h
+}
+
+// pdfDoc is a PDF read into positioned lines.
+type pdfDoc struct {
+	pages    []pdfPage
+	bodySize float64
+	leading  float64
+}
+
+type pdfPage struct {
+	num           int
+	width, height float64
+	lines         []*line // in reading order
+}
+
+// readPDF opens data and lays every page out into lines in reading order.
+// Panics from the PDF library are turned into errors naming the file.
+func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
+	base := filepath.Base(name)
+	defer func() {
+		if r := recover(); r != nil {
+			doc = nil
+			err = classifyPDFError(name, data, fmt.Errorf("%w: %v", ErrMalformed, r))
+		}
+	}()
+	if int64(len(data)) > opts.maxBytes() {
+		return nil, fmt.Errorf("paper: %s: %w (%d MiB > %d MiB)", name, ErrTooLarge, len(data)>>20, opts.maxBytes()>>20)
+	}
+	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, classifyPDFError(name, data, err)
+	}
+	pages, err := pageList(r.Trailer().Key("Root").Key("Pages"), opts.maxPages())
+	if err != nil {
+		return nil, fmt.Errorf("paper: %s: %w", name, err)
+	}
+	if len(pages) == 0 {
+		return nil, classifyPDFError(name, data, fmt.Errorf("%w: no pages", ErrMalformed))
+	}
+	doc = &pdfDoc{}
+	budget := maxGlyphs
+	images, glyphCount := 0, 0
+	var all [][]glyph
+	for i, pv := range pages {
+		fonts := map[string]*fontInfo{} // font resource names are per page
+		gs, imgs, perr := safePageGlyphs(pv, fonts, &budget)
+		if perr != nil {
+			if errors.Is(perr, errTooManyGlyphs) {
+				return nil, fmt.Errorf("paper: %s: %w: %v", name, ErrTooLarge, perr)
+			}
+			return nil, classifyPDFError(name, data, fmt.Errorf("%w: page %d of %s: %v", ErrMalformed, i+1, base, perr))
+		}
+		images += imgs
+		glyphCount += len(gs)
+		all = append(all, gs)
+		w, h := mediaBox(pv)
+		doc.pages = append(doc.pages, pdfPage{num: i + 1, width: w, height: h})
+	}
+	if glyphCount == 0 {
+		if images > 0 {
+			return nil, fmt.Errorf("paper: %s: %w (%d images, no text)", name, ErrNoText, images)
+		}
+		return nil, fmt.Errorf("paper: %s: %w (no text and no images)", name, ErrNoText)
+	}
+	doc.bodySize = bodyFontSize(all)
+	for i := range doc.pages {
+		doc.pages[i].lines = layoutPage(all[i], doc.pages[i].width, doc.bodySize, i+1)
+	}
+	doc.leading = medianLeading(doc)
+	return doc, nil
+}
+
+func safePageGlyphs(pv pdf.Value, fonts map[string]*fontInfo, budget *int) (gs []glyph, images int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok && errors.Is(e, errTooManyGlyphs) {
+				err = e
+				return
+			}
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	gs, images = pageGlyphs(pv, fonts, budget)
+	return gs, images, nil
+}
+
+// classifyPDFError maps library errors to the package's sentinel errors so
+// that each broken-file case has its own message.
+func classifyPDFError(name string, data []byte, err error) error {
+	msg := err.Error()
+	tail := data[max(0, len(data)-2048):]
+	switch {
+	case errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(msg, "encrypt") || bytes.Contains(data, []byte("/Encrypt")) && !bytes.Contains(data, []byte("/Encrypt null")):
+		return fmt.Errorf("paper: %s: %w", name, ErrEncrypted)
+	case !bytes.HasPrefix(bytes.TrimLeft(data[:min(len(data), 1024)], "\x00\t\r\n "), []byte("%PDF-")):
+		return fmt.Errorf("paper: %s: %w: not a PDF file (no %%PDF- header)", name, ErrMalformed)
+	case !bytes.Contains(tail, []byte("%%EOF")) || strings.Contains(msg, "startxref") && !bytes.Contains(tail, []byte("startxref")):
+		return fmt.Errorf("paper: %s: %w", name, ErrTruncated)
+	case errors.Is(err, ErrMalformed):
+		return fmt.Errorf("paper: %s: %w", name, err)
+	default:
+		return fmt.Errorf("paper: %s: %w: %v", name, ErrMalformed, err)
+	}
+}
+
+// bodyFontSize is the most common glyph size, rounded to half points.
+func bodyFontSize(pages [][]glyph) float64 {
+	counts := map[float64]int{}
+	for _, gs := range pages {
+		for _, g := range gs {
+			counts[math.Round(g.size*2)/2]++
+		}
+	}
+	best, bestN := 10.0, -1
+	for s, n := range counts {
+		if n > bestN || n == bestN && s < best {
+			best, bestN = s, n
+		}
+	}
+	if best <= 0 {
+		return 10
+	}
+	return best
+}
+
+// cell is a run of glyphs on one baseline with no wide gap inside.
+type cell struct {
+	x0, x1, y float64
+	glyphs    []glyph
+	text      string
+}
+
+// line is one text line within a column: cells sorted by x.
+type line struct {
+	page       int
+	y          float64
+	x0, x1     float64
+	size       float64 // dominant glyph size
+	cells      []*cell
+	col        int     // 0 one-column or left, 1 right, -1 spanning
+	colX0      float64 // the column's left and right text edges
+	colX1      float64
+	bold, math float64 // fraction of glyphs
+	text       string
+}
+
+// fragment is glyphs in content-stream order that continue one another.
+type fragment struct {
+	glyphs []glyph
+	x0, x1 float64
+	y      float64
+	size   float64
+}
+
+// layoutPage groups glyphs into lines and orders them for reading: two
+// columns are detected from an empty vertical gutter near the middle of the
+// page, and each band between full-width lines is read left column first.
+func layoutPage(gs []glyph, width, body float64, pageNum int) []*line {
+	if len(gs) == 0 {
+		return nil
+	}
+	frags := fragments(gs)
+	gutter, two := findGutter(frags, width)
+	// Split fragments that cross the gutter with a gap at it (producers
+	// that write both columns' lines in one text object).
+	if two {
+		var split []*fragment
+		for _, f := range frags {
+			split = append(split, splitAtGutter(f, gutter)...)
+		}
+		frags = split
+	}
+	colOf := func(f *fragment) int {
+		switch {
+		case !two:
+			return 0
+		case f.x1 <= gutter+1:
+			return 0
+		case f.x0 >= gutter-1:
+			return 1
+		default:
+			return -1
+		}
+	}
+	byCol := map[int][]*fragment{}
+	for _, f := range frags {
+		c := colOf(f)
+		byCol[c] = append(byCol[c], f)
+	}
+	var lines []*line
+	for c, fs := range byCol {
+		for _, l := range groupLines(fs, body) {
+			l.col = c
+			l.page = pageNum
+			lines = append(lines, l)
+		}
+	}
+	// Column edges: the typical left and right text edges of each column.
+	for c := -1; c <= 1; c++ {
+		var xs0, xs1 []float64
+		for _, l := range lines {
+			if l.col == c {
+				xs0 = append(xs0, l.x0)
+				xs1 = append(xs1, l.x1)
+			}
+		}
+		if len(xs0) == 0 {
+			continue
+		}
+		e0, e1 := percentile(xs0, 0.1), percentile(xs1, 0.9)
+		for _, l := range lines {
+			if l.col == c {
+				l.colX0, l.colX1 = e0, e1
+			}
+		}
+	}
+	return readingOrder(lines)
+}
+
+// fragments cuts the glyph stream where the baseline jumps, the pen moves
+// backwards, or a gap wider than three ems opens.
+func fragments(gs []glyph) []*fragment {
+	var out []*fragment
+	var cur *fragment
+	for _, g := range gs {
+		if g.s == " " || strings.TrimSpace(g.s) == "" {
+			if cur != nil {
+				cur.glyphs = append(cur.glyphs, g) // an explicit space: keep for word breaks
+			}
+			continue
+		}
+		if cur != nil {
+			last := cur.glyphs[len(cur.glyphs)-1]
+			ref := math.Max(cur.size, g.size)
+			dy := math.Abs(g.y - cur.y)
+			gap := g.x - (last.x + last.w)
+			if dy <= 0.5*ref && gap > -0.6*ref && gap < 3*ref {
+				cur.glyphs = append(cur.glyphs, g)
+				cur.x1 = math.Max(cur.x1, g.x+g.w)
+				if g.size > cur.size {
+					cur.size, cur.y = g.size, g.y
+				}
+				continue
+			}
+		}
+		cur = &fragment{glyphs: []glyph{g}, x0: g.x, x1: g.x + g.w, y: g.y, size: g.size}
+		out = append(out, cur)
+	}
+	return out
+}
+
+// findGutter looks for a vertical strip near the middle of the page that
+// (almost) no fragment crosses while both sides hold plenty of text.
+func findGutter(frags []*fragment, width float64) (float64, bool) {
+	n := int(width) + 1
+	cover := make([]int, n)
+	var left, right, total int
+	for _, f := range frags {
+		a, b := max(0, int(f.x0)), min(n-1, int(f.x1))
+		for x := a; x <= b; x++ {
+			cover[x]++
+		}
+		total += len(f.glyphs)
+	}
+	maxCover := 0
+	for _, c := range cover {
+		maxCover = max(maxCover, c)
+	}
+	limit := max(1, maxCover/12)
+	bestStart, bestLen := -1, 0
+	for x := int(0.3 * width); x < int(0.7*width); {
+		if cover[x] > limit {
+			x++
+			continue
+		}
+		s := x
+		for x < n && cover[x] <= limit {
+			x++
+		}
+		if x-s > bestLen {
+			bestStart, bestLen = s, x-s
+		}
+	}
+	if bestLen < 4 {
+		return 0, false
+	}
+	mid := float64(bestStart) + float64(bestLen)/2
+	for _, f := range frags {
+		switch {
+		case f.x1 <= mid:
+			left += len(f.glyphs)
+		case f.x0 >= mid:
+			right += len(f.glyphs)
+		}
+	}
+	if left < total/5 || right < total/5 {
+		return 0, false
+	}
+	return mid, true
+}
+
+func splitAtGutter(f *fragment, gutter float64) []*fragment {
+	if f.x0 >= gutter || f.x1 <= gutter {
+		return []*fragment{f}
+	}
+	for i := 1; i < len(f.glyphs); i++ {
+		a, b := f.glyphs[i-1], f.glyphs[i]
+		if a.x+a.w <= gutter+1 && b.x >= gutter-1 && b.x-(a.x+a.w) > 0.5*f.size {
+			return []*fragment{newFragment(f.glyphs[:i]), newFragment(f.glyphs[i:])}
+		}
+	}
+	return []*fragment{f}
+}
+
+func newFragment(gs []glyph) *fragment {
+	f := &fragment{glyphs: gs, x0: math.Inf(1), x1: math.Inf(-1)}
+	for _, g := range gs {
+		if strings.TrimSpace(g.s) == "" {
+			continue
+		}
+		f.x0, f.x1 = math.Min(f.x0, g.x), math.Max(f.x1, g.x+g.w)
+		if g.size > f.size {
+			f.size, f.y = g.size, g.y
+		}
+	}
+	return f
+}
+
+// groupLines merges fragments of one column whose baselines agree (a
+// superscript or subscript joins its line) and cuts each line into cells at
+// gaps of about an em — the gaps between table columns or before an
+// equation number, wider than any justified word space.
+func groupLines(fs []*fragment, body float64) []*line {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].size != fs[j].size {
+			return fs[i].size > fs[j].size // big fragments anchor lines
+		}
+		return fs[i].y > fs[j].y
+	})
+	type proto struct {
+		y, size float64
+		frags   []*fragment
+	}
+	var ps []*proto
+	for _, f := range fs {
+		var best *proto
+		bestD := math.Inf(1)
+		for _, p := range ps {
+			d := f.y - p.y
+			tolUp, tolDown := 0.25*p.size, 0.25*p.size
+			if f.size < 0.9*p.size { // scripts sit above or below the baseline
+				tolUp, tolDown = 0.5*p.size, 0.3*p.size
+			}
+			if d <= tolUp && -d <= tolDown && math.Abs(d) < bestD {
+				best, bestD = p, math.Abs(d)
+			}
+		}
+		if best == nil {
+			best = &proto{y: f.y, size: f.size}
+			ps = append(ps, best)
+		}
+		best.frags = append(best.frags, f)
+	}
+	var out []*line
+	for _, p := range ps {
+		var gs []glyph
+		for _, f := range p.frags {
+			gs = append(gs, f.glyphs...)
+		}
+		sort.SliceStable(gs, func(i, j int) bool { return gs[i].x < gs[j].x })
+		l := &line{y: p.y, size: p.size}
+		out = append(out, buildLine(l, gs, body))
+	}
+	return out
+}
+
+// buildLine fills a line's cells and text from x-sorted glyphs. A word
+// space is a gap over 0.15 em (TeX's interword space is 0.33 em and its
+// kerns far smaller); a cell break is a gap over 0.9 em.
+func buildLine(l *line, gs []glyph, body float64) *line {
+	var cur *cell
+	var text strings.Builder
+	var bold, mathN, n float64
+	lastEnd := math.Inf(-1)
+	pendingSpace := false
+	for _, g := range gs {
+		if strings.TrimSpace(g.s) == "" {
+			pendingSpace = true
+			continue
+		}
+		ref := math.Max(g.size, 0.8*l.size)
+		gap := g.x - lastEnd
+		if cur == nil || gap > 0.9*ref {
+			cur = &cell{x0: g.x, y: l.y}
+			l.cells = append(l.cells, cur)
+			if text.Len() > 0 {
+				text.WriteByte(' ')
+			}
+		} else if gap > 0.15*ref || pendingSpace && gap > 0.05*ref {
+			cur.text += " "
+			text.WriteByte(' ')
+		}
+		pendingSpace = false
+		cur.glyphs = append(cur.glyphs, g)
+		cur.text += g.s
+		cur.x1 = math.Max(cur.x1, g.x+g.w)
+		text.WriteString(g.s)
+		lastEnd = math.Max(lastEnd, g.x+g.w)
+		n++
+		if g.font.bold {
+			bold++
+		}
+		if g.font.math || isMathSymbol(g.s) {
+			mathN++
+		}
+	}
+	if len(l.cells) > 0 {
+		l.x0, l.x1 = l.cells[0].x0, l.cells[len(l.cells)-1].x1
+	}
+	if n > 0 {
+		l.bold, l.math = bold/n, mathN/n
+	}
+	l.text = combineDiacritics(text.String())
+	for _, c := range l.cells {
+		c.text = combineDiacritics(c.text)
+	}
+	return l
+}
+
+// combineDiacritics puts spacing accents TeX draws over letters (~ ^ ¨)
+// back as they are written: drop a lone combining mark's space.
+func combineDiacritics(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isMathSymbol(s string) bool {
+	for _, r := range s {
+		if strings.ContainsRune("=+−×·∑∏∫√≤≥≠≈∈∉⊂⊆∪∩∀∃∇∂∞±→←⇒⊙⊕⊗‖⊤", r) || unicode.Is(unicode.Greek, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// readingOrder sorts lines top to bottom, and within each band between
+// full-width (spanning) lines puts the left column before the right.
+func readingOrder(lines []*line) []*line {
+	sort.SliceStable(lines, func(i, j int) bool {
+		if lines[i].y != lines[j].y {
+			return lines[i].y > lines[j].y
+		}
+		return lines[i].x0 < lines[j].x0
+	})
+	var out, left, right []*line
+	flush := func() {
+		out = append(out, left...)
+		out = append(out, right...)
+		left, right = nil, nil
+	}
+	for _, l := range lines {
+		switch l.col {
+		case -1:
+			flush()
+			out = append(out, l)
+		case 1:
+			right = append(right, l)
+		default:
+			left = append(left, l)
+		}
+	}
+	flush()
+	return out
+}
+
+func percentile(xs []float64, p float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+// medianLeading is the typical baseline distance between consecutive body
+// lines of a column.
+func medianLeading(doc *pdfDoc) float64 {
+	var ds []float64
+	for _, p := range doc.pages {
+		for i := 1; i < len(p.lines); i++ {
+			a, b := p.lines[i-1], p.lines[i]
+			if a.col == b.col && math.Abs(a.size-doc.bodySize) < 0.6 && math.Abs(b.size-doc.bodySize) < 0.6 {
+				if d := a.y - b.y; d > 0.8*doc.bodySize && d < 3*doc.bodySize {
+					ds = append(ds, d)
+				}
+			}
+		}
+	}
+	if len(ds) == 0 {
+		return 1.2 * doc.bodySize
+	}
+	return percentile(ds, 0.5)
+}
+
+// PDFText returns a PDF's text in reading order, one line per text line and
+// a form feed after each page, like pdftotext. It is what Load parses.
+func PDFText(name string, data []byte, opts Options) (string, error) {
+	doc, err := readPDF(name, data, opts)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, p := range doc.pages {
+		for _, l := range p.lines {
+			b.WriteString(l.text)
+			b.WriteByte('\n')
+		}
+		b.WriteByte('\f')
+	}
+	return b.String(), nil
 }

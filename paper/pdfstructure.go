@@ -1,0 +1,476 @@
+package paper
+
+import (
+	"math"
+	"regexp"
+	"strings"
+)
+
+var (
+	eqNumberRE     = regexp.MustCompile(`^\((\d{1,3}(?:\.\d{1,3})?[a-z]?|[A-Z]\.?\d{1,3}[a-z]?)\)$`)
+	pdfCaptionRE   = regexp.MustCompile(`^(Figure|Fig\.|Table|Tab\.)\s*([0-9A-Z][0-9.]*)\s*[:.|]`)
+	pdfAlgorithmRE = regexp.MustCompile(`^Algorithm\s+(\d+)\b[:.]?\s*(.*)$`)
+	pageNumberRE   = regexp.MustCompile(`^(\d{1,4}|[ivxlc]{1,6}|-\s*\d{1,4}\s*-|Page \d+( of \d+)?)$`)
+	bracketRefRE   = regexp.MustCompile(`^\[\d{1,4}\]`)
+	knownHeadings  = map[string]bool{
+		"abstract": true, "references": true, "bibliography": true, "acknowledgments": true,
+		"acknowledgements": true, "acknowledgment": true, "acknowledgement": true, "appendix": true,
+		"appendices": true, "supplementary material": true, "limitations": true, "broader impact": true,
+		"ethics statement": true, "conclusion": true, "conclusions": true, "introduction": true,
+	}
+)
+
+// parsePDF reads a PDF and builds the section tree from its lines: headings
+// are short lines in a bold or larger font whose number follows on from the
+// previous heading ("3.2" after "3.1"); displays with a right-aligned "(n)"
+// or mostly math-font glyphs are equations; runs of lines split into aligned
+// cells are tables; "Algorithm n" starts an algorithm block; "Figure n:" and
+// "Table n:" lines are captions; the references section is kept apart.
+func parsePDF(name string, data []byte, opts Options) (*Paper, error) {
+	doc, err := readPDF(name, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	b := newBuilder("pdf")
+	b.p.Pages = len(doc.pages)
+	a := &pdfAnalyzer{doc: doc, b: b}
+	a.run()
+	p := b.finish()
+	return p, nil
+}
+
+type pdfAnalyzer struct {
+	doc        *pdfDoc
+	b          *builder
+	lastNumber string
+	inAppendix bool
+	para       []*line
+	seenHead   bool
+}
+
+type kind int
+
+const (
+	kText kind = iota
+	kHeading
+	kEquation
+	kTable
+	kCaption
+	kAlgorithm
+	kSkip
+)
+
+func (a *pdfAnalyzer) run() {
+	var lines []*line
+	for _, p := range a.doc.pages {
+		for _, l := range p.lines {
+			if isPageNumberLine(l, p) {
+				continue
+			}
+			lines = append(lines, l)
+		}
+	}
+	a.findTitle(lines)
+	body := a.doc.bodySize
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if l.text == a.b.p.Title && l.page == 1 || l.col == -2 {
+			continue
+		}
+		if num, title, ok := a.heading(l, lines, i); ok {
+			a.flushPara()
+			// A heading may wrap onto a second line in the same font.
+			for i+1 < len(lines) && isHeadingContinuation(l, lines[i+1], a.doc.leading) {
+				i++
+				title += " " + lines[i].text
+			}
+			level := numberDepth(num)
+			if level == 0 {
+				level = 1
+			}
+			a.b.heading(num, title, level, l.page)
+			a.seenHead = true
+			continue
+		}
+		if a.b.mode == modeRefs {
+			a.reference(l)
+			continue
+		}
+		if m := pdfAlgorithmRE.FindStringSubmatch(l.text); m != nil && l.cells[0].glyphs[0].font.bold {
+			a.flushPara()
+			i = a.algorithm(lines, i)
+			continue
+		}
+		if pdfCaptionRE.MatchString(l.text) {
+			a.flushPara()
+			i = a.caption(lines, i)
+			continue
+		}
+		if end, ok := a.table(lines, i); ok {
+			a.flushPara()
+			i = end
+			continue
+		}
+		if isEquationLine(l, body) {
+			a.flushPara()
+			i = a.equation(lines, i)
+			continue
+		}
+		a.addText(l)
+	}
+	a.flushPara()
+}
+
+// isPageNumberLine drops running page numbers in the top or bottom margin.
+func isPageNumberLine(l *line, p pdfPage) bool {
+	if !pageNumberRE.MatchString(strings.TrimSpace(l.text)) {
+		return false
+	}
+	lowest, highest := true, true
+	for _, o := range p.lines {
+		if o != l && o.y < l.y {
+			lowest = false
+		}
+		if o != l && o.y > l.y {
+			highest = false
+		}
+	}
+	return lowest && l.y < 0.2*p.height || highest && l.y > 0.85*p.height
+}
+
+// findTitle takes the largest text on page 1 above the first heading (or
+// abstract) when it is clearly bigger than body text.
+func (a *pdfAnalyzer) findTitle(lines []*line) {
+	var first []*line
+	for _, l := range lines {
+		if l.page != 1 {
+			break
+		}
+		if t := normTitle(l.text); t == "abstract" || strings.HasPrefix(t, "abstract") && l.cells[0].glyphs[0].font.bold {
+			break
+		}
+		first = append(first, l)
+	}
+	maxSize := 0.0
+	for _, l := range first {
+		maxSize = math.Max(maxSize, l.size)
+	}
+	if maxSize < 1.2*a.doc.bodySize {
+		return
+	}
+	var parts []string
+	for _, l := range first {
+		if math.Abs(l.size-maxSize) < 0.5 {
+			parts = append(parts, l.text)
+			l.col = -2 // consumed
+		} else if len(parts) > 0 {
+			break
+		}
+	}
+	a.b.p.Title = strings.Join(parts, " ")
+}
+
+// heading decides whether line i is a section heading.
+func (a *pdfAnalyzer) heading(l *line, lines []*line, i int) (number, title string, ok bool) {
+	text := strings.TrimSpace(l.text)
+	if len(text) == 0 || len(text) > 120 || l.math > 0.3 {
+		return "", "", false
+	}
+	body := a.doc.bodySize
+	styled := l.bold >= 0.6 || l.size >= 1.15*body
+	if !styled {
+		return "", "", false
+	}
+	if knownHeadings[normTitle(text)] {
+		if normTitle(text) == "appendix" || normTitle(text) == "appendices" {
+			a.inAppendix = true
+		}
+		return "", text, true
+	}
+	num, rest := splitNumber(text, true)
+	if num == "" || rest == "" || strings.HasSuffix(rest, ".") && len(rest) > 60 {
+		return "", "", false
+	}
+	r := []rune(rest)[0]
+	if !(r >= 'A' && r <= 'Z') && !(r >= '0' && r <= '9') {
+		return "", "", false
+	}
+	if !plausibleNext(a.lastNumber, num, a.inAppendix || a.b.mode == modeRefs) {
+		return "", "", false
+	}
+	a.lastNumber = num
+	return num, rest, true
+}
+
+func isHeadingContinuation(h, next *line, leading float64) bool {
+	return next.page == h.page && next.col == h.col && math.Abs(next.size-h.size) < 0.3 &&
+		next.bold >= 0.6 && h.bold >= 0.6 && h.y-next.y < 1.6*math.Max(leading, h.size) &&
+		!numberRE.MatchString(strings.Fields(next.text)[0]) && len(next.text) < 80
+}
+
+// isEquationLine: a right-aligned "(n)" cell after a gap, or a line that is
+// mostly math glyphs and set off from the column's left edge.
+func isEquationLine(l *line, body float64) bool {
+	if eqNumberCell(l) != "" {
+		return true
+	}
+	indented := l.x0 > l.colX0+1.2*body
+	return indented && l.math >= 0.35 && len(l.text) < 200
+}
+
+// eqNumberCell returns the equation number when the line's last cell is a
+// parenthesised number at the right edge of its column.
+func eqNumberCell(l *line) string {
+	if len(l.cells) < 2 {
+		return ""
+	}
+	last := l.cells[len(l.cells)-1]
+	m := eqNumberRE.FindStringSubmatch(strings.ReplaceAll(last.text, " ", ""))
+	if m == nil || last.x1 < l.colX1-2*l.size {
+		return ""
+	}
+	return m[1]
+}
+
+// equation collects the display starting at line i: neighbouring lines
+// that are math or short centred pieces (fraction numerators and
+// denominators), split into one equation per number.
+func (a *pdfAnalyzer) equation(lines []*line, i int) int {
+	body := a.doc.bodySize
+	j := i
+	// Include a numerator line already passed is impossible: the
+	// numerator comes first in reading order, so look for pieces after.
+	for j+1 < len(lines) {
+		n := lines[j+1]
+		prev := lines[j]
+		if n.page != prev.page || n.col != prev.col || prev.y-n.y > 2.2*body {
+			break
+		}
+		piece := n.x0 > n.colX0+2*body && n.x1 < n.colX1-1*body && len(n.text) < 40
+		if !isEquationLine(n, body) && !(piece && (n.math > 0.2 || len([]rune(n.text)) <= 6)) {
+			break
+		}
+		if _, _, ok := a.headingPeek(n); ok {
+			break
+		}
+		j++
+	}
+	block := lines[i : j+1]
+	var numbered []int
+	for k, l := range block {
+		if eqNumberCell(l) != "" {
+			numbered = append(numbered, k)
+		}
+	}
+	if len(numbered) == 0 {
+		a.b.equation(Equation{Text: joinLineTexts(block), Page: block[0].page})
+		return j
+	}
+	// Each unnumbered line goes to the nearest numbered line.
+	groups := make([][]*line, len(numbered))
+	for k, l := range block {
+		best, bestD := 0, math.Inf(1)
+		for g, nk := range numbered {
+			if d := math.Abs(block[nk].y - l.y); d < bestD {
+				best, bestD = g, d
+			}
+		}
+		groups[best] = append(groups[best], l)
+		_ = k
+	}
+	for g, nk := range numbered {
+		num := eqNumberCell(block[nk])
+		var parts []string
+		for _, l := range groups[g] {
+			cells := l.cells
+			if eqNumberCell(l) != "" {
+				cells = cells[:len(cells)-1]
+			}
+			for _, c := range cells {
+				parts = append(parts, c.text)
+			}
+		}
+		a.b.equation(Equation{Number: num, Text: strings.Join(parts, " "), Page: block[nk].page})
+	}
+	return j
+}
+
+func (a *pdfAnalyzer) headingPeek(l *line) (string, string, bool) {
+	saved := a.lastNumber
+	n, t, ok := a.heading(l, nil, 0)
+	a.lastNumber = saved
+	return n, t, ok
+}
+
+func joinLineTexts(ls []*line) string {
+	var parts []string
+	for _, l := range ls {
+		parts = append(parts, l.text)
+	}
+	return strings.Join(parts, " ")
+}
+
+// table finds a run of at least two lines split into several cells (with a
+// "Table n" caption next to it, or at least three rows) and keeps it as
+// rows of cells aligned to the widest row's columns.
+func (a *pdfAnalyzer) table(lines []*line, i int) (int, bool) {
+	multi := func(l *line) bool { return len(l.cells) >= 2 && eqNumberCell(l) == "" && l.math < 0.5 }
+	if !multi(lines[i]) {
+		return i, false
+	}
+	j := i
+	for j+1 < len(lines) && multi(lines[j+1]) && lines[j+1].page == lines[j].page && lines[j+1].col == lines[j].col && lines[j].y-lines[j+1].y < 2.5*a.doc.bodySize {
+		j++
+	}
+	rows := j - i + 1
+	captioned := nearCaption(lines, i, j, "Tab")
+	if rows < 2 || rows < 3 && captioned == "" {
+		return i, false
+	}
+	block := lines[i : j+1]
+	// Column anchors from the row with the most cells.
+	widest := block[0]
+	for _, l := range block {
+		if len(l.cells) > len(widest.cells) {
+			widest = l
+		}
+	}
+	t := Table{Caption: captioned, Page: block[0].page}
+	for _, l := range block {
+		row := make([]string, len(widest.cells))
+		for _, c := range l.cells {
+			best, bestD := 0, math.Inf(1)
+			for k, w := range widest.cells {
+				d := math.Abs((c.x0+c.x1)/2 - (w.x0+w.x1)/2)
+				if overlap := math.Min(c.x1, w.x1) - math.Max(c.x0, w.x0); overlap > 0 {
+					d = -overlap
+				}
+				if d < bestD {
+					best, bestD = k, d
+				}
+			}
+			if row[best] != "" {
+				row[best] += " "
+			}
+			row[best] += c.text
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	a.b.table(t)
+	return j, true
+}
+
+// nearCaption returns a caption line starting with prefix within three
+// lines above i or below j, on the same page.
+func nearCaption(lines []*line, i, j int, prefix string) string {
+	for k := i - 1; k >= max(0, i-3); k-- {
+		if lines[k].page == lines[i].page && strings.HasPrefix(lines[k].text, prefix) && pdfCaptionRE.MatchString(lines[k].text) {
+			return lines[k].text
+		}
+	}
+	for k := j + 1; k < min(len(lines), j+4); k++ {
+		if lines[k].page == lines[j].page && strings.HasPrefix(lines[k].text, prefix) && pdfCaptionRE.MatchString(lines[k].text) {
+			return lines[k].text
+		}
+	}
+	return ""
+}
+
+// caption collects "Figure n:"/"Table n:" and its continuation lines.
+func (a *pdfAnalyzer) caption(lines []*line, i int) int {
+	parts := []string{lines[i].text}
+	j := i
+	for j+1 < len(lines) {
+		n, prev := lines[j+1], lines[j]
+		if n.page != prev.page || n.col != prev.col || prev.y-n.y > 1.4*a.doc.leading || len(n.cells) > 1 || pdfCaptionRE.MatchString(n.text) {
+			break
+		}
+		if _, _, ok := a.headingPeek(n); ok {
+			break
+		}
+		parts = append(parts, n.text)
+		j++
+		if prev.x1 < prev.colX1-3*a.doc.bodySize { // a short line ends the caption
+			break
+		}
+	}
+	c := dehyphenate(parts)
+	// Attach a table caption to the table it names if that was just read.
+	if s := a.b.target(); s != nil && strings.HasPrefix(c, "Tab") && len(s.Tables) > 0 && s.Tables[len(s.Tables)-1].Caption == lines[i].text {
+		s.Tables[len(s.Tables)-1].Caption = c
+	}
+	a.b.caption(c)
+	return j
+}
+
+// algorithm collects "Algorithm n Title" and the lines that follow at
+// normal line spacing.
+func (a *pdfAnalyzer) algorithm(lines []*line, i int) int {
+	m := pdfAlgorithmRE.FindStringSubmatch(lines[i].text)
+	title := "Algorithm " + m[1]
+	if strings.TrimSpace(m[2]) != "" {
+		title += ": " + strings.TrimSpace(m[2])
+	}
+	var body []string
+	j := i
+	for j+1 < len(lines) {
+		n, prev := lines[j+1], lines[j]
+		if n.page != prev.page || n.col != prev.col || prev.y-n.y > 1.5*a.doc.leading {
+			break
+		}
+		if _, _, ok := a.headingPeek(n); ok {
+			break
+		}
+		body = append(body, n.text)
+		j++
+	}
+	a.b.algorithm(Block{Title: title, Text: strings.Join(body, "\n"), Page: lines[i].page})
+	return j
+}
+
+// addText adds a prose line, starting a new paragraph at a first-line
+// indent, a vertical gap, or a column/page change after a short line.
+func (a *pdfAnalyzer) addText(l *line) {
+	if len(a.para) > 0 {
+		prev := a.para[len(a.para)-1]
+		sameCol := prev.page == l.page && prev.col == l.col
+		gap := prev.y - l.y
+		indent := l.x0-prev.x0 > 0.8*a.doc.bodySize && l.x0-prev.x0 < 4*a.doc.bodySize
+		right := l.x1
+		for _, p := range a.para {
+			right = math.Max(right, p.x1)
+		}
+		short := prev.x1 < right-2*a.doc.bodySize
+		if sameCol && (gap > 1.45*a.doc.leading || indent || short) || !sameCol && short {
+			a.flushPara()
+		}
+	}
+	a.para = append(a.para, l)
+}
+
+func (a *pdfAnalyzer) flushPara() {
+	if len(a.para) == 0 {
+		return
+	}
+	texts := make([]string, len(a.para))
+	for i, l := range a.para {
+		texts[i] = l.text
+	}
+	a.b.paragraph(dehyphenate(texts))
+	a.para = nil
+}
+
+// reference adds a bibliography line: "[n]" labels or a hanging indent
+// start an entry; other lines continue the current one.
+func (a *pdfAnalyzer) reference(l *line) {
+	starts := bracketRefRE.MatchString(l.text) || !(l.x0 > l.colX0+0.8*a.doc.bodySize) && !bracketRefRE.MatchString(l.text) && len(a.b.refs) == 0
+	if !starts && len(a.b.refs) > 0 && !bracketRefRE.MatchString(a.b.refs[len(a.b.refs)-1]) {
+		// Hanging indent style: an entry starts at the column edge.
+		starts = l.x0 < l.colX0+0.5*a.doc.bodySize
+	}
+	if starts || len(a.b.refs) == 0 {
+		a.b.refs = append(a.b.refs, l.text)
+		return
+	}
+	a.b.refs[len(a.b.refs)-1] = dehyphenate([]string{a.b.refs[len(a.b.refs)-1], l.text})
+}
