@@ -291,15 +291,15 @@ func (c *capture) readFrom(r io.Reader) {
 		n, err := r.Read(chunk)
 		if n > 0 {
 			c.mu.Lock()
-			room := c.limit - int64(len(c.buf))
-			if int64(n) > room {
+			switch room := c.limit - int64(len(c.buf)); {
+			case c.truncated:
+				// Already over the limit: discard until the kill lands.
+			case int64(n) > room:
 				c.buf = append(c.buf, chunk[:room]...)
-				if !c.truncated {
-					c.truncated = true
-					c.buf = append(c.buf, TruncationMarker...)
-					go c.exceeded()
-				}
-			} else {
+				c.buf = append(c.buf, TruncationMarker...)
+				c.truncated = true
+				go c.exceeded()
+			default:
 				c.buf = append(c.buf, chunk[:n]...)
 			}
 			c.mu.Unlock()
