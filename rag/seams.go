@@ -1,12 +1,62 @@
 package rag
 
-import "context"
+import (
+	"context"
+	"strings"
+
+	"github.com/r2c-ai/r2c/paper"
+)
 
 // loadPaper reads a paper file into the chunker's view of it; parseSymbols
-// finds the definitions of a Python file. They are variables so the package
-// builds while the paper and style packages are being written; nil means
-// the support is missing.
+// finds the definitions of a Python file. They are variables so that tests
+// can see what the chunkers receive, and so that the package builds before
+// a parser exists (nil means the support is missing).
 var (
-	loadPaper    func(ctx context.Context, path string) (*paperDoc, error)
+	loadPaper    func(ctx context.Context, path string, content []byte) (*paperDoc, error) = loadPaperWithPaper
 	parseSymbols func(src []byte) ([]codeSymbol, error)
 )
+
+// loadPaperWithPaper parses content (already read for hashing, so what is
+// indexed is exactly what was hashed) with the paper package.
+func loadPaperWithPaper(ctx context.Context, path string, content []byte) (*paperDoc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := paper.Parse(path, content, paper.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return fromPaper(p), nil
+}
+
+// fromPaper flattens a paper's section tree in reading order.
+func fromPaper(p *paper.Paper) *paperDoc {
+	doc := &paperDoc{Title: p.Title, Abstract: p.Abstract}
+	p.Walk(func(s *paper.Section) {
+		ps := paperSection{Number: s.Number, Title: s.Title, Page: s.Page, Text: s.Text}
+		tableCaptions := map[string]bool{}
+		for _, t := range s.Tables {
+			tableCaptions[strings.TrimSpace(t.Caption)] = true
+			var rows []string
+			for _, r := range t.Rows {
+				rows = append(rows, strings.Join(r, " | "))
+			}
+			ps.Blocks = append(ps.Blocks, paperBlock{Kind: "table", Label: t.Caption, Text: strings.Join(rows, "\n"), Page: t.Page})
+		}
+		for _, e := range s.Equations {
+			ps.Blocks = append(ps.Blocks, paperBlock{Kind: "equation", Label: e.Number, Text: e.Text, Page: e.Page})
+		}
+		for _, a := range s.Algorithms {
+			ps.Blocks = append(ps.Blocks, paperBlock{Kind: "algorithm", Label: a.Title, Text: a.Text, Page: a.Page})
+		}
+		// Figure captions read as prose about the section; table captions
+		// already travel with their tables.
+		for _, c := range s.Captions {
+			if !tableCaptions[strings.TrimSpace(c)] {
+				ps.Text += "\n\n" + c
+			}
+		}
+		doc.Sections = append(doc.Sections, ps)
+	})
+	return doc
+}

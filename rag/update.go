@@ -247,11 +247,11 @@ func (u *updater) chunk(ctx context.Context) error {
 }
 
 // paperChunks loads a paper with the paper package and chunks it.
-func paperChunks(ctx context.Context, path string, _ []byte) ([]pendingChunk, error) {
+func paperChunks(ctx context.Context, path string, content []byte) ([]pendingChunk, error) {
 	if loadPaper == nil {
 		return nil, errors.New("paper support is not built into this r2c")
 	}
-	doc, err := loadPaper(ctx, path)
+	doc, err := loadPaper(ctx, path, content)
 	if err != nil {
 		return nil, err
 	}
