@@ -5,5 +5,7 @@ package main
 func topCommands() []command {
 	return []command{
 		versionCommand(),
+		implementCommand(),
+		runsCommand(),
 	}
 }

@@ -1,0 +1,183 @@
+package agents
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/r2c-ai/r2c/sandbox"
+	"github.com/r2c-ai/r2c/style"
+	"github.com/r2c-ai/r2c/validate"
+)
+
+// CheckInput is generated code to validate, in memory.
+type CheckInput struct {
+	Plan    *Plan
+	Modules map[string]string // planned path → source
+	Tests   map[string]string // test path → source
+	Profile *style.Profile    // nil: no style check
+	Python  string            // "" finds one with pytest
+	Limits  sandbox.Limits
+	// MinLevel refuses to run below this isolation level.
+	MinLevel sandbox.Level
+}
+
+// Verdict is a validation report plus the evidence the correction loop
+// sends back to the Implementer.
+type Verdict struct {
+	Report *validate.Report
+	// Evidence maps each module with problems to a text of failing tests,
+	// tracebacks and diagnostics, ready for the Implementer's prompt.
+	Evidence map[string]string
+	// FailingTasks are the ids of the tasks writing those modules, in plan
+	// order.
+	FailingTasks []string
+	// BrokenTests are test files that do not even compile; their tests
+	// should be written again rather than the code changed.
+	BrokenTests []string
+}
+
+// Passed reports whether the code passed every check.
+func (v *Verdict) Passed() bool { return v.Report != nil && v.Report.OK() }
+
+// maxEvidence bounds one module's evidence so a noisy traceback cannot
+// crowd the plan and code out of the Implementer's context.
+const maxEvidence = 6000
+
+// Check runs the model-free validation (syntax, sandboxed pytest, style) on
+// the in-memory files and attributes every problem to the module it is
+// about: a diagnostic by its path, a failing test by the module its file
+// tests and by the modules its traceback passes through.
+func (v *Validator) Check(ctx context.Context, in CheckInput) (*Verdict, error) {
+	if in.Plan == nil {
+		return nil, fmt.Errorf("validator: no plan")
+	}
+	opts := validate.Options{Files: map[string][]byte{}, Profile: in.Profile, Python: in.Python, Limits: in.Limits, MinLevel: in.MinLevel}
+	for p, src := range in.Modules {
+		opts.Files[p] = []byte(src)
+		opts.Modules = append(opts.Modules, p)
+	}
+	for p, src := range in.Tests {
+		opts.Files[p] = []byte(src)
+		opts.Tests = append(opts.Tests, p)
+	}
+	sort.Strings(opts.Modules)
+	sort.Strings(opts.Tests)
+	report, err := validate.Validate(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("validator: %w", err)
+	}
+	return attribute(in.Plan, opts.Modules, in.Tests, report), nil
+}
+
+func attribute(plan *Plan, modules []string, tests map[string]string, report *validate.Report) *Verdict {
+	verdict := &Verdict{Report: report, Evidence: map[string]string{}}
+	if report.OK() {
+		return verdict
+	}
+	testFor := map[string]string{} // test path → module
+	for _, m := range modules {
+		testFor[TestPath(m)] = m
+	}
+	notes := map[string][]string{}
+	failing := map[string]bool{}
+	add := func(module, note string, fails bool) {
+		notes[module] = append(notes[module], note)
+		if fails {
+			failing[module] = true
+		}
+	}
+	isModule := map[string]bool{}
+	for _, m := range modules {
+		isModule[m] = true
+	}
+	for _, f := range report.Failures {
+		targets := map[string]bool{}
+		testFile, _, _ := strings.Cut(f.Test, "::")
+		if m, ok := testFor[testFile]; ok {
+			targets[m] = true
+		}
+		if isModule[f.Path] {
+			targets[f.Path] = true
+		}
+		for _, m := range modules {
+			if strings.Contains(f.Traceback, m+":") || strings.Contains(f.Traceback, "/"+m+"\"") {
+				targets[m] = true
+			}
+		}
+		if len(targets) == 0 {
+			for _, m := range modules {
+				targets[m] = true
+			}
+		}
+		note := formatFailure(f)
+		for m := range targets {
+			add(m, note, true)
+		}
+	}
+	broken := map[string]bool{}
+	for _, d := range report.Diagnostics {
+		if _, isTest := tests[d.Path]; isTest {
+			if d.Source == validate.SourceSyntax {
+				broken[d.Path] = true
+			}
+			continue
+		}
+		if d.Source == validate.SourceTest && d.Code != validate.CodeTestRun {
+			continue // the failure itself is already in the evidence
+		}
+		note := fmt.Sprintf("%s:%d:%d: %s %s: %s", d.Path, d.Range.Start.Line+1, d.Range.Start.Column+1, d.Source, d.Code, d.Message)
+		if !isModule[d.Path] { // e.g. the whole test run timed out
+			for _, m := range modules {
+				add(m, note, d.Severity == style.SeverityError)
+			}
+			continue
+		}
+		add(d.Path, note, d.Severity == style.SeverityError)
+	}
+	for p := range broken {
+		verdict.BrokenTests = append(verdict.BrokenTests, p)
+	}
+	sort.Strings(verdict.BrokenTests)
+	if len(failing) == 0 && len(broken) == 0 {
+		for _, m := range modules { // not OK, but nothing names a module
+			failing[m] = true
+		}
+	}
+	for m := range failing {
+		text := strings.Join(notes[m], "\n\n")
+		if text == "" {
+			text = fmt.Sprintf("Validation failed (%d of %d tests passed) without evidence naming %s.", report.Tests.Passed, report.Tests.Total, m)
+		}
+		if len(text) > maxEvidence {
+			text = text[:maxEvidence] + "\n[evidence truncated]"
+		}
+		verdict.Evidence[m] = text
+	}
+	for _, t := range plan.Tasks {
+		if failing[t.File] {
+			verdict.FailingTasks = append(verdict.FailingTasks, t.ID)
+		}
+	}
+	return verdict
+}
+
+func formatFailure(f validate.TestFailure) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Failing test %s", f.Test)
+	if f.Path != "" {
+		fmt.Fprintf(&b, " (%s line %d)", f.Path, f.Line+1)
+	}
+	if f.Message != "" {
+		fmt.Fprintf(&b, "\n%s", f.Message)
+	}
+	if tb := strings.TrimSpace(f.Traceback); tb != "" {
+		lines := strings.Split(tb, "\n")
+		if len(lines) > 40 {
+			lines = append([]string{"..."}, lines[len(lines)-40:]...)
+		}
+		fmt.Fprintf(&b, "\nTraceback:\n%s", strings.Join(lines, "\n"))
+	}
+	return b.String()
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/orchestrator"
+	"github.com/r2c-ai/r2c/style"
+)
+
+func implementCommand() command {
+	return command{
+		name:    "implement",
+		summary: "implement a paper section as tested Python in your style",
+		run:     runImplement,
+	}
+}
+
+func runImplement(ctx context.Context, s stdio, args []string) int {
+	fs := newFlags(s, "r2c implement", "--paper FILE --section SECTION [--out DIR] [--endpoint URL] [--model NAME]",
+		"Reads one section of a paper (Markdown, plain text, LaTeX or PDF), asks the model server for a spec, a plan,\n"+
+			"the code and its tests, runs the tests in the sandbox, feeds failures back (up to rounds times), and writes\n"+
+			"the best result to --out. Existing files are never overwritten. Progress goes to stderr, the summary to\n"+
+			"stdout, and the whole run is recorded under .r2c/runs (see r2c runs show ID).\n"+
+			"Exit status: 0 when the tests pass, 1 when they still fail (the best files are written anyway), 2 on\n"+
+			"usage or environment errors (unreachable model server, no python3 with pytest).")
+	paperPath := fs.String("paper", "", "the paper: a .md, .txt, .tex or .pdf file, or an arXiv id or URL")
+	section := fs.String("section", "", `the section to implement: a number ("3.2"), a title, or both`)
+	out := fs.String("out", ".", "folder the generated modules and tests are written to")
+	endpoint := fs.String("endpoint", "", "OpenAI-compatible base URL of the model server, e.g. http://localhost:8080/v1 (config: endpoint)")
+	model := fs.String("model", "", `model or LoRA adapter name for every agent ("tgi" is TGI's base model; config: model.name)`)
+	rounds := fs.Int("rounds", 0, "correction rounds per plan (config: rounds, default 3)")
+	root := fs.String("root", ".", "workspace root: where r2c.toml, the style profile and .r2c/runs live")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *paperPath == "" || *section == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return s.errorf(exitUsage, "implement: --paper and --section are required (and nothing else)")
+	}
+	cfg, err := config.Load(*root)
+	if err != nil {
+		return s.errorf(exitUsage, "implement: %v", err)
+	}
+	cfg.Merge(config.Config{Endpoint: *endpoint, Model: config.Model{Name: *model}, Rounds: *rounds})
+	if !filepath.IsAbs(cfg.RunsDir) {
+		cfg.RunsDir = filepath.Join(*root, cfg.RunsDir)
+	}
+	profile, err := loadProfile(cfg, *root)
+	if err != nil {
+		return s.errorf(exitUsage, "implement: %v", err)
+	}
+	if profile == nil {
+		fmt.Fprintf(s.err, "r2c: no style profile at %s: code is checked for syntax and tests only (learn one with r2c style learn)\n", cfg.Style.Profile)
+	}
+
+	req := orchestrator.Request{Paper: *paperPath, Section: *section, OutDir: *out, Config: cfg, Profile: profile}
+	res, err := orchestrator.Run(ctx, req, progressPrinter{w: s.err, start: time.Now()})
+	if err != nil {
+		code := exitFail
+		if errors.Is(err, orchestrator.ErrUnreachable) {
+			code = exitUsage
+		}
+		if res != nil && res.RunDir != "" {
+			fmt.Fprintf(s.err, "r2c: run recorded in %s\n", res.RunDir)
+		}
+		return s.errorf(code, "implement: %v", err)
+	}
+	var written []string
+	if len(res.Files) > 0 {
+		if err := orchestrator.WriteFiles(*out, res.Files); err != nil {
+			return s.errorf(exitFail, "implement: %v", err)
+		}
+		for _, f := range res.Files {
+			written = append(written, filepath.Join(*out, filepath.FromSlash(f.Path)))
+		}
+	}
+	printSummary(s.out, res, written)
+	if res.Status != orchestrator.StatusPassed {
+		return exitFail
+	}
+	return exitOK
+}
+
+// loadProfile reads the configured style profile; a missing one is not an
+// error (nil), a broken one is.
+func loadProfile(cfg config.Config, root string) (*style.Profile, error) {
+	p := cfg.Style.Profile
+	if p == "" {
+		return nil, nil
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return style.LoadProfile(p)
+}
+
+// progressPrinter prints one line per agent step on stderr; token deltas
+// and per-task progress within a step are too chatty for a terminal log
+// except as "n/m" lines.
+type progressPrinter struct {
+	w     io.Writer
+	start time.Time
+}
+
+func (p progressPrinter) OnEvent(e orchestrator.Event) {
+	if e.Kind == orchestrator.EventTokens {
+		return
+	}
+	msg := e.Message
+	if e.Kind == orchestrator.EventFailed {
+		msg, _, _ = strings.Cut(msg, "\n") // the full error follows once at the end
+	}
+	fmt.Fprintf(p.w, "[%6.1fs] %-11s %-8s %s\n", e.Time.Sub(p.start).Seconds(), e.Node, e.Kind, msg)
+}
+
+func printSummary(w io.Writer, res *orchestrator.Result, written []string) {
+	fmt.Fprintf(w, "status:      %s\n", res.Status)
+	if len(written) > 0 {
+		fmt.Fprintf(w, "files:       %s\n", strings.Join(written, ", "))
+	}
+	if r := res.Report; r != nil {
+		fmt.Fprintf(w, "tests:       %d/%d passed\n", r.Tests.Passed, r.Tests.Total)
+		fmt.Fprintf(w, "style score: %.0f\n", r.StyleScore)
+	}
+	fmt.Fprintf(w, "rounds:      %d (plan revisions: %d)\n", res.Rounds, res.PlanRevisions)
+	fmt.Fprintf(w, "tokens:      %d (prompt %d, completion %d)\n", res.Usage.TotalTokens, res.Usage.PromptTokens, res.Usage.CompletionTokens)
+	fmt.Fprintf(w, "time:        %s\n", res.Duration.Round(10*time.Millisecond))
+	fmt.Fprintf(w, "run:         %s (r2c runs show %s)\n", res.RunDir, res.RunID)
+	if res.Spec != nil && len(res.Spec.Ambiguities) > 0 {
+		fmt.Fprintln(w, "ambiguities the paper leaves open:")
+		for _, a := range res.Spec.Ambiguities {
+			fmt.Fprintf(w, "  - %s\n", a)
+		}
+	}
+}

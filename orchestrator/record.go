@@ -1,0 +1,221 @@
+package orchestrator
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/r2c-ai/r2c/agents"
+	"github.com/r2c-ai/r2c/llm"
+	"github.com/r2c-ai/r2c/validate"
+)
+
+// Timing is one node visit's wall time.
+type Timing struct {
+	Node     string        `json:"node"`
+	Round    int           `json:"round,omitempty"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// Record is a run's summary, stored as run.json in its folder under
+// .r2c/runs/<id>/ beside spec.json, plan.json (plan-2.json after a
+// revision), exchanges/ (every prompt and answer), reports/ (every test
+// report), code/round-N/ (the code each round validated) and events.jsonl.
+type Record struct {
+	ID            string              `json:"id"`
+	Paper         string              `json:"paper"`
+	Section       string              `json:"section"`
+	Endpoint      string              `json:"endpoint"`
+	Model         string              `json:"model"`
+	Status        string              `json:"status"`
+	Error         string              `json:"error,omitempty"`
+	Started       time.Time           `json:"started"`
+	Finished      time.Time           `json:"finished"`
+	Duration      time.Duration       `json:"duration"`
+	Rounds        int                 `json:"rounds"`
+	PlanRevisions int                 `json:"plan_revisions"`
+	BestRound     int                 `json:"best_round,omitempty"`
+	Tests         validate.TestCounts `json:"tests"`
+	StyleScore    float64             `json:"style_score"`
+	Usage         llm.Usage           `json:"usage"`
+	ModelCalls    int                 `json:"model_calls"`
+	Files         []string            `json:"files,omitempty"`
+	Timings       []Timing            `json:"timings"`
+}
+
+// recorder writes one run's folder. Writing the record must never fail the
+// run, so write errors are collected and reported once at the end.
+type recorder struct {
+	dir string
+
+	mu     sync.Mutex
+	seq    int
+	events *os.File
+	errs   []error
+}
+
+func newRunID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func newRecorder(runsDir, id string) (*recorder, error) {
+	dir := filepath.Join(runsDir, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("run record: %w", err)
+	}
+	ev, err := os.Create(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("run record: %w", err)
+	}
+	return &recorder{dir: dir, events: ev}, nil
+}
+
+func (r *recorder) fail(err error) {
+	r.mu.Lock()
+	r.errs = append(r.errs, err)
+	r.mu.Unlock()
+}
+
+func (r *recorder) writeJSON(name string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err == nil {
+		err = r.writeFile(name, append(b, '\n'))
+	}
+	if err != nil {
+		r.fail(fmt.Errorf("%s: %w", name, err))
+	}
+}
+
+func (r *recorder) writeFile(name string, data []byte) error {
+	p := filepath.Join(r.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+func (r *recorder) exchange(ex agents.Exchange) {
+	r.mu.Lock()
+	r.seq++
+	n := r.seq
+	r.mu.Unlock()
+	name := fmt.Sprintf("exchanges/%03d-%s", n, ex.Agent)
+	if ex.TaskID != "" {
+		name += "-" + sanitize(ex.TaskID)
+	}
+	r.writeJSON(name+".json", ex)
+}
+
+func (r *recorder) event(e Event) {
+	b, _ := json.Marshal(e)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := r.events.Write(append(b, '\n')); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("events.jsonl: %w", err))
+	}
+}
+
+func (r *recorder) code(round int, files []File) {
+	for _, f := range files {
+		if err := r.writeFile(fmt.Sprintf("code/round-%d/%s", round, f.Path), f.Content); err != nil {
+			r.fail(err)
+		}
+	}
+}
+
+// close finishes the record and returns the write errors, if any.
+func (r *recorder) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.events.Close(); err != nil {
+		r.errs = append(r.errs, err)
+	}
+	if len(r.errs) > 0 {
+		return fmt.Errorf("run record %s: %w", r.dir, errors.Join(r.errs...))
+	}
+	return nil
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// ListRuns returns the records under runsDir, newest first. Folders
+// without a readable run.json are skipped.
+func ListRuns(runsDir string) ([]*Record, error) {
+	entries, err := os.ReadDir(runsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	var out []*Record
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if rec, err := LoadRun(runsDir, e.Name()); err == nil {
+			out = append(out, rec)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	return out, nil
+}
+
+// LoadRun reads the record of run id under runsDir. A unique prefix of an
+// id is accepted.
+func LoadRun(runsDir, id string) (*Record, error) {
+	dir := filepath.Join(runsDir, id)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		entries, _ := os.ReadDir(runsDir)
+		var matches []string
+		for _, e := range entries {
+			if e.IsDir() && strings.HasPrefix(e.Name(), id) {
+				matches = append(matches, e.Name())
+			}
+		}
+		switch len(matches) {
+		case 0:
+			return nil, fmt.Errorf("runs: no run %q under %s (see r2c runs list)", id, runsDir)
+		case 1:
+			dir = filepath.Join(runsDir, matches[0])
+		default:
+			return nil, fmt.Errorf("runs: %q matches several runs: %s", id, strings.Join(matches, ", "))
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	var rec Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("runs: %s: %w", filepath.Join(dir, "run.json"), err)
+	}
+	return &rec, nil
+}
+
+// RunDir returns the folder of a recorded run.
+func RunDir(runsDir, id string) string { return filepath.Join(runsDir, id) }

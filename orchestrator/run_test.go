@@ -1,0 +1,248 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/r2c-ai/r2c/agents"
+	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/llm"
+	"github.com/r2c-ai/r2c/llm/llmtest"
+	"github.com/r2c-ai/r2c/sandbox"
+)
+
+// needPytest skips when no interpreter with pytest (and numpy, which the
+// scripted code imports) is available, naming what is missing.
+func needPytest(t *testing.T) {
+	t.Helper()
+	py, err := sandbox.FindPython("")
+	if err != nil || !py.HasPytest {
+		t.Skipf("needs python3 with pytest and numpy (Debian: python3-pytest python3-numpy): %v", err)
+	}
+}
+
+func answer(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "model", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func userContains(parts ...string) llmtest.Matcher {
+	return func(r *llmtest.Recorded) bool {
+		for _, p := range parts {
+			if !strings.Contains(r.LastUser(), p) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// scriptAttention scripts realistic answers for Section 3.2 of the
+// Transformer paper: the Analyzer's first JSON is cut off (repaired by the
+// client's re-ask), the Planner's first request meets a 503 (retried), and
+// the first attention code forgets the 1/sqrt(d_k) scaling, which only the
+// known-value test catches; the correction round gets it right.
+func scriptAttention(t *testing.T, srv *llmtest.Server) {
+	spec := answer(t, "spec.json")
+	srv.On(llmtest.Contains("You are the Analyzer"),
+		llmtest.Reply{Content: spec[:len(spec)/2]},
+		llmtest.Reply{Content: "```json\n" + spec + "```"})
+	srv.On(llmtest.Contains("You are the Planner"),
+		llmtest.Reply{Status: 503, ErrorMessage: "Model is overloaded", ErrorType: "overloaded"},
+		llmtest.Reply{Content: answer(t, "plan.json")})
+	srv.On(llmtest.Contains("You are the Validator"), llmtest.Reply{Content: answer(t, "test_attention.txt")})
+	srv.On(userContains("Task attention:", "previous version failed"), llmtest.Reply{Content: answer(t, "attention_fixed.txt")})
+	srv.On(userContains("Task attention:"), llmtest.Reply{Content: answer(t, "attention_unscaled.txt")})
+	srv.On(userContains("Task softmax:"), llmtest.Reply{Content: answer(t, "softmax.txt")})
+}
+
+func testConfig(t *testing.T, endpoint string) config.Config {
+	cfg := config.Default()
+	cfg.Endpoint = endpoint
+	cfg.RunsDir = filepath.Join(t.TempDir(), "runs")
+	cfg.APIKeyEnv = "R2C_TEST_NO_KEY"
+	return cfg
+}
+
+type eventLog struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (l *eventLog) OnEvent(e Event) { l.mu.Lock(); l.events = append(l.events, e); l.mu.Unlock() }
+
+func (l *eventLog) has(node, kind, msg string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.events {
+		if e.Node == node && e.Kind == kind && strings.Contains(e.Message, msg) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunFixesFailingCodeInRoundTwo(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	scriptAttention(t, srv)
+	cfg := testConfig(t, srv.URL())
+	log := &eventLog{}
+	res, err := Run(context.Background(), Request{Paper: "testdata/attention.md", Section: "3.2", Config: cfg}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusPassed || res.Rounds != 2 || res.PlanRevisions != 0 {
+		t.Fatalf("status %s after %d rounds (%d revisions); report %+v", res.Status, res.Rounds, res.PlanRevisions, res.Report)
+	}
+	if res.Report.Tests.Total != 5 || res.Report.Tests.Passed != 5 {
+		t.Errorf("tests %+v, want 5/5", res.Report.Tests)
+	}
+	if len(res.Spec.Ambiguities) == 0 || !strings.Contains(strings.Join(res.Spec.Ambiguities, " "), "WMT 2014") {
+		t.Errorf("the missing dataset is not an ambiguity: %v", res.Spec.Ambiguities)
+	}
+	var paths []string
+	for _, f := range res.Files {
+		paths = append(paths, f.Path)
+	}
+	if strings.Join(paths, ",") != "attention.py,test_attention.py" {
+		t.Fatalf("files %v", paths)
+	}
+	src := string(res.Files[0].Content)
+	if !strings.Contains(src, "np.sqrt(d_k)") || strings.Count(src, "import numpy as np") != 1 || strings.Contains(src, "</s>") || strings.Contains(src, "```") {
+		t.Errorf("assembled module:\n%s", src)
+	}
+
+	// The correction round must carry the evidence: the failing test and
+	// its traceback, for the attention task only being wrong.
+	var fixReq *llmtest.Recorded
+	for _, r := range srv.ChatRequests() {
+		if strings.Contains(r.LastUser(), "Task attention:") && strings.Contains(r.LastUser(), "previous version failed") {
+			fixReq = r
+		}
+	}
+	if fixReq == nil {
+		t.Fatal("no correction request reached the model")
+	}
+	for _, want := range []string{"test_known_values_use_sqrt_dk_scaling", "scores = q @ k.T", "AssertionError"} {
+		if !strings.Contains(fixReq.LastUser(), want) {
+			t.Errorf("correction prompt lacks %q", want)
+		}
+	}
+	if fixReq.Messages[0].Role != "system" || strings.Contains(fixReq.Messages[0].Content, "[INST]") {
+		t.Errorf("prompt is not a plain messages conversation: %+v", fixReq.Messages[0])
+	}
+
+	// The 503 was retried and the cut-off JSON re-asked: two requests each.
+	count := func(sub string) int {
+		n := 0
+		for _, r := range srv.ChatRequests() {
+			if strings.Contains(r.Messages[0].Content, sub) {
+				n++
+			}
+		}
+		return n
+	}
+	if count("You are the Planner") != 2 || count("You are the Analyzer") != 2 {
+		t.Errorf("planner requests %d (503 then success), analyzer requests %d (malformed then repaired)", count("You are the Planner"), count("You are the Analyzer"))
+	}
+
+	// The run record holds every stage and the events reached the observer.
+	for _, name := range []string{"run.json", "spec.json", "plan.json", "section.md", "reports/round-1.json", "reports/round-2.json", "code/round-1/attention.py", "events.jsonl"} {
+		if _, err := os.Stat(filepath.Join(res.RunDir, name)); err != nil {
+			t.Errorf("run record: %v", err)
+		}
+	}
+	ex, _ := filepath.Glob(filepath.Join(res.RunDir, "exchanges", "*.json"))
+	if len(ex) != 7 { // analyzer, planner, tests, 2 implementer tasks in each of 2 rounds
+		t.Errorf("%d exchanges recorded: %v", len(ex), ex)
+	}
+	rec, err := LoadRun(cfg.RunsDir, res.RunID[:12])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != StatusPassed || rec.Rounds != 2 || rec.Tests.Passed != 5 || rec.Usage.TotalTokens == 0 || rec.Usage != res.Usage {
+		t.Errorf("record %+v", rec)
+	}
+	var round1 agents.Verdict
+	b, _ := os.ReadFile(filepath.Join(res.RunDir, "reports", "round-1.json"))
+	if err := json.Unmarshal(b, &round1); err != nil || round1.Report.Tests.Failed != 1 || len(round1.FailingTasks) != 2 {
+		t.Errorf("round 1 report: %v %+v", err, round1)
+	}
+	for _, want := range [][3]string{{"analyzer", EventFinished, "ambiguities"}, {"validator", EventFinished, "round 1 failed: 4/5"}, {"validator", EventFinished, "round 2 passed: 5/5"}, {"run", EventFinished, "passed"}} {
+		if !log.has(want[0], want[1], want[2]) {
+			t.Errorf("no %s %s event with %q", want[0], want[1], want[2])
+		}
+	}
+}
+
+func TestRunTimeoutIsAClearError(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.On(llmtest.Always(), llmtest.Reply{Content: "{}", Latency: time.Minute})
+	cfg := testConfig(t, srv.URL())
+	cfg.Model.Timeout = config.Duration(200 * time.Millisecond)
+	res, err := Run(context.Background(), Request{Paper: "testdata/attention.md", Section: "Scaled Dot-Product Attention", Config: cfg}, nil)
+	if !errors.Is(err, llm.ErrTimeout) || !strings.Contains(err.Error(), "raise model.timeout") || !strings.Contains(err.Error(), "analyzer") {
+		t.Fatalf("err %v", err)
+	}
+	if res.Status != StatusFailed || len(res.Files) != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	rec, err := LoadRun(cfg.RunsDir, res.RunID)
+	if err != nil || rec.Status != StatusFailed || !strings.Contains(rec.Error, "timeout") {
+		t.Fatalf("record %+v, %v", rec, err)
+	}
+}
+
+func TestRunUnreachableEndpointNamesTheFix(t *testing.T) {
+	cfg := testConfig(t, "http://127.0.0.1:1/v1")
+	cfg.MaxRetries = -1
+	_, err := Run(context.Background(), Request{Paper: "testdata/attention.md", Section: "3.2", Config: cfg}, nil)
+	if err == nil || !strings.Contains(err.Error(), "not reachable") || !strings.Contains(err.Error(), "--endpoint") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestRunCancelledMidRunReturnsNoFiles(t *testing.T) {
+	srv := llmtest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first implementer request cancels the run and then hangs, as a
+	// slow model would; the run must stop that request and return. This
+	// rule comes first, so it wins over the scripted softmax answer.
+	srv.OnFunc(userContains("Task softmax:"), func(*llmtest.Recorded) llmtest.Reply {
+		cancel()
+		return llmtest.Reply{Content: "late", Latency: time.Minute}
+	})
+	scriptAttention(t, srv)
+	cfg := testConfig(t, srv.URL())
+	res, err := Run(ctx, Request{Paper: "testdata/attention.md", Section: "3.2", Config: cfg}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	if res.Status != StatusCancelled || len(res.Files) != 0 {
+		t.Fatalf("status %s, %d files", res.Status, len(res.Files))
+	}
+}
+
+func TestRunUnknownSectionListsSections(t *testing.T) {
+	srv := llmtest.New(t)
+	_, err := Run(context.Background(), Request{Paper: "testdata/attention.md", Section: "9.9", Config: testConfig(t, srv.URL())}, nil)
+	if err == nil || !strings.Contains(err.Error(), "3.2") {
+		t.Fatalf("err %v", err)
+	}
+	if n := len(srv.ChatRequests()); n != 0 {
+		t.Fatalf("%d model requests before the section was found", n)
+	}
+}
