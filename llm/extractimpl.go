@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -18,7 +19,9 @@ var specialTokens = []string{
 }
 
 var specialReplacer = func() *strings.Replacer {
-	pairs := make([]string, 0, 2*len(specialTokens))
+	// CodeLlama's infilling format is "<PRE> {prefix} <SUF>{suffix} <MID>":
+	// the spaces next to those tokens belong to the format, not the code.
+	pairs := []string{"<PRE> ", "", " <SUF>", "", " <MID>", ""}
 	for _, t := range specialTokens {
 		pairs = append(pairs, t, "")
 	}
@@ -92,8 +95,13 @@ func isPythonLang(lang string) bool {
 	return false
 }
 
+// inlineFence finds a fence that follows other text on its line, as in
+// "[/INST] ```python" or "return x```".
+var inlineFence = regexp.MustCompile("([^\\s])[ \\t]*(```|~~~)")
+
 func extractCode(answer string) string {
 	s := stripSpecialTokens(answer)
+	s = inlineFence.ReplaceAllString(s, "$1\n$2")
 	blocks := fencedBlocks(s)
 	var code string
 	if len(blocks) == 0 {
@@ -129,8 +137,9 @@ func pickBlock(blocks []codeBlock) codeBlock {
 	return blocks[best]
 }
 
-// tidyCode drops leading and trailing blank lines (keeping the first line's
-// indentation) and ends the code with one newline.
+// tidyCode drops leading and trailing blank lines and trailing spaces,
+// removes indentation common to every line (code indented inside a Markdown
+// list) and ends the code with one newline.
 func tidyCode(code string) string {
 	lines := strings.Split(strings.ReplaceAll(code, "\r\n", "\n"), "\n")
 	start, end := 0, len(lines)
@@ -143,8 +152,30 @@ func tidyCode(code string) string {
 	if start == end {
 		return ""
 	}
+	common := ""
 	for i := start; i < end; i++ {
 		lines[i] = strings.TrimRight(lines[i], " \t")
+		if lines[i] == "" {
+			continue
+		}
+		indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+		if i == start || !strings.HasPrefix(indent, common) {
+			common = commonPrefix(common, indent, i == start)
+		}
+	}
+	for i := start; i < end; i++ {
+		lines[i] = strings.TrimPrefix(lines[i], common)
 	}
 	return strings.Join(lines[start:end], "\n") + "\n"
+}
+
+func commonPrefix(a, b string, first bool) string {
+	if first {
+		return b
+	}
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return a[:n]
 }
