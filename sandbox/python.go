@@ -89,11 +89,17 @@ func findPython(configured string) (*Python, error) {
 		if err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 			continue
 		}
-		real, err := filepath.EvalSymlinks(c)
-		if err != nil || seen[real] {
+		// Deduplicate by path, not by resolved binary: a venv's python is a
+		// link to the system one but sees other packages.
+		if seen[c] {
 			continue
 		}
-		seen[real] = true
+		seen[c] = true
+		if os.Geteuid() == 0 && othersCanExec(c) != nil {
+			// Runs happen under an unprivileged uid that could not start it
+			// (e.g. pyenv under /root).
+			continue
+		}
 		p, err := inspectPython(c)
 		if err != nil {
 			continue
@@ -135,4 +141,40 @@ func inspectPython(path string) (*Python, error) {
 		abs = path
 	}
 	return &Python{Path: abs, Version: info.Version, HasPytest: info.Pytest != "", PytestVersion: info.Pytest, Dirs: info.Dirs}, nil
+}
+
+// othersCanExec reports whether a user other than the owner (the run's
+// unprivileged uid, when r2c is root) can execute path: every directory on
+// the way must be searchable by others and the file executable by others.
+func othersCanExec(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{path, real} {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return err
+		}
+		for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+			fi, err := os.Stat(dir)
+			if err != nil {
+				return err
+			}
+			if fi.Mode().Perm()&0o001 == 0 {
+				return fmt.Errorf("directory %s is not searchable by other users", dir)
+			}
+			if dir == "/" {
+				break
+			}
+		}
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o001 == 0 {
+		return fmt.Errorf("%s is not executable by other users", real)
+	}
+	return nil
 }

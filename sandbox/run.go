@@ -57,6 +57,19 @@ func AllowedEnv(dir string) map[string]string {
 	return env
 }
 
+// lookSandboxPath finds a program the way the sandbox's PATH would.
+func lookSandboxPath(name string) (string, error) {
+	if !strings.Contains(name, "/") {
+		for _, dir := range filepath.SplitList(sandboxPath) {
+			p := filepath.Join(dir, name)
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+				return p, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("sandbox: program %q not found in %s (give an absolute path)", name, sandboxPath)
+}
+
 // Run executes spec.Argv in a fresh run directory under spec's limits and
 // the best (or the requested) isolation level. It blocks until every process
 // of the run has been killed or has exited. A failing program is reported in
@@ -66,6 +79,13 @@ func AllowedEnv(dir string) map[string]string {
 func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if len(spec.Argv) == 0 {
 		return nil, errors.New("sandbox: empty argv")
+	}
+	if !filepath.IsAbs(spec.Argv[0]) {
+		p, err := lookSandboxPath(spec.Argv[0])
+		if err != nil {
+			return nil, err
+		}
+		spec.Argv = append([]string{p}, spec.Argv[1:]...)
 	}
 	caps := Detect()
 	level := spec.Level
@@ -110,6 +130,9 @@ func run(ctx context.Context, spec Spec, level Level, caps Capabilities) (res *R
 	}
 	uid := 0
 	if caps.Root {
+		if err := othersCanExec(spec.Argv[0]); err != nil {
+			return nil, fmt.Errorf("sandbox: the run's unprivileged uid cannot start %s: %w (fix: use a program outside private directories such as /root, e.g. /usr/bin/python3 or a venv in a world-readable place)", spec.Argv[0], err)
+		}
 		uid = nextUID()
 		if err := chownTree(dir, uid); err != nil {
 			return nil, err

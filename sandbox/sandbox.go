@@ -154,8 +154,9 @@ type Spec struct {
 	// path → content. Paths may not be absolute or contain "..".
 	Files map[string][]byte
 	// Argv is the program and its arguments; the working directory is the
-	// run directory. Argv[0] should be an absolute path (PATH inside the
-	// sandbox is /usr/local/bin:/usr/bin:/bin).
+	// run directory. A relative Argv[0] is looked up in the sandbox's PATH,
+	// /usr/local/bin:/usr/bin:/bin. When r2c is root, the program must be
+	// executable by other users (not under /root).
 	Argv []string
 	// Env adds variables to the scrubbed environment (see AllowedEnv); they
 	// are passed as given, so never put secrets here.

@@ -23,21 +23,32 @@ const (
 )
 
 // driver runs in one interpreter, so a validation pays for one Python start:
-// py_compile over the modules (errors written as JSON with CPython's own
-// positions), then pytest in-process with a JUnit-XML report. Native
-// tracebacks ("File ..., line N") are what the report's text is parsed for.
-const driver = `import json, os, sys, py_compile
+// it compiles each module exactly as py_compile does (decode_source honours
+// coding cookies, then compile), writing errors as JSON with byte columns
+// computed from CPython's character offsets, then runs pytest in-process
+// with a JUnit-XML report. Native tracebacks ("File ..., line N") are what
+// the report's text is parsed for.
+const driver = `import json, os, sys, importlib.util
 modules, tests = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 os.makedirs(".r2c-validate", exist_ok=True)
+def bytecol(lines, lineno, offset):
+    if not lineno or not offset or lineno > len(lines):
+        return None
+    return len(lines[lineno - 1][:offset - 1].encode("utf-8"))
 errs = []
 for m in modules:
+    src = ""
     try:
-        py_compile.compile(m, cfile=".r2c-validate/compiled.pyc", doraise=True)
-    except py_compile.PyCompileError as e:
-        v = e.exc_value
-        d = {"path": m, "type": e.exc_type_name, "msg": str(getattr(v, "msg", v))}
-        if isinstance(v, SyntaxError):
-            d.update(line=v.lineno, col=v.offset, end_line=getattr(v, "end_lineno", None), end_col=getattr(v, "end_offset", None))
+        with open(m, "rb") as f:
+            src = importlib.util.decode_source(f.read())
+        compile(src, m, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, UnicodeDecodeError) as e:
+        d = {"path": m, "type": type(e).__name__, "msg": str(getattr(e, "msg", e))}
+        if isinstance(e, SyntaxError):
+            lines = src.splitlines()
+            d.update(line=e.lineno, col=bytecol(lines, e.lineno, e.offset),
+                     end_line=getattr(e, "end_lineno", None),
+                     end_col=bytecol(lines, getattr(e, "end_lineno", None), getattr(e, "end_offset", None)))
         errs.append(d)
 with open(".r2c-validate/compile.json", "w") as f:
     json.dump(errs, f)
@@ -155,8 +166,8 @@ func lastLines(b []byte, n int) string {
 	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
 
-// compileDiagnostic turns CPython's 1-based line and 1-based character
-// offsets into a 0-based UTF-8 byte range of src.
+// compileDiagnostic turns the driver's 1-based lines and 0-based byte
+// columns into a range of src, clamped to the text.
 func compileDiagnostic(e compileError, src []byte) Diagnostic {
 	d := Diagnostic{Path: e.Path, Source: SourceSyntax, Code: e.Type, Severity: style.SeverityError, Message: e.Type + ": " + e.Msg}
 	if d.Code == "" {
@@ -168,14 +179,14 @@ func compileDiagnostic(e compileError, src []byte) Diagnostic {
 	}
 	line := min(*e.Line-1, max(len(lines)-1, 0))
 	col := 0
-	if e.Col != nil && *e.Col >= 1 {
-		col = charToByte(lineAt(lines, line), *e.Col-1)
+	if e.Col != nil {
+		col = min(max(*e.Col, 0), len(lineAt(lines, line)))
 	}
 	d.Range.Start = style.Position{Line: line, Column: col}
 	endLine, endCol := line, -1
-	if e.EndLine != nil && e.EndCol != nil && *e.EndLine >= 1 && *e.EndCol >= 1 {
+	if e.EndLine != nil && e.EndCol != nil && *e.EndLine >= 1 {
 		endLine = min(*e.EndLine-1, max(len(lines)-1, 0))
-		endCol = charToByte(lineAt(lines, endLine), *e.EndCol-1)
+		endCol = min(max(*e.EndCol, 0), len(lineAt(lines, endLine)))
 	}
 	if endLine < line || (endLine == line && endCol <= col) {
 		// No usable end: cover the character at the start, or the rest of
@@ -203,17 +214,6 @@ func lineAt(lines []string, i int) string {
 		return ""
 	}
 	return lines[i]
-}
-
-// charToByte converts a 0-based code-point column to a byte column, clamped
-// to the line's length.
-func charToByte(line string, chars int) int {
-	b := 0
-	for i := 0; i < chars && b < len(line); i++ {
-		_, size := utf8.DecodeRuneInString(line[b:])
-		b += size
-	}
-	return b
 }
 
 var errNoSuite = errors.New("no test suite in the report")
