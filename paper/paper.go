@@ -228,7 +228,8 @@ func (p *Paper) Find(query string) (*Section, error) {
 		t := normTitle(s.Title)
 		full := normTitle(s.Number + " " + s.Title)
 		switch {
-		case num != "" && strings.EqualFold(s.Number, num) && (title == "" || normTitle(title) == t):
+		case strings.EqualFold(s.Number, strings.TrimSuffix(strings.TrimSpace(query), ".")),
+			num != "" && strings.EqualFold(s.Number, num) && (title == "" || normTitle(title) == t):
 			byNumber = append(byNumber, s)
 		case q == t || q == full:
 			exact = append(exact, s)

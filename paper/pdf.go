@@ -470,7 +470,7 @@ func classifyPDFError(name string, data []byte, err error) error {
 		return fmt.Errorf("paper: %s: %w", name, ErrEncrypted)
 	case !bytes.HasPrefix(bytes.TrimLeft(data[:min(len(data), 1024)], "\x00\t\r\n "), []byte("%PDF-")):
 		return fmt.Errorf("paper: %s: %w: not a PDF file (no %%PDF- header)", name, ErrMalformed)
-	case !bytes.Contains(tail, []byte("%%EOF")) || strings.Contains(msg, "startxref") && !bytes.Contains(tail, []byte("startxref")):
+	case !bytes.Contains(tail, []byte("%%EOF")):
 		return fmt.Errorf("paper: %s: %w", name, ErrTruncated)
 	case errors.Is(err, ErrMalformed):
 		return fmt.Errorf("paper: %s: %w", name, err)
@@ -642,7 +642,9 @@ func findGutter(frags []*fragment, width float64) (float64, bool) {
 	for _, c := range cover {
 		maxCover = max(maxCover, c)
 	}
-	limit := max(1, maxCover/12)
+	// Full-width lines (title, authors, wide figures) may cross the
+	// gutter; body lines of a one-column page all do.
+	limit := max(2, maxCover/5)
 	bestStart, bestLen := -1, 0
 	for x := int(0.3 * width); x < int(0.7*width); {
 		if cover[x] > limit {

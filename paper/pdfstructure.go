@@ -45,20 +45,7 @@ type pdfAnalyzer struct {
 	lastNumber string
 	inAppendix bool
 	para       []*line
-	seenHead   bool
 }
-
-type kind int
-
-const (
-	kText kind = iota
-	kHeading
-	kEquation
-	kTable
-	kCaption
-	kAlgorithm
-	kSkip
-)
 
 func (a *pdfAnalyzer) run() {
 	var lines []*line
@@ -89,7 +76,6 @@ func (a *pdfAnalyzer) run() {
 				level = 1
 			}
 			a.b.heading(num, title, level, l.page)
-			a.seenHead = true
 			continue
 		}
 		if a.b.mode == modeRefs {

@@ -1,0 +1,87 @@
+package paper
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// The PDF fixtures are made by pdflatex from testdata/*.tex once per test
+// binary, so every PDF test reads real TeX output.
+var (
+	fixturesOnce sync.Once
+	fixturesDir  string
+	fixturesErr  error
+)
+
+// fixturePDF returns the path of testdata/<name>.tex compiled to PDF,
+// skipping the test when pdflatex is not installed.
+func fixturePDF(tb testing.TB, name string) string {
+	tb.Helper()
+	if _, err := exec.LookPath("pdflatex"); err != nil {
+		tb.Skip("pdflatex not installed (Debian: texlive-latex-base texlive-latex-recommended): real PDF fixtures cannot be built")
+	}
+	fixturesOnce.Do(buildFixtures)
+	if fixturesErr != nil {
+		tb.Fatalf("building PDF fixtures: %v", fixturesErr)
+	}
+	return filepath.Join(fixturesDir, name+".pdf")
+}
+
+func buildFixtures() {
+	dir, err := os.MkdirTemp("", "r2c-paper-fixtures-")
+	if err != nil {
+		fixturesErr = err
+		return
+	}
+	fixturesDir = dir
+	srcs, _ := filepath.Glob("testdata/*.tex")
+	var wg sync.WaitGroup
+	errs := make([]error, len(srcs))
+	for i, src := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = compileLaTeX(src, dir)
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			fixturesErr = e
+			return
+		}
+	}
+}
+
+// compileLaTeX runs pdflatex twice (for \ref and equation references).
+func compileLaTeX(src, outDir string) error {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return err
+	}
+	job := filepath.Join(outDir, "job-"+filepath.Base(src))
+	if err := os.MkdirAll(job, 0o755); err != nil {
+		return err
+	}
+	for range 2 {
+		cmd := exec.Command("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-output-directory", job, abs)
+		cmd.Dir = job
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("pdflatex %s: %v\n%s", src, err, out)
+		}
+	}
+	name := filepath.Base(src[:len(src)-len(filepath.Ext(src))])
+	return os.Rename(filepath.Join(job, name+".pdf"), filepath.Join(outDir, name+".pdf"))
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixturesDir != "" {
+		os.RemoveAll(fixturesDir)
+	}
+	os.Exit(code)
+}
