@@ -266,7 +266,12 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 	what := "chat " + strconv.Quote(model)
 	attempts, err := c.withRetries(ctx, what, timeout, fields, func(actx context.Context, st *attemptState) (bool, error) {
 		if oreq.Stream {
-			return c.streamOnce(actx, oreq, req.OnToken, resp)
+			progressed, err := c.streamOnce(actx, oreq, req.OnToken, resp)
+			if err != nil && st.streamError != nil && actx.Err() == nil {
+				kind, msg := parseErrorBody(st.streamError)
+				err = &APIError{Type: kind, Message: c.redact(msg), URL: "/v1/chat/completions"}
+			}
+			return progressed, err
 		}
 		return false, c.chatOnce(actx, oreq, resp)
 	})
@@ -311,7 +316,7 @@ func (c *Client) streamOnce(ctx context.Context, oreq openai.ChatCompletionReque
 	)
 	for {
 		chunk, err := stream.Recv()
-		if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		if err == io.EOF { // go-openai's end of stream: [DONE] or a clean close
 			break
 		}
 		if err != nil {

@@ -448,3 +448,18 @@ func TestConnectionRefusedIsRetriedThenReported(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestErrorEventMidStream(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.On(llmtest.Always(), llmtest.Reply{Chunks: []string{"def", " f"}, StreamError: "Request failed during generation: Server error: CUDA out of memory"})
+	c := newClient(t, srv, nil)
+	var got []string
+	_, err := c.Chat(context.Background(), llm.Request{Messages: userMsg("x"), OnToken: func(d string) { got = append(got, d) }})
+	var apiErr *llm.APIError
+	if !errors.As(err, &apiErr) || apiErr.Type != "generation" || !strings.Contains(apiErr.Message, "CUDA out of memory") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(got) != 2 || len(srv.ChatRequests()) != 1 {
+		t.Errorf("deltas %q, %d requests", got, len(srv.ChatRequests()))
+	}
+}

@@ -17,7 +17,8 @@ var ErrTruncated = errors.New("stream ended before the answer was complete")
 
 // APIError is an error answer from the server (any non-2xx status).
 type APIError struct {
-	// Status is the HTTP status code.
+	// Status is the HTTP status code; 0 for an error event inside a
+	// streamed 200 answer (TGI reports generation failures that way).
 	Status int
 	// Type is the server's error kind when it says one: TGI's error_type
 	// ("validation", "overloaded", "generation", ...) or OpenAI's type.
@@ -36,6 +37,9 @@ func (e *APIError) Error() string {
 		msg = "(no message)"
 	}
 	s := fmt.Sprintf("server answered %d", e.Status)
+	if e.Status == 0 {
+		s = "server failed mid-stream"
+	}
 	if e.Type != "" {
 		s += " (" + e.Type + ")"
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // attemptKey carries an *attemptState through a request's context to the
@@ -24,6 +25,10 @@ type attemptState struct {
 	// status and retryAfter come from the last response.
 	status     int
 	retryAfter string
+	// streamError is the payload of an SSE error event
+	// (data: {"error": ...}) seen in a 200 stream; go-openai cannot decode
+	// TGI's form of it.
+	streamError []byte
 }
 
 func withAttempt(ctx context.Context, st *attemptState) context.Context {
@@ -59,8 +64,42 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if st != nil && resp != nil {
 		st.status = resp.StatusCode
 		st.retryAfter = resp.Header.Get("Retry-After")
+		if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			resp.Body = &sseSniffer{ReadCloser: resp.Body, st: st}
+		}
 	}
 	return resp, err
+}
+
+// maxSSELine bounds the line the sniffer keeps; error events are short.
+const maxSSELine = 64 << 10
+
+// sseSniffer passes a stream through unchanged and records error events.
+type sseSniffer struct {
+	io.ReadCloser
+	st   *attemptState
+	line []byte
+}
+
+func (s *sseSniffer) Read(p []byte) (int, error) {
+	n, err := s.ReadCloser.Read(p)
+	for _, b := range p[:n] {
+		if b != '\n' {
+			if len(s.line) < maxSSELine {
+				s.line = append(s.line, b)
+			}
+			continue
+		}
+		line := bytes.TrimSpace(s.line)
+		if payload, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			payload = bytes.TrimSpace(payload)
+			if bytes.HasPrefix(payload, []byte(`{"error"`)) {
+				s.st.streamError = append([]byte(nil), payload...)
+			}
+		}
+		s.line = s.line[:0]
+	}
+	return n, err
 }
 
 // mergeJSON sets extra's fields on the JSON object body, replacing fields

@@ -187,7 +187,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, rec *Recorded, r
 			return
 		}
 		var finish any
-		if i == len(chunks)-1 {
+		if i == len(chunks)-1 && reply.StreamError == "" {
 			finish = reply.FinishReason
 		}
 		event([]any{map[string]any{
@@ -196,6 +196,16 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, rec *Recorded, r
 			"logprobs":      nil,
 			"finish_reason": finish,
 		}}, nil)
+	}
+	if reply.StreamError != "" {
+		kind := reply.ErrorType
+		if kind == "" {
+			kind = "generation"
+		}
+		b, _ := json.Marshal(map[string]string{"error": reply.StreamError, "error_type": kind})
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		flush(w)
+		return
 	}
 	if reply.TruncateAfter > 0 && reply.TruncateAfter >= len(chunks) {
 		panic(http.ErrAbortHandler) // everything sent, but no [DONE]

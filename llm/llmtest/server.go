@@ -93,6 +93,11 @@ type Reply struct {
 	// content chunks (streaming) or that many body bytes (JSON), without
 	// a finish reason or "data: [DONE]".
 	TruncateAfter int
+	// StreamError, when set on a streamed reply, ends the stream after the
+	// chunks with TGI's error event
+	// data: {"error": StreamError, "error_type": ErrorType or "generation"}
+	// instead of a finish reason and [DONE].
+	StreamError string
 	// Usage overrides the token counts the server reports (default:
 	// prompt = words in all messages, completion = chunks sent).
 	Usage *Usage
