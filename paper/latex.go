@@ -583,12 +583,20 @@ var textReplacer = strings.NewReplacer("~", " ", `\%`, "%", `\&`, "&", `\_`, "_"
 // $...$ (models read LaTeX math well) and citations as [key].
 func cleanLaTeX(s string) string {
 	var b strings.Builder
-	for i, part := range splitInlineMath(s) {
+	parts := splitInlineMath(s)
+	for i, part := range parts {
 		if i%2 == 1 {
 			b.WriteString("$" + strings.TrimSpace(part) + "$")
 			continue
 		}
+		// Keep the spaces that separate prose from the math around it.
+		if strings.TrimLeft(part, " \t\n") != part && i > 0 {
+			b.WriteByte(' ')
+		}
 		b.WriteString(cleanProse(part))
+		if strings.TrimRight(part, " \t\n") != part && i < len(parts)-1 {
+			b.WriteByte(' ')
+		}
 	}
 	return strings.TrimSpace(b.String())
 }

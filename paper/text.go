@@ -19,7 +19,10 @@ func parseText(src string) *Paper {
 	b := newBuilder("text")
 	var para []string
 	flush := func() {
-		if len(para) > 0 {
+		if len(para) > 0 && b.mode == modeRefs {
+			b.paragraph(strings.Join(para, "\n")) // one entry per "[n]" line
+			para = nil
+		} else if len(para) > 0 {
 			b.paragraph(dehyphenate(para))
 			para = nil
 		}

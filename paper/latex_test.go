@@ -1,0 +1,155 @@
+package paper
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestLaTeXMatchesSourceFacts parses the fixtures' LaTeX with parseLaTeX
+// and checks it against the regular-expression oracle of pdf_test.go.
+func TestLaTeXMatchesSourceFacts(t *testing.T) {
+	for _, name := range []string{"onecol", "twocol"} {
+		t.Run(name, func(t *testing.T) {
+			facts := readTexFacts(t, "testdata/"+name+".tex")
+			p := loadFixture(t, name+".tex")
+			if got := headings(p); strings.Join(got, "|") != strings.Join(facts.headings, "|") {
+				t.Errorf("sections\n got %q\nwant %q", got, facts.headings)
+			}
+			if n := len(numberedEquations(p)); n != facts.numbered {
+				t.Errorf("numbered equations %d, want %d", n, facts.numbered)
+			}
+			var tables []Table
+			p.Walk(func(s *Section) { tables = append(tables, s.Tables...) })
+			if len(tables) != 1 || fmt.Sprint(tables[0].Rows) != fmt.Sprint(facts.tableRows) {
+				t.Errorf("tables %+v, want rows %q", tables, facts.tableRows)
+			}
+			if len(p.References) != facts.bibitems {
+				t.Errorf("references %d, want %d", len(p.References), facts.bibitems)
+			}
+		})
+	}
+}
+
+// TestLaTeXAgreesWithPDF: the LaTeX parser and the PDF reader are two
+// implementations; on the same paper they must put the same numbered
+// equations in the same sections.
+func TestLaTeXAgreesWithPDF(t *testing.T) {
+	for _, name := range []string{"onecol", "twocol"} {
+		t.Run(name, func(t *testing.T) {
+			fromTeX, fromPDF := loadFixture(t, name+".tex"), loadPDF(t, name)
+			perSection := func(p *Paper) map[string][]string {
+				m := map[string][]string{}
+				p.Walk(func(s *Section) {
+					for _, e := range s.Equations {
+						if e.Number != "" {
+							m[s.Number] = append(m[s.Number], e.Number)
+						}
+					}
+				})
+				return m
+			}
+			if a, b := fmt.Sprint(perSection(fromTeX)), fmt.Sprint(perSection(fromPDF)); a != b {
+				t.Errorf("equations per section differ:\nlatex %s\npdf   %s", a, b)
+			}
+			if fromTeX.Title != fromPDF.Title {
+				t.Errorf("titles differ: %q vs %q", fromTeX.Title, fromPDF.Title)
+			}
+		})
+	}
+}
+
+func TestLaTeXDetails(t *testing.T) {
+	p := loadFixture(t, "onecol.tex")
+	s, err := p.Find("2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.Text, "Given queries $Q$, keys $K$ and values $V$, scaled") {
+		t.Errorf("inline math and spacing: %q", s.Text)
+	}
+	if len(s.Equations) != 1 || s.Equations[0].Text != `\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V` {
+		t.Errorf("equation 1 should be the exact source: %+v", s.Equations)
+	}
+	gated, _ := p.Find("Gated Residual Block")
+	if !strings.Contains(gated.Text, "Equation (3) uses") {
+		t.Errorf(`\eqref not resolved: %q`, gated.Text)
+	}
+	obj, _ := p.Find("3.2")
+	if len(obj.Algorithms) != 1 || !strings.Contains(obj.Algorithms[0].Text, "for each minibatch $B$ in $D$ do\n") || !strings.HasSuffix(obj.Algorithms[0].Text, "end for\nreturn trained parameters") {
+		t.Errorf("algorithm: %+v", obj.Algorithms)
+	}
+	if !strings.HasPrefix(p.Abstract, "We introduce gated residual attention") {
+		t.Errorf("abstract %q", p.Abstract)
+	}
+}
+
+func TestLaTeXInputNoteAndStarredSections(t *testing.T) {
+	src := `\documentclass{article}
+\title{Notes\thanks{funded}}
+\begin{document}
+\section*{Preface}
+Unnumbered.
+\section{Setup}\label{sec:setup}
+See Section~\ref{sec:setup}. % a comment with \section{Fake}
+\input{results}
+\[ a = b \]
+$$ c = d $$
+\begin{align*} e &= f \\ g &= h \end{align*}
+\begin{equation} x = y \tag{A1} \end{equation}
+\end{document}`
+	p := parseLaTeX(src)
+	if p.Title != "Notes" {
+		t.Errorf("title %q", p.Title)
+	}
+	if got := strings.Join(headings(p), "|"); got != "Preface|1 Setup" {
+		t.Errorf("headings %q", got)
+	}
+	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], `\input{results}`) {
+		t.Errorf("notes %q", p.Notes)
+	}
+	s, _ := p.Find("1")
+	if !strings.Contains(s.Text, "See Section 1.") {
+		t.Errorf("ref: %q", s.Text)
+	}
+	var nums []string
+	for _, e := range s.Equations {
+		nums = append(nums, e.Number)
+	}
+	if strings.Join(nums, ",") != ",,,,A1" {
+		t.Errorf("equation numbers %q (want four unnumbered and A1)", nums)
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	src := "A Tiny Paper\n\nAbstract\nWe do things.\n\n1 Introduction\nSome text that wraps and is hyphen-\nated here.\n\n1. this numbered list item is not a heading\n\n2 Method\nLoss is\nL = x + y (1)\n\n2.1 Details\nMore.\n\nReferences\n[1] Someone. A paper. 2020.\n[2] Other. Another. 2021.\n"
+	p, err := Parse("tiny.txt", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Title != "A Tiny Paper" || p.Abstract != "We do things." {
+		t.Errorf("title %q abstract %q", p.Title, p.Abstract)
+	}
+	if got := strings.Join(headings(p), "|"); got != "1 Introduction|2 Method|2.1 Details" {
+		t.Errorf("headings %q", got)
+	}
+	intro, _ := p.Find("introduction")
+	if !strings.Contains(intro.Text, "hyphenated here") {
+		t.Errorf("dehyphenation: %q", intro.Text)
+	}
+	m, _ := p.Find("2")
+	if len(m.Equations) != 1 || m.Equations[0].Number != "1" {
+		t.Errorf("equations %+v", m.Equations)
+	}
+	if len(p.References) != 2 {
+		t.Errorf("references %q", p.References)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(context.Background(), "testdata/does-not-exist.pdf", Options{})
+	if err == nil || !strings.Contains(err.Error(), "does-not-exist.pdf") {
+		t.Fatalf("error should name the file: %v", err)
+	}
+}
