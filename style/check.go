@@ -1,25 +1,271 @@
 package style
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"sort"
+	"unicode/utf8"
+)
 
 // CheckSource scores src against p and lists its diagnostics. path is only
 // recorded in the Report. With p == nil only syntax and encoding diagnostics
 // are produced and Score is 100. It fails only for input that is not Python
-// source (binary, too large).
+// source (binary, larger than MaxSourceSize).
 func CheckSource(p *Profile, path string, src []byte) (*Report, error) {
-	a, err := analyzeSource(src)
-	if err != nil {
+	var r *Report
+	if err := withAnalysis(src, func(a *analysis) { r = check(p, path, src, a) }); err != nil {
 		return nil, fmt.Errorf("style: %s: %w", path, err)
 	}
-	return check(p, path, src, a), nil
+	return r, nil
 }
+
+// Thresholds for style diagnostics: a deviation is reported only when the
+// profile has a clear majority and the observed value is rare in it.
+const (
+	diagMinShare    = 0.75 // the preferred value's share in the profile
+	diagMaxShare    = 0.10 // the observed value's share, at most
+	warnMinShare    = 0.90 // from here, with warnMinEvidence, a warning
+	warnMinEvidence = 20
+	maxDiagsPerRule = 100
+)
+
+// scoreOnly dimensions take part in the score but never produce
+// diagnostics: they describe habits, not choices a single line gets wrong.
+var scoreOnly = map[string]bool{
+	"functions.lambda": true, "comments.density": true, "comments.placement": true,
+	"imports.form": true, "imports.placement": true,
+}
+
+// ordered dimensions are reported only when the observed value is beyond
+// (longer than) the preferred one.
+var ordered = map[string]bool{"layout.line_length": true, "functions.length": true}
+
+// valueLabels word values for messages.
+var valueLabels = map[string]string{
+	"present": "a docstring", "missing": "no docstring", "annotated": "type hints", "unannotated": "no type hints",
+	"bare": "a bare except", "specific": "a specific exception", "broad": "except Exception",
+	"main_guard": `an if __name__ == "__main__" guard`, "top_level_code": "top-level code without a main guard",
+	"trailing_comma": "a trailing comma", "no_trailing_comma": "no trailing comma",
+	"loop_append": "a loop that appends", "comprehension": "a comprehension", "fstring": "f-strings",
+	"format_method": "str.format", "percent": "%-formatting", "double": "double quotes", "single": "single quotes",
+	"<=79": "at most 79 characters", "<=88": "at most 88 characters", "<=99": "at most 99 characters",
+	"<=119": "at most 119 characters", ">119": "more than 119 characters", "union_operator": "X | None",
+	"Optional": "Optional[X]", "early_return": "early returns", "nested": "a nested if/else",
+	"dataclass": "@dataclass", "plain": "a plain class with __init__", "relative": "relative imports",
+	"absolute": "absolute imports", "grouped": "stdlib, third-party, local groups", "mixed": "mixed groups",
+	"conventional": "the conventional alias", "unconventional": "another alias", "unaliased": "no alias",
+	"os.path": "os.path", "pathlib": "pathlib", "logging": "logging", "print": "print",
+}
+
+func label(v string) string {
+	if l, ok := valueLabels[v]; ok {
+		return l
+	}
+	return v
+}
+
+var lineLimits = map[string]int{"<=79": 79, "<=88": 88, "<=99": 99, "<=119": 119}
 
 // check turns an analysis into a report.
 func check(p *Profile, path string, src []byte, a *analysis) *Report {
 	r := &Report{Path: path, Score: 100, Diagnostics: append([]Diagnostic(nil), a.diags...)}
-	if p == nil {
-		return r
+	if p != nil {
+		r.Score, r.Dimensions = score(p, a.obs)
+		r.Diagnostics = append(r.Diagnostics, styleDiagnostics(p, src, a)...)
 	}
-	_ = src
+	sort.SliceStable(r.Diagnostics, func(i, j int) bool {
+		x, y := r.Diagnostics[i].Range.Start, r.Diagnostics[j].Range.Start
+		if x.Line != y.Line {
+			return x.Line < y.Line
+		}
+		return x.Column < y.Column
+	})
+	if r.Diagnostics == nil {
+		r.Diagnostics = []Diagnostic{}
+	}
 	return r
+}
+
+// fileDistributions counts observations per dimension.
+func fileDistributions(obs []observation) map[string]Distribution {
+	out := map[string]Distribution{}
+	for _, o := range obs {
+		d := out[o.dim]
+		if d == nil {
+			d = Distribution{}
+			out[o.dim] = d
+		}
+		d[o.value]++
+	}
+	return out
+}
+
+// score is 100 × the evidence-weighted mean over dimensions of
+// 1 − JSD(profile, file); dimensions the profile has too little evidence
+// for do not count, and with none left the score is 100.
+func score(p *Profile, obs []observation) (float64, []DimensionScore) {
+	file := fileDistributions(obs)
+	var dims []DimensionScore
+	var sum, weights float64
+	min := p.minEvidence()
+	for _, info := range Dimensions() {
+		q := file[info.Name]
+		prof := p.Dimensions[info.Name]
+		ev, n := prof.Total(), q.Total()
+		if ev < min || n == 0 {
+			continue
+		}
+		s := 1 - jensenShannon(prof, q)
+		// More observations in the file and more evidence in the profile
+		// both make a dimension's verdict more trustworthy.
+		w := math.Sqrt(float64(n)) * float64(ev) / float64(ev+min)
+		dims = append(dims, DimensionScore{Dimension: info.Name, Score: s, Weight: w, Observed: n, Evidence: ev})
+		sum += w * s
+		weights += w
+	}
+	if weights == 0 {
+		return 100, dims
+	}
+	for i := range dims {
+		dims[i].Weight /= weights
+	}
+	return math.Round(1000*sum/weights) / 10, dims
+}
+
+// jensenShannon is the Jensen–Shannon divergence of two distributions in
+// bits, in [0, 1].
+func jensenShannon(p, q Distribution) float64 {
+	tp, tq := float64(p.Total()), float64(q.Total())
+	if tp == 0 || tq == 0 {
+		return 0
+	}
+	keys := map[string]bool{}
+	for k := range p {
+		keys[k] = true
+	}
+	for k := range q {
+		keys[k] = true
+	}
+	var d float64
+	for k := range keys {
+		pi, qi := float64(p[k])/tp, float64(q[k])/tq
+		m := (pi + qi) / 2
+		if pi > 0 {
+			d += 0.5 * pi * math.Log2(pi/m)
+		}
+		if qi > 0 {
+			d += 0.5 * qi * math.Log2(qi/m)
+		}
+	}
+	return math.Max(0, math.Min(1, d))
+}
+
+// styleDiagnostics reports each observation that departs from a clear,
+// well-evidenced preference of the profile.
+func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
+	var out []Diagnostic
+	perRule := map[string]int{}
+	min := p.minEvidence()
+	for _, o := range a.obs {
+		if scoreOnly[o.dim] {
+			continue
+		}
+		prof := p.Dimensions[o.dim]
+		ev := prof.Total()
+		if ev < min {
+			continue
+		}
+		mode, share := prof.Mode()
+		if mode == o.value || share < diagMinShare || prof.Share(o.value) > diagMaxShare {
+			continue
+		}
+		info := dimensionInfo(o.dim)
+		if ordered[o.dim] && valueIndex(info, o.value) < valueIndex(info, mode) {
+			continue
+		}
+		if perRule[o.dim] >= maxDiagsPerRule {
+			continue
+		}
+		perRule[o.dim]++
+		sev := SeverityInformation
+		if share >= warnMinShare && ev >= warnMinEvidence {
+			sev = SeverityWarning
+		}
+		here := "here: " + label(o.value)
+		if o.name != "" && o.nameNode >= 0 {
+			here = fmt.Sprintf("`%s` is %s", o.name, o.value)
+		} else if o.dim == "imports.alias" && o.name != "" {
+			here = "here: another alias (the convention is " + o.name + ")"
+		}
+		d := Diagnostic{
+			Rule: o.dim, Range: o.rng, Severity: sev, Fix: o.fix,
+			Message: fmt.Sprintf("profile uses %s for %s in %.0f%% of %d cases; %s", label(mode), info.About, 100*share, ev, here),
+		}
+		if o.dim == "layout.line_length" {
+			if limit, ok := lineLimits[mode]; ok {
+				d.Range.Start.Column = byteColumnOfRune(src, a.lineStarts, o.rng.Start.Line, limit)
+			}
+		}
+		if o.nameNode >= 0 && a.nodes != nil {
+			d.Fix = renameFix(a, o, mode)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func valueIndex(info DimensionInfo, v string) int {
+	for i, x := range info.Values {
+		if x == v {
+			return i
+		}
+	}
+	return len(info.Values)
+}
+
+// byteColumnOfRune returns the byte column of the n-th character of a line.
+func byteColumnOfRune(src []byte, lineStarts []int, line, n int) int {
+	if line >= len(lineStarts) {
+		return 0
+	}
+	off := lineStarts[line]
+	col := 0
+	for k := 0; k < n && off+col < len(src) && src[off+col] != '\n'; k++ {
+		_, size := utf8.DecodeRune(src[off+col:])
+		col += size
+	}
+	return col
+}
+
+// renameFix renames every occurrence of the observed identifier within its
+// scope to the profile's convention; nil when the new name is already taken
+// there or cannot be formed.
+func renameFix(a *analysis, o observation, conv string) *Fix {
+	newName := convertName(o.name, conv)
+	if newName == "" {
+		return nil
+	}
+	var edits []TextEdit
+	end := min(o.scopeEnd, len(a.nodes))
+	for i := o.scopeStart; i < end; i++ {
+		nd := &a.nodes[i]
+		if nd.kind() != kIdentifier {
+			continue
+		}
+		t := a.src[nd.startByte():nd.endByte()]
+		switch string(t) {
+		case newName:
+			return nil
+		case o.name:
+			edits = append(edits, TextEdit{Range: nd.rng(), NewText: newName})
+		}
+	}
+	if len(edits) == 0 {
+		return nil
+	}
+	title := fmt.Sprintf("rename `%s` to `%s`", o.name, newName)
+	if len(edits) > 1 {
+		title += fmt.Sprintf(" (%d occurrences)", len(edits))
+	}
+	return &Fix{Title: title, Edits: edits}
 }

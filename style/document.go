@@ -1,9 +1,8 @@
 package style
 
 import (
+	"bytes"
 	"fmt"
-
-	sitter "github.com/tree-sitter/go-tree-sitter"
 )
 
 // Edit replaces the bytes [StartByte, OldEndByte) of a Document's source
@@ -18,23 +17,27 @@ type Edit struct {
 // releases its parser and tree.
 type Document struct {
 	src    []byte
-	parser *sitter.Parser
-	tree   *sitter.Tree
+	parser *parser
+	tree   *tree
+	nodes  []node // reused between analyses
 }
 
 // NewDocument parses src. It fails for input that is not Python source
-// (binary, too large, not UTF-8 is reported as a diagnostic instead).
+// (binary or larger than MaxSourceSize); invalid UTF-8 and syntax errors
+// become diagnostics instead.
 func NewDocument(src []byte) (*Document, error) {
 	if err := checkInput(src); err != nil {
 		return nil, fmt.Errorf("style: %w", err)
 	}
-	d := &Document{src: append([]byte(nil), src...), parser: newParser()}
-	tree, err := parse(d.parser, d.src, nil)
+	p, err := newParser()
 	if err != nil {
-		d.parser.Close()
 		return nil, fmt.Errorf("style: %w", err)
 	}
-	d.tree = tree
+	d := &Document{src: append([]byte(nil), src...), parser: p}
+	if d.tree, err = p.parse(d.src, nil); err != nil {
+		p.close()
+		return nil, fmt.Errorf("style: %w", err)
+	}
 	return d, nil
 }
 
@@ -42,8 +45,11 @@ func NewDocument(src []byte) (*Document, error) {
 func (d *Document) Source() []byte { return d.src }
 
 // Apply edits the text and re-parses incrementally, reusing the unchanged
-// parts of the previous tree.
+// parts of the previous tree. On error the document is unchanged.
 func (d *Document) Apply(e Edit) error {
+	if d.tree == nil {
+		return fmt.Errorf("style: document is closed")
+	}
 	if e.StartByte < 0 || e.OldEndByte < e.StartByte || e.OldEndByte > len(d.src) {
 		return fmt.Errorf("style: edit [%d,%d) outside the %d-byte document", e.StartByte, e.OldEndByte, len(d.src))
 	}
@@ -54,51 +60,50 @@ func (d *Document) Apply(e Edit) error {
 	if err := checkInput(newSrc); err != nil {
 		return fmt.Errorf("style: %w", err)
 	}
-	d.tree.Edit(&sitter.InputEdit{
-		StartByte:      uint(e.StartByte),
-		OldEndByte:     uint(e.OldEndByte),
-		NewEndByte:     uint(e.StartByte + len(e.NewText)),
-		StartPosition:  pointAt(d.src, e.StartByte),
-		OldEndPosition: pointAt(d.src, e.OldEndByte),
-		NewEndPosition: pointAt(newSrc, e.StartByte+len(e.NewText)),
-	})
-	tree, err := parse(d.parser, newSrc, d.tree)
+	newEnd := e.StartByte + len(e.NewText)
+	d.tree.edit(e.StartByte, e.OldEndByte, newEnd,
+		positionAt(d.src, e.StartByte), positionAt(d.src, e.OldEndByte), positionAt(newSrc, newEnd))
+	t, err := d.parser.parse(newSrc, d.tree)
 	if err != nil {
+		// The old tree was edited to describe newSrc; a fresh parse of the
+		// old text restores a consistent state.
+		if old, perr := d.parser.parse(d.src, nil); perr == nil {
+			d.tree.close()
+			d.tree = old
+		}
 		return fmt.Errorf("style: %w", err)
 	}
-	d.tree.Close()
-	d.tree, d.src = tree, newSrc
+	d.tree.close()
+	d.tree, d.src = t, newSrc
 	return nil
 }
 
 // Check scores the current text against p (nil: syntax diagnostics only).
 func (d *Document) Check(p *Profile) *Report {
-	return check(p, "", d.src, analyzeTree(d.tree, d.src))
+	if d.tree == nil {
+		return &Report{Score: 100}
+	}
+	d.nodes = d.tree.flatten(d.nodes)
+	return check(p, "", d.src, analyze(d.nodes, d.src))
 }
 
-// Close releases the parser and the tree. The Document must not be used
-// afterwards.
+// Close releases the parser and the tree. Further calls to Apply fail and
+// Check reports nothing.
 func (d *Document) Close() {
 	if d.tree != nil {
-		d.tree.Close()
+		d.tree.close()
 		d.tree = nil
 	}
 	if d.parser != nil {
-		d.parser.Close()
+		d.parser.close()
 		d.parser = nil
 	}
 }
 
-// pointAt converts a byte offset to a tree-sitter point (row, byte column).
-func pointAt(src []byte, off int) sitter.Point {
-	row, col := 0, 0
-	for i := 0; i < off && i < len(src); i++ {
-		if src[i] == '\n' {
-			row++
-			col = 0
-		} else {
-			col++
-		}
-	}
-	return sitter.Point{Row: uint(row), Column: uint(col)}
+// positionAt converts a byte offset to a 0-based line and byte column.
+func positionAt(src []byte, off int) Position {
+	off = min(off, len(src))
+	line := bytes.Count(src[:off], []byte{'\n'})
+	col := off - (bytes.LastIndexByte(src[:off], '\n') + 1)
+	return Position{Line: line, Column: col}
 }

@@ -120,6 +120,9 @@ func Learn(ctx context.Context, dirs []string) (*Profile, error) {
 				return nil, fmt.Errorf("style: learn: %w", err)
 			}
 			src, err := readSource(f)
+			if err == nil && isGenerated(src) {
+				err = fmt.Errorf("%s: generated (marked DO NOT EDIT or @generated)", f)
+			}
 			if err == nil {
 				err = p.AddSource(f, src)
 			}
