@@ -38,21 +38,22 @@ var Collections = []string{Papers, Code}
 
 // Chunk is one retrieved passage.
 type Chunk struct {
-	ID         string
-	Collection string // Papers or Code
-	Text       string
+	ID         string `json:"id"`
+	Collection string `json:"collection"` // Papers or Code
+	Text       string `json:"text"`
 	// Source is a human-readable citation: "attention.pdf §3.2 Scaled
 	// Dot-Product Attention, p. 4" or "myrepo/models/attn.py:12-40 (MultiHead)".
-	Source string
+	Source string `json:"source"`
 	// Metadata holds the fields Source is built from. Papers: paper, file,
-	// section, title, page, kind (text|equation|table|algorithm). Code: repo,
-	// path, file, symbol, kind (function|class|method|module), start_line and
+	// section, title, page, kind (text|equation|table|algorithm) and, for
+	// equations, equation. Code: repo, path (inside the repository), file,
+	// symbol, kind (function|class|method|module|lines), start_line and
 	// end_line (1-based, inclusive).
-	Metadata map[string]string
+	Metadata map[string]string `json:"metadata"`
 	// Score is the cosine similarity to the query, in [-1, 1].
-	Score float32
+	Score float32 `json:"score"`
 	// Tokens is the estimated prompt size of Text (about 4 bytes a token).
-	Tokens int
+	Tokens int `json:"tokens"`
 }
 
 // Index is an open retrieval index. It is safe for concurrent use: queries
