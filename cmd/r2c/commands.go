@@ -7,5 +7,7 @@ func topCommands() []command {
 		versionCommand(),
 		implementCommand(),
 		runsCommand(),
+		indexCommand(),
+		searchCommand(),
 	}
 }
