@@ -95,7 +95,8 @@ func runInSandbox(ctx context.Context, opts Options, r *Report) error {
 		var errs []compileError
 		if err := json.Unmarshal(b, &errs); err == nil {
 			for _, e := range errs {
-				r.Diagnostics = append(r.Diagnostics, compileDiagnostic(e, opts.Files[e.Path]))
+				d := compileDiagnostic(e, opts.Files[e.Path])
+				r.Diagnostics = append(dropTreeSitterOnLine(r.Diagnostics, d.Path, d.Range.Start.Line), d)
 			}
 		}
 	}
@@ -125,6 +126,20 @@ func runInSandbox(ctx context.Context, opts Options, r *Report) error {
 		})
 	}
 	return nil
+}
+
+// dropTreeSitterOnLine removes tree-sitter's syntax errors on the line where
+// CPython reported one: CPython's message is the precise one, and two errors
+// on one line are noise in an editor.
+func dropTreeSitterOnLine(ds []Diagnostic, path string, line int) []Diagnostic {
+	out := ds[:0]
+	for _, d := range ds {
+		if d.Source == SourceSyntax && d.Code == style.RuleSyntaxError && d.Path == path && d.Range.Start.Line == line {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

@@ -5,6 +5,8 @@ package main
 func topCommands() []command {
 	return []command{
 		versionCommand(),
+		validateCommand(),
+		doctorCommand(),
 		implementCommand(),
 		runsCommand(),
 		indexCommand(),
