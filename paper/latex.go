@@ -273,6 +273,10 @@ func latexEquations(env, body string, next func(label string) string) []Equation
 		row = tagRE.ReplaceAllString(row, "")
 		row = labelRE.ReplaceAllString(row, "")
 		row = nonumberRE.ReplaceAllString(row, "")
+		if len(rows) > 1 || multiRowEnvs[strings.TrimSuffix(env, "*")] {
+			// An align row stands alone in a prompt: drop its alignment tabs.
+			row = alignTabRE.ReplaceAllString(row, "$1")
+		}
 		e.Text = strings.TrimSpace(row)
 		out = append(out, e)
 	}
@@ -345,6 +349,8 @@ func tabularRows(body string) [][]string {
 	}
 	return rows
 }
+
+var alignTabRE = regexp.MustCompile(`(^|[^\\])&`)
 
 var multicolRE = regexp.MustCompile(`\\multi(?:column|row)\{[^}]*\}\{[^}]*\}\{([^}]*)\}`)
 

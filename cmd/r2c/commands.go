@@ -11,5 +11,6 @@ func topCommands() []command {
 		runsCommand(),
 		indexCommand(),
 		searchCommand(),
+		paperCommand(),
 	}
 }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPaperSectionsMarkdown(t *testing.T) {
+	out, errOut, code := runCLI(t, "paper", "sections", "../../paper/testdata/attention.md")
+	if code != exitOK {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	for _, want := range []string{"Attention Is All You Need", "SECTION", "    3.2.1 Scaled Dot-Product Attention  -     2          1       1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestPaperSectionsJSONFromLaTeX(t *testing.T) {
+	out, errOut, code := runCLI(t, "paper", "sections", "--json", "../../paper/testdata/onecol.tex")
+	if code != exitOK {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	var got paperSummary
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// onecol.tex: 5 numbered sections and appendix A; section 3 has 3.1
+	// (an align of three rows, one \\nonumber) and 3.2 (one numbered equation and one
+	// starred, one algorithm, and subsubsection 3.2.1).
+	if got.Title != "Gated Residual Attention for Sequence Modelling" || len(got.Sections) != 6 || got.References != 3 {
+		t.Fatalf("summary %+v", got)
+	}
+	method := got.Sections[2]
+	if method.Number != "3" || len(method.Children) != 2 || method.Children[0].Equations != 3 || method.Children[1].Equations != 2 || method.Children[1].Algorithms != 1 || method.Children[1].Children[0].Number != "3.2.1" {
+		t.Errorf("section 3: %+v", method)
+	}
+}
+
+func TestPaperShow(t *testing.T) {
+	out, errOut, code := runCLI(t, "paper", "show", "../../paper/testdata/onecol.tex", "Gated", "Residual", "Block")
+	if code != exitOK {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	if !strings.HasPrefix(out, "### 3.1 Gated Residual Block") || !strings.Contains(out, "Equation (4):") || !strings.Contains(out, `h' = g \odot \tilde{h}`) {
+		t.Errorf("show 3.1:\n%s", out)
+	}
+	_, errOut, code = runCLI(t, "paper", "show", "../../paper/testdata/onecol.tex", "9.9")
+	if code != exitFail || !strings.Contains(errOut, "available sections: 1 Introduction") {
+		t.Errorf("missing section: code %d, %s", code, errOut)
+	}
+	_, _, code = runCLI(t, "paper", "show", "../../paper/testdata/onecol.tex")
+	if code != exitUsage {
+		t.Errorf("missing SECTION argument: code %d, want %d", code, exitUsage)
+	}
+}
+
+// TestPaperPDF runs the CLI on a PDF made by pdflatex: pages appear.
+func TestPaperPDF(t *testing.T) {
+	if _, err := exec.LookPath("pdflatex"); err != nil {
+		t.Skip("pdflatex not installed")
+	}
+	dir := t.TempDir()
+	src, _ := filepath.Abs("../../paper/testdata/onecol.tex")
+	cmd := exec.Command("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-output-directory", dir, src)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pdflatex: %v\n%s", err, b)
+	}
+	out, errOut, code := runCLI(t, "paper", "sections", filepath.Join(dir, "onecol.pdf"))
+	if code != exitOK {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "3 pages") || !strings.Contains(out, "    3.2.1 Warm-up Schedule") {
+		t.Errorf("sections of the PDF:\n%s", out)
+	}
+	broken := filepath.Join(dir, "broken.pdf")
+	data, _ := os.ReadFile(filepath.Join(dir, "onecol.pdf"))
+	os.WriteFile(broken, data[:len(data)/2], 0o644)
+	_, errOut, code = runCLI(t, "paper", "sections", broken)
+	if code != exitFail || !strings.Contains(errOut, "broken.pdf") || !strings.Contains(errOut, "truncated") {
+		t.Errorf("truncated PDF: code %d, %s", code, errOut)
+	}
+}
