@@ -92,9 +92,14 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 	for _, m := range modules {
 		isModule[m] = true
 	}
+	broken := map[string]bool{}
 	for _, f := range report.Failures {
 		targets := map[string]bool{}
 		testFile, _, _ := strings.Cut(f.Test, "::")
+		if _, isTest := tests[f.Path]; isTest && f.Error && testFault(f, modules) {
+			broken[f.Path] = true
+			continue
+		}
 		if m, ok := testFor[testFile]; ok {
 			targets[m] = true
 		}
@@ -116,7 +121,6 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 			add(m, note, true)
 		}
 	}
-	broken := map[string]bool{}
 	for _, d := range report.Diagnostics {
 		if _, isTest := tests[d.Path]; isTest {
 			if d.Source == validate.SourceSyntax {
@@ -161,6 +165,27 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 		}
 	}
 	return verdict
+}
+
+// testFault reports whether a collection error of a test file is the test's
+// own fault (it does not parse, or imports a library that is not there)
+// rather than the module's (a planned name missing from it).
+func testFault(f validate.TestFailure, modules []string) bool {
+	msg := f.Message + "\n" + f.Traceback
+	for _, kind := range []string{"SyntaxError", "IndentationError", "TabError"} {
+		if strings.Contains(f.Message, kind) {
+			return true
+		}
+	}
+	if strings.Contains(f.Message, "ModuleNotFoundError") {
+		for _, m := range modules {
+			if strings.Contains(msg, "'"+ImportName(m)+"'") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func formatFailure(f validate.TestFailure) string {

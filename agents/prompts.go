@@ -15,9 +15,14 @@ import (
 var promptFS embed.FS
 
 var prompts = template.Must(template.New("").Funcs(template.FuncMap{
+	// json keeps <, > and & as they are: signatures have "->".
 	"json": func(v any) (string, error) {
-		b, err := json.MarshalIndent(v, "", "  ")
-		return string(b), err
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err := enc.Encode(v)
+		return strings.TrimSpace(b.String()), err
 	},
 	"join": strings.Join,
 }).ParseFS(promptFS, "prompts/*.tmpl"))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/r2c-ai/r2c/llm"
+	"github.com/r2c-ai/r2c/style"
 )
 
 // TestInput is what the Validator writes one module's tests from: the
@@ -58,9 +59,40 @@ func (v *Validator) GenerateTests(ctx context.Context, in TestInput) (*Code, llm
 	if err != nil {
 		return nil, llm.Usage{}, fmt.Errorf("validator: %w", err)
 	}
-	code, usage, err := v.chatCode(ctx, "validator", "tests:"+in.Module, msgs)
-	if err != nil {
-		return nil, usage, fmt.Errorf("validator: tests for %s: %w", in.Module, err)
+	// A test file that does not parse would stop pytest for every module,
+	// so it is sent back at once (tree-sitter, no interpreter needed).
+	var total llm.Usage
+	for attempt := 0; ; attempt++ {
+		code, usage, err := v.chatCode(ctx, "validator", "tests:"+in.Module, msgs)
+		total = total.Add(usage)
+		if err != nil {
+			return nil, total, fmt.Errorf("validator: tests for %s: %w", in.Module, err)
+		}
+		problems := syntaxProblems(view.TestPath, code)
+		if problems == "" {
+			return &Code{TaskID: "tests:" + in.Module, File: view.TestPath, Source: code}, total, nil
+		}
+		if attempt == 1 {
+			return nil, total, fmt.Errorf("validator: tests for %s still do not parse after one repair: %s", in.Module, problems)
+		}
+		msgs = append(msgs,
+			llm.Message{Role: llm.RoleAssistant, Content: "```python\n" + code + "```"},
+			llm.Message{Role: llm.RoleUser, Content: "That file does not parse:\n" + problems + "\nAnswer with the corrected " + view.TestPath + " in one ```python block."})
 	}
-	return &Code{TaskID: "tests:" + in.Module, File: view.TestPath, Source: code}, usage, nil
+}
+
+// syntaxProblems lists the syntax errors tree-sitter finds in src, one per
+// line, or "" when it parses.
+func syntaxProblems(path, src string) string {
+	report, err := style.CheckSource(nil, path, []byte(src))
+	if err != nil {
+		return err.Error()
+	}
+	var lines []string
+	for _, d := range report.Diagnostics {
+		if d.Severity == style.SeverityError {
+			lines = append(lines, fmt.Sprintf("%s:%d:%d: %s", path, d.Range.Start.Line+1, d.Range.Start.Column+1, d.Message))
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -81,7 +81,6 @@ type runState struct {
 	spec      *agents.Spec
 	plan      *agents.Plan
 	revisions int
-	revise    bool
 
 	mu      sync.Mutex
 	code    map[string]string // task id → code
@@ -273,7 +272,6 @@ func (s *runState) graph() *Graph[*runState] {
 			case s.round < rounds:
 				return "implementer"
 			case s.revisions < MaxPlanRevisions:
-				s.revise = true
 				return "planner"
 			}
 			return End
@@ -292,7 +290,8 @@ func (s *runState) analyze(ctx context.Context) error {
 
 func (s *runState) planNode(ctx context.Context) error {
 	in := agents.PlanInput{Spec: s.spec}
-	if s.revise {
+	revise := s.verdict != nil // only a failing round routes back here
+	if revise {
 		in.Previous, in.Evidence = s.plan, s.allEvidence()
 	}
 	plan, _, err := s.planner.Plan(ctx, in)
@@ -300,11 +299,10 @@ func (s *runState) planNode(ctx context.Context) error {
 		return err
 	}
 	name := "plan.json"
-	if s.revise {
+	if revise {
 		s.revisions++
 		name = fmt.Sprintf("plan-%d.json", s.revisions+1)
 	}
-	s.revise = false
 	s.plan = plan
 	s.rec.writeJSON(name, plan)
 	s.code, s.tests, s.round, s.verdict = map[string]string{}, map[string]string{}, 0, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/llm/llmtest"
+	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
 	"github.com/r2c-ai/r2c/sandbox"
 )
 
@@ -26,45 +27,6 @@ func needPytest(t *testing.T) {
 	if err != nil || !py.HasPytest {
 		t.Skipf("needs python3 with pytest and numpy (Debian: python3-pytest python3-numpy): %v", err)
 	}
-}
-
-func answer(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "model", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func userContains(parts ...string) llmtest.Matcher {
-	return func(r *llmtest.Recorded) bool {
-		for _, p := range parts {
-			if !strings.Contains(r.LastUser(), p) {
-				return false
-			}
-		}
-		return true
-	}
-}
-
-// scriptAttention scripts realistic answers for Section 3.2 of the
-// Transformer paper: the Analyzer's first JSON is cut off (repaired by the
-// client's re-ask), the Planner's first request meets a 503 (retried), and
-// the first attention code forgets the 1/sqrt(d_k) scaling, which only the
-// known-value test catches; the correction round gets it right.
-func scriptAttention(t *testing.T, srv *llmtest.Server) {
-	spec := answer(t, "spec.json")
-	srv.On(llmtest.Contains("You are the Analyzer"),
-		llmtest.Reply{Content: spec[:len(spec)/2]},
-		llmtest.Reply{Content: "```json\n" + spec + "```"})
-	srv.On(llmtest.Contains("You are the Planner"),
-		llmtest.Reply{Status: 503, ErrorMessage: "Model is overloaded", ErrorType: "overloaded"},
-		llmtest.Reply{Content: answer(t, "plan.json")})
-	srv.On(llmtest.Contains("You are the Validator"), llmtest.Reply{Content: answer(t, "test_attention.txt")})
-	srv.On(userContains("Task attention:", "previous version failed"), llmtest.Reply{Content: answer(t, "attention_fixed.txt")})
-	srv.On(userContains("Task attention:"), llmtest.Reply{Content: answer(t, "attention_unscaled.txt")})
-	srv.On(userContains("Task softmax:"), llmtest.Reply{Content: answer(t, "softmax.txt")})
 }
 
 func testConfig(t *testing.T, endpoint string) config.Config {
@@ -96,10 +58,10 @@ func (l *eventLog) has(node, kind, msg string) bool {
 func TestRunFixesFailingCodeInRoundTwo(t *testing.T) {
 	needPytest(t)
 	srv := llmtest.New(t)
-	scriptAttention(t, srv)
+	orchestratortest.Script(t, srv)
 	cfg := testConfig(t, srv.URL())
 	log := &eventLog{}
-	res, err := Run(context.Background(), Request{Paper: "testdata/attention.md", Section: "3.2", Config: cfg}, log)
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +154,7 @@ func TestRunTimeoutIsAClearError(t *testing.T) {
 	srv.On(llmtest.Always(), llmtest.Reply{Content: "{}", Latency: time.Minute})
 	cfg := testConfig(t, srv.URL())
 	cfg.Model.Timeout = config.Duration(200 * time.Millisecond)
-	res, err := Run(context.Background(), Request{Paper: "testdata/attention.md", Section: "Scaled Dot-Product Attention", Config: cfg}, nil)
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "Scaled Dot-Product Attention", Config: cfg}, nil)
 	if !errors.Is(err, llm.ErrTimeout) || !strings.Contains(err.Error(), "raise model.timeout") || !strings.Contains(err.Error(), "analyzer") {
 		t.Fatalf("err %v", err)
 	}
@@ -208,7 +170,7 @@ func TestRunTimeoutIsAClearError(t *testing.T) {
 func TestRunUnreachableEndpointNamesTheFix(t *testing.T) {
 	cfg := testConfig(t, "http://127.0.0.1:1/v1")
 	cfg.MaxRetries = -1
-	_, err := Run(context.Background(), Request{Paper: "testdata/attention.md", Section: "3.2", Config: cfg}, nil)
+	_, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, nil)
 	if err == nil || !strings.Contains(err.Error(), "not reachable") || !strings.Contains(err.Error(), "--endpoint") {
 		t.Fatalf("err %v", err)
 	}
@@ -221,13 +183,13 @@ func TestRunCancelledMidRunReturnsNoFiles(t *testing.T) {
 	// The first implementer request cancels the run and then hangs, as a
 	// slow model would; the run must stop that request and return. This
 	// rule comes first, so it wins over the scripted softmax answer.
-	srv.OnFunc(userContains("Task softmax:"), func(*llmtest.Recorded) llmtest.Reply {
+	srv.OnFunc(orchestratortest.UserContains("Task softmax:"), func(*llmtest.Recorded) llmtest.Reply {
 		cancel()
 		return llmtest.Reply{Content: "late", Latency: time.Minute}
 	})
-	scriptAttention(t, srv)
+	orchestratortest.Script(t, srv)
 	cfg := testConfig(t, srv.URL())
-	res, err := Run(ctx, Request{Paper: "testdata/attention.md", Section: "3.2", Config: cfg}, nil)
+	res, err := Run(ctx, Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)
 	}
@@ -238,11 +200,76 @@ func TestRunCancelledMidRunReturnsNoFiles(t *testing.T) {
 
 func TestRunUnknownSectionListsSections(t *testing.T) {
 	srv := llmtest.New(t)
-	_, err := Run(context.Background(), Request{Paper: "testdata/attention.md", Section: "9.9", Config: testConfig(t, srv.URL())}, nil)
+	_, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "9.9", Config: testConfig(t, srv.URL())}, nil)
 	if err == nil || !strings.Contains(err.Error(), "3.2") {
 		t.Fatalf("err %v", err)
 	}
 	if n := len(srv.ChatRequests()); n != 0 {
 		t.Fatalf("%d model requests before the section was found", n)
+	}
+}
+
+// When the code keeps failing, the Planner revises the plan once, with the
+// evidence; the run then ends failed, honestly, with the best files.
+func TestRunRevisesPlanThenFailsHonestly(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	// Rules before Script's win: the attention code is never fixed.
+	srv.On(orchestratortest.UserContains(orchestratortest.AttentionTask), llmtest.Reply{Content: orchestratortest.Answer(t, orchestratortest.UnscaledAttention)})
+	orchestratortest.Script(t, srv)
+	cfg := testConfig(t, srv.URL())
+	cfg.Rounds = 1
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusFailed || res.Rounds != 2 || res.PlanRevisions != 1 {
+		t.Fatalf("status %s, rounds %d, revisions %d", res.Status, res.Rounds, res.PlanRevisions)
+	}
+	if len(res.Files) != 2 || res.Report.Tests.Passed != 4 || res.Report.Tests.Failed != 1 {
+		t.Fatalf("best result: %d files, tests %+v", len(res.Files), res.Report.Tests)
+	}
+	var revision *llmtest.Recorded
+	for _, r := range srv.ChatRequests() {
+		if strings.Contains(r.LastUser(), orchestratortest.RevisionPrompt) {
+			revision = r
+		}
+	}
+	if revision == nil || !strings.Contains(revision.LastUser(), "test_known_values_use_sqrt_dk_scaling") {
+		t.Fatal("the plan revision did not get the failing test as evidence")
+	}
+	if _, err := os.Stat(filepath.Join(res.RunDir, "plan-2.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+// With StreamTokens the code answers arrive over SSE and every delta is an
+// event, in order per task.
+func TestRunStreamsTokens(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	log := &eventLog{}
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: testConfig(t, srv.URL()), StreamTokens: true}, log)
+	if err != nil || res.Status != StatusPassed {
+		t.Fatalf("%v, %+v", err, res)
+	}
+	var streamed strings.Builder
+	for _, e := range log.events {
+		if e.Kind == EventTokens {
+			streamed.WriteString(e.Message)
+		}
+	}
+	if !strings.Contains(streamed.String(), "np.sqrt(d_k)") {
+		t.Fatalf("tokens events do not carry the code: %q", streamed.String())
+	}
+	streamedReqs := 0
+	for _, r := range srv.ChatRequests() {
+		if r.Stream {
+			streamedReqs++
+		}
+	}
+	if streamedReqs != 4 { // two implementer tasks in each of two rounds
+		t.Errorf("%d streamed requests, want 4", streamedReqs)
 	}
 }
