@@ -1,0 +1,141 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/style"
+)
+
+// unwrapSettings accepts settings either as r2c's configuration object or
+// nested under an "r2c" key, as VS Code and Neovim users tend to send them.
+func unwrapSettings(raw []byte) []byte {
+	var outer map[string]json.RawMessage
+	if json.Unmarshal(raw, &outer) == nil && len(outer) == 1 {
+		if inner, ok := outer["r2c"]; ok {
+			return inner
+		}
+	}
+	return raw
+}
+
+func (s *Server) didChangeConfiguration(_ context.Context, params jsonrpc2.RawMessage) (any, error) {
+	var p protocol.DidChangeConfigurationParams
+	if err := decode(params, &p); err != nil {
+		return nil, err
+	}
+	var parseErr error
+	if len(p.Settings) > 0 {
+		over, err := config.ParseJSON(unwrapSettings(p.Settings))
+		if err != nil {
+			parseErr = err
+		} else {
+			s.mu.Lock()
+			s.settings = over
+			s.mu.Unlock()
+		}
+	}
+	s.reloadConfig(parseErr)
+	return nil, nil
+}
+
+// config returns the effective configuration.
+func (s *Server) config() config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// styleProfile returns the loaded profile, nil when there is none.
+func (s *Server) styleProfile() *style.Profile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.profile
+}
+
+// workspacePath resolves a configured path against the workspace root.
+func (s *Server) workspacePath(p string) string {
+	s.mu.Lock()
+	root := s.root
+	s.mu.Unlock()
+	if p == "" || filepath.IsAbs(p) || root == "" {
+		return p
+	}
+	return filepath.Join(root, p)
+}
+
+// reloadConfig rebuilds the effective configuration — defaults, user file,
+// r2c.toml at the workspace root, environment, initializationOptions, then
+// didChangeConfiguration settings — and reloads what depends on it. Problems
+// are shown to the user with the fix; the last good parts stay in force.
+func (s *Server) reloadConfig(extra error) {
+	s.mu.Lock()
+	root, initOpts, settings := s.root, s.initOptions, s.settings
+	s.mu.Unlock()
+
+	cfg, err := config.Load(root)
+	cfg.Merge(initOpts)
+	cfg.Merge(settings)
+	if s.opts.LogFile != "" {
+		cfg.Server.LogFile = s.opts.LogFile
+	}
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err := errors.Join(extra, err); err != nil {
+		where := "the editor's r2c settings"
+		if root != "" {
+			where = fmt.Sprintf("%s or the editor's r2c settings", filepath.Join(root, config.FileName))
+		}
+		s.showMessage(protocol.MessageTypeError, fmt.Sprintf("r2c: configuration problem: %v. Fix it in %s; `r2c doctor` prints the effective configuration.", err, where))
+	}
+	s.log.open(s.workspacePath(cfg.Server.LogFile))
+
+	profilePath := s.workspacePath(cfg.Style.Profile)
+	var profile *style.Profile
+	if profilePath != "" {
+		if _, statErr := os.Stat(profilePath); statErr == nil {
+			p, err := style.LoadProfile(profilePath)
+			if err != nil {
+				s.showMessage(protocol.MessageTypeError, fmt.Sprintf("r2c: cannot read the style profile: %v. Learn it again with the code action \"r2c: Learn my style from this workspace\".", err))
+			} else {
+				p.MinEvidence = cfg.Style.MinEvidence
+				profile = p
+			}
+		} else if !errors.Is(statErr, fs.ErrNotExist) {
+			s.showMessage(protocol.MessageTypeError, fmt.Sprintf("r2c: style profile: %v", statErr))
+		}
+	}
+
+	s.mu.Lock()
+	s.cfg = cfg
+	s.profile = profile
+	s.profilePath = profilePath
+	s.mu.Unlock()
+	s.diags.recheckAll()
+}
+
+// hintMissingProfile tells the user, once per session, how to get style
+// diagnostics beyond syntax errors.
+func (s *Server) hintMissingProfile() {
+	s.mu.Lock()
+	if s.profile != nil || s.profileHintShown {
+		s.mu.Unlock()
+		return
+	}
+	s.profileHintShown = true
+	path := s.profilePath
+	s.mu.Unlock()
+	s.showMessage(protocol.MessageTypeInfo, fmt.Sprintf(
+		"r2c: no style profile at %s, so only syntax errors are reported. Learn your style with the code action \"r2c: Learn my style from this workspace\" (command %s) or `r2c style learn`; set style.profile in r2c.toml to use another file.",
+		path, CommandLearnStyle))
+}

@@ -1,0 +1,239 @@
+package lsp
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/r2c-ai/r2c/style"
+)
+
+// Diagnostic sources, shown by editors next to each message.
+const (
+	sourceStyle    = "r2c-style"
+	sourceSyntax   = "r2c-syntax"
+	sourceTest     = "r2c-test"
+	sourceValidate = "r2c"
+)
+
+// diagnostics owns what is published per document: live style findings,
+// recomputed (debounced) after every change, and the last Validator result,
+// which is dropped as soon as the document changes because its ranges
+// describe text that no longer exists.
+type diagnostics struct {
+	s *Server
+
+	mu      sync.Mutex
+	stopped bool
+	m       map[uri.URI]*diagState
+}
+
+type diagState struct {
+	timer *time.Timer
+
+	styleVersion int32
+	styleRaw     []style.Diagnostic // with fixes, for code actions
+	styleIndex   *lineIndex         // the text styleRaw's positions refer to
+	style        []protocol.Diagnostic
+
+	validate []protocol.Diagnostic
+}
+
+func newDiagnostics(s *Server) *diagnostics {
+	return &diagnostics{s: s, m: make(map[uri.URI]*diagState)}
+}
+
+func (dg *diagnostics) state(u uri.URI) *diagState {
+	st := dg.m[u]
+	if st == nil {
+		st = &diagState{styleVersion: -1}
+		dg.m[u] = st
+	}
+	return st
+}
+
+// schedule (re)starts the debounce timer of d: only the last change within
+// delay is checked.
+func (dg *diagnostics) schedule(d *document, delay time.Duration) {
+	version := d.snapshot().version
+	dg.mu.Lock()
+	defer dg.mu.Unlock()
+	if dg.stopped {
+		return
+	}
+	st := dg.state(d.uri)
+	if st.timer != nil {
+		st.timer.Stop()
+	}
+	st.timer = time.AfterFunc(delay, func() {
+		dg.s.goBackground("style diagnostics", func(context.Context) { dg.run(d, version) })
+	})
+}
+
+// changed drops the Validator's diagnostics of a document that was edited.
+func (dg *diagnostics) changed(d *document) {
+	dg.mu.Lock()
+	defer dg.mu.Unlock()
+	if st := dg.m[d.uri]; st != nil {
+		st.validate = nil
+	}
+}
+
+// run checks d at version and publishes, unless d has moved on meanwhile.
+func (dg *diagnostics) run(d *document, version int32) {
+	s := dg.s
+	cfg := s.config()
+	profile := s.styleProfile()
+	enabled := cfg.Style.Diagnostics == nil || *cfg.Style.Diagnostics
+
+	d.mu.Lock()
+	if d.version != version {
+		d.mu.Unlock()
+		return // stale: the newer change has its own run scheduled
+	}
+	var raw []style.Diagnostic
+	if d.isPython() && enabled && d.style != nil {
+		raw = d.style.Check(profile).Diagnostics
+	}
+	snap, styleErr := d.snapshotLocked(), d.styleErr
+	d.mu.Unlock()
+	if styleErr != nil && d.isPython() {
+		s.log.eventf("style: %s: %v", snap.path, styleErr)
+	}
+
+	s.mu.Lock()
+	enc := s.enc
+	s.mu.Unlock()
+	converted := make([]protocol.Diagnostic, 0, len(raw))
+	for _, r := range raw {
+		converted = append(converted, styleDiagnostic(snap.index, enc, r))
+	}
+
+	dg.mu.Lock()
+	defer dg.mu.Unlock()
+	st := dg.m[d.uri]
+	if dg.stopped || st == nil || dg.s.docs.get(d.uri) != d {
+		return // closed meanwhile
+	}
+	if cur := d.snapshot().version; cur != version {
+		return // stale result: never publish diagnostics for an old version
+	}
+	st.styleVersion, st.styleRaw, st.styleIndex, st.style = version, raw, snap.index, converted
+	dg.publishLocked(d.uri, version, st)
+}
+
+// setValidate publishes Validator diagnostics for a document at version.
+func (dg *diagnostics) setValidate(u uri.URI, version int32, diags []protocol.Diagnostic) {
+	dg.mu.Lock()
+	defer dg.mu.Unlock()
+	if dg.stopped {
+		return
+	}
+	if d := dg.s.docs.get(u); d != nil && version >= 0 && d.snapshot().version != version {
+		return // the buffer changed while validating: these ranges are stale
+	}
+	st := dg.state(u)
+	st.validate = diags
+	dg.publishLocked(u, version, st)
+}
+
+// publishLocked sends the union of live style and Validator diagnostics.
+// The Validator's own style findings are left out when live ones exist:
+// they are the same findings, computed on the same text.
+func (dg *diagnostics) publishLocked(u uri.URI, version int32, st *diagState) {
+	all := make([]protocol.Diagnostic, 0, len(st.style)+len(st.validate))
+	all = append(all, st.style...)
+	for _, v := range st.validate {
+		if src, _ := v.Source.Get(); src == sourceStyle && st.styleVersion >= 0 {
+			continue
+		}
+		all = append(all, v)
+	}
+	p := &protocol.PublishDiagnosticsParams{URI: u, Diagnostics: all}
+	if version >= 0 {
+		p.Version = protocol.NewOptional(version)
+	}
+	dg.s.notify(protocol.MethodTextDocumentPublishDiagnostics, p)
+}
+
+// styleFindings returns the style diagnostics of d at its current version,
+// from the last run when it is current, else by checking now.
+func (dg *diagnostics) styleFindings(d *document) ([]style.Diagnostic, *lineIndex) {
+	snap := d.snapshot()
+	dg.mu.Lock()
+	if st := dg.m[d.uri]; st != nil && st.styleVersion == snap.version && st.styleIndex != nil {
+		raw, idx := st.styleRaw, st.styleIndex
+		dg.mu.Unlock()
+		return raw, idx
+	}
+	dg.mu.Unlock()
+	profile := dg.s.styleProfile()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.style == nil {
+		return nil, d.index
+	}
+	return d.style.Check(profile).Diagnostics, d.index
+}
+
+// forget clears a closed document's diagnostics in the editor.
+func (dg *diagnostics) forget(u uri.URI) {
+	dg.mu.Lock()
+	defer dg.mu.Unlock()
+	if st := dg.m[u]; st != nil && st.timer != nil {
+		st.timer.Stop()
+	}
+	delete(dg.m, u)
+	if !dg.stopped {
+		dg.s.notify(protocol.MethodTextDocumentPublishDiagnostics, &protocol.PublishDiagnosticsParams{URI: u, Diagnostics: []protocol.Diagnostic{}})
+	}
+}
+
+// recheckAll re-runs style diagnostics on every open document (after the
+// configuration or the profile changed).
+func (dg *diagnostics) recheckAll() {
+	for _, d := range dg.s.docs.all() {
+		dg.schedule(d, 0)
+	}
+}
+
+func (dg *diagnostics) stop() {
+	dg.mu.Lock()
+	defer dg.mu.Unlock()
+	dg.stopped = true
+	for _, st := range dg.m {
+		if st.timer != nil {
+			st.timer.Stop()
+		}
+	}
+}
+
+// styleDiagnostic converts a style finding into an LSP diagnostic.
+func styleDiagnostic(idx *lineIndex, enc encoding, d style.Diagnostic) protocol.Diagnostic {
+	sev := protocol.DiagnosticSeverity(d.Severity)
+	if sev < 1 || sev > 4 {
+		sev = protocol.DiagnosticSeverity(style.SeverityWarning)
+	}
+	src := sourceStyle
+	if d.Rule == style.RuleSyntaxError {
+		src = sourceSyntax
+	}
+	return protocol.Diagnostic{
+		Range:    toProtocolRange(idx, enc, d.Range),
+		Severity: sev,
+		Code:     protocol.String(d.Rule),
+		Source:   protocol.NewOptional(src),
+		Message:  protocol.String(strings.TrimSpace(d.Message)),
+	}
+}
+
+func toProtocolRange(idx *lineIndex, enc encoding, r style.Range) protocol.Range {
+	return protocol.Range{
+		Start: idx.fromByteCol(enc, r.Start.Line, r.Start.Column),
+		End:   idx.fromByteCol(enc, r.End.Line, r.End.Column),
+	}
+}

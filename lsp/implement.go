@@ -1,0 +1,360 @@
+package lsp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/r2c-ai/r2c/config"
+)
+
+// ImplementRequest asks for one section of a paper to be implemented. It is
+// also r2c.implement's argument object.
+type ImplementRequest struct {
+	// Paper is a path (.pdf, .md, .tex, .txt; relative to the workspace
+	// root) or an arXiv id or URL.
+	Paper string `json:"paper"`
+	// Section is a number ("3.2"), a title, or both.
+	Section string `json:"section"`
+	// TargetDir receives the generated files (relative to the workspace root).
+	TargetDir string `json:"targetDir"`
+}
+
+// GeneratedFile is one generated file, its path relative to the target folder.
+type GeneratedFile struct {
+	Path    string
+	Content []byte
+}
+
+// ImplementResult is what an Implementer produced.
+type ImplementResult struct {
+	// Status is "passed", "failed" (the tests still fail after the last
+	// correction round) or "cancelled".
+	Status  string
+	Files   []GeneratedFile
+	Summary string
+}
+
+// ProgressEvent is one step of a run (orchestrator.Event without the bookkeeping).
+type ProgressEvent struct {
+	// Node is the agent ("analyzer", "planner", "implementer", "validator") or "run".
+	Node string
+	// Kind is "started", "progress", "tokens", "finished" or "failed".
+	Kind string
+	// Percent is the node's own progress, 0 to 100.
+	Percent float64
+	Message string
+}
+
+// Implementer runs the paper-to-code graph. It must stop promptly when ctx
+// is cancelled (closing its model requests) and must not write files: the
+// server applies Result.Files through the editor. onEvent is called from one
+// goroutine at a time.
+type Implementer func(ctx context.Context, req ImplementRequest, cfg config.Config, onEvent func(ProgressEvent)) (*ImplementResult, error)
+
+// ImplementSummary is r2c.implement's result.
+type ImplementSummary struct {
+	Status  string   `json:"status"`
+	Files   []string `json:"files"`
+	Applied bool     `json:"applied"` // through workspace/applyEdit (else written to disk)
+	Message string   `json:"message"`
+}
+
+// stageSpan maps each agent's own 0–100 onto the run's overall percentage.
+var stageSpan = map[string][2]float64{
+	"analyzer":    {0, 15},
+	"planner":     {15, 30},
+	"implementer": {30, 80},
+	"validator":   {80, 98},
+}
+
+var agentTitle = map[string]string{
+	"analyzer": "Analyzer", "planner": "Planner", "implementer": "Implementer", "validator": "Validator", "run": "Run",
+}
+
+func (s *Server) implement(ctx context.Context, req ImplementRequest, token protocol.ProgressToken) (*ImplementSummary, error) {
+	if s.opts.Implement == nil {
+		return nil, invalidParams("r2c.implement is not available in this build of r2c")
+	}
+	req.Paper, req.Section, req.TargetDir = strings.TrimSpace(req.Paper), strings.TrimSpace(req.Section), strings.TrimSpace(req.TargetDir)
+	if req.Paper == "" || req.Section == "" {
+		return nil, invalidParams("r2c.implement needs {\"paper\", \"section\", \"targetDir\"}; got paper %q, section %q", req.Paper, req.Section)
+	}
+	if _, err := os.Stat(s.workspacePath(req.Paper)); err == nil {
+		req.Paper = s.workspacePath(req.Paper)
+	}
+	if req.TargetDir == "" {
+		req.TargetDir = s.workspacePath(slug(req.Section))
+	}
+	req.TargetDir = s.workspacePath(req.TargetDir)
+	if !filepath.IsAbs(req.TargetDir) {
+		return nil, invalidParams("r2c.implement: targetDir %q must be absolute when no workspace folder is open", req.TargetDir)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wd := s.progress.start(ctx, "r2c: Implement "+describeSection(req), "reading the paper", token, cancel)
+	res, err := s.opts.Implement(ctx, req, s.config(), func(ev ProgressEvent) {
+		if ev.Kind == "tokens" {
+			return // far too chatty for progress messages
+		}
+		span, ok := stageSpan[ev.Node]
+		pct := -1.0
+		if ok {
+			switch ev.Kind {
+			case "finished":
+				pct = span[1]
+			default:
+				pct = span[0] + (span[1]-span[0])*max(0, min(100, ev.Percent))/100
+			}
+		}
+		title := agentTitle[ev.Node]
+		if title == "" {
+			title = ev.Node
+		}
+		msg := title + ": " + ev.Kind
+		if ev.Message != "" {
+			msg = title + ": " + ev.Message
+		}
+		wd.report(msg, pct)
+	})
+	switch {
+	case ctx.Err() != nil:
+		wd.end("cancelled; nothing was written")
+		return nil, context.Canceled
+	case err != nil:
+		wd.end("failed: " + err.Error())
+		s.showMessage(protocol.MessageTypeError, "r2c: Implement "+describeSection(req)+" failed: "+err.Error())
+		return nil, fmt.Errorf("implement: %w", err)
+	case res == nil || len(res.Files) == 0:
+		wd.end("finished without files")
+		return &ImplementSummary{Status: statusOf(res), Message: "the run produced no files"}, nil
+	}
+
+	wd.report(fmt.Sprintf("applying %d files", len(res.Files)), 99)
+	applied, paths, err := s.applyFiles(ctx, req.TargetDir, res.Files)
+	if err != nil {
+		wd.end("generated, but not applied: " + err.Error())
+		s.showMessage(protocol.MessageTypeError, "r2c: Implement: the generated files were not applied: "+err.Error())
+		return nil, fmt.Errorf("apply generated files: %w", err)
+	}
+	msg := fmt.Sprintf("%s: %d files in %s", res.Status, len(paths), req.TargetDir)
+	if res.Summary != "" {
+		msg += " — " + res.Summary
+	}
+	if res.Status == "failed" {
+		msg += " (tests still failing: run \"r2c: Validate module\" to see them)"
+	}
+	wd.end(msg)
+	if !applied {
+		s.showMessage(protocol.MessageTypeInfo, "r2c: wrote "+strings.Join(paths, ", "))
+	}
+	return &ImplementSummary{Status: res.Status, Files: paths, Applied: applied, Message: msg}, nil
+}
+
+func statusOf(res *ImplementResult) string {
+	if res == nil {
+		return "failed"
+	}
+	return res.Status
+}
+
+// applyFiles hands generated files to the editor as one workspace edit —
+// CreateFile for new files, a versioned TextDocumentEdit for files open in
+// the editor, so a buffer that changed meanwhile is never overwritten — or,
+// when the client cannot apply such edits, writes them all-or-nothing.
+func (s *Server) applyFiles(ctx context.Context, dir string, files []GeneratedFile) (applied bool, paths []string, err error) {
+	abs := make([]string, len(files))
+	for i, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if rel, err := filepath.Rel(dir, p); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(f.Path) {
+			return false, nil, fmt.Errorf("generated path %q leaves the target folder", f.Path)
+		}
+		abs[i] = p
+	}
+	s.mu.Lock()
+	caps := s.caps
+	s.mu.Unlock()
+	if !caps.canApplyCreates() {
+		write := s.opts.WriteFiles
+		if write == nil {
+			write = writeFilesExclusive
+		}
+		if err := write(dir, files); err != nil {
+			return false, nil, err
+		}
+		return false, abs, nil
+	}
+
+	var changes []protocol.DocumentChange
+	for i, f := range files {
+		u := fileURI(abs[i])
+		if d := s.docs.get(u); d != nil {
+			snap := d.snapshot()
+			end := snap.index.position(s.encoding(), len(snap.text))
+			changes = append(changes, versionedEdit(u, snap.version, caps, []protocol.TextEdit{{
+				Range: protocol.Range{End: end}, NewText: string(f.Content),
+			}}).DocumentChanges...)
+			continue
+		}
+		if _, err := os.Stat(abs[i]); err == nil {
+			return false, nil, fmt.Errorf("%s already exists and is not open in the editor; r2c never overwrites files: choose another target folder", abs[i])
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return false, nil, err
+		}
+		no := false
+		changes = append(changes,
+			&protocol.CreateFile{Kind: "create", URI: u, Options: &protocol.CreateFileOptions{Overwrite: &no, IgnoreIfExists: &no}},
+			&protocol.TextDocumentEdit{
+				TextDocument: protocol.OptionalVersionedTextDocumentIdentifier{TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: u}},
+				Edits:        []protocol.TextDocumentEditElement{&protocol.TextEdit{NewText: string(f.Content)}},
+			})
+	}
+	label := "r2c: implement"
+	var res protocol.ApplyWorkspaceEditResult
+	if err := s.call(context.WithoutCancel(ctx), "workspace/applyEdit", &protocol.ApplyWorkspaceEditParams{Label: &label, Edit: protocol.WorkspaceEdit{DocumentChanges: changes}}, &res); err != nil {
+		return false, nil, fmt.Errorf("workspace/applyEdit: %w", err)
+	}
+	if !res.Applied {
+		reason := "no reason given"
+		if res.FailureReason != nil {
+			reason = *res.FailureReason
+		}
+		return false, nil, fmt.Errorf("the editor did not apply the edit (%s); a buffer may have changed meanwhile", reason)
+	}
+	return true, abs, nil
+}
+
+// writeFilesExclusive writes files under dir, refusing to overwrite and
+// removing what it wrote if any write fails.
+func writeFilesExclusive(dir string, files []GeneratedFile) (err error) {
+	var written []string
+	defer func() {
+		if err != nil {
+			for _, p := range written {
+				_ = os.Remove(p)
+			}
+		}
+	}()
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, err)
+		}
+		fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, err)
+		}
+		written = append(written, p)
+		_, werr := fh.Write(f.Content)
+		if cerr := fh.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("write %s: %w", f.Path, werr)
+		}
+	}
+	return nil
+}
+
+// The implement-comment syntax, in any file:
+//
+//	# r2c: implement path/to/paper.pdf#3.2
+//	# r2c: implement arxiv:1706.03762#Scaled Dot-Product Attention -> models/attention
+//
+// The paper path is relative to the file's folder (or the workspace root),
+// the section follows the last '#', and "-> folder" names the target folder
+// (default: the file's folder).
+var (
+	implementComment = regexp.MustCompile(`^\s*(?:#|//|%|<!--)\s*r2c:\s*implement\s+(\S+)#([^#]+?)(?:\s+->\s+(\S+))?\s*(?:-->)?\s*$`)
+	markdownHeading  = regexp.MustCompile(`^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$`)
+	latexHeading     = regexp.MustCompile(`^\s*\\(?:sub){0,2}section\*?\{(.+)\}`)
+	numberedHeading  = regexp.MustCompile(`^(\d+(?:\.\d+)*)\.?\s+([A-Z].{0,80})$`)
+)
+
+// implementAt recognises an implement comment, or a heading of a paper
+// written in Markdown, LaTeX or text, on the given line of a document.
+func implementAt(snap snapshot, line int, root string) (ImplementRequest, bool) {
+	if line < 0 || line >= snap.index.lines() {
+		return ImplementRequest{}, false
+	}
+	text := string(snap.index.line(line))
+	dir := filepath.Dir(snap.path)
+	if m := implementComment.FindStringSubmatch(text); m != nil {
+		paper := m[1]
+		if !filepath.IsAbs(paper) && !strings.Contains(paper, ":") {
+			if _, err := os.Stat(filepath.Join(dir, paper)); err == nil {
+				paper = filepath.Join(dir, paper)
+			} else if root != "" {
+				paper = filepath.Join(root, paper)
+			}
+		}
+		target := dir
+		if m[3] != "" {
+			target = m[3]
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(dir, target)
+			}
+		}
+		return ImplementRequest{Paper: paper, Section: strings.TrimSpace(m[2]), TargetDir: target}, true
+	}
+	if !isPaperText(snap.lang, snap.path) {
+		return ImplementRequest{}, false
+	}
+	var section string
+	ext := strings.ToLower(filepath.Ext(snap.path))
+	switch {
+	case snap.lang == "markdown" || ext == ".md" || ext == ".markdown":
+		if m := markdownHeading.FindStringSubmatch(text); m != nil {
+			section = m[2]
+		}
+	case snap.lang == "tex" || snap.lang == "latex" || ext == ".tex":
+		if m := latexHeading.FindStringSubmatch(text); m != nil {
+			section = m[1]
+		}
+	default:
+		if m := numberedHeading.FindStringSubmatch(strings.TrimSpace(text)); m != nil {
+			section = m[1] + " " + m[2]
+		}
+	}
+	if section == "" {
+		return ImplementRequest{}, false
+	}
+	return ImplementRequest{Paper: snap.path, Section: section, TargetDir: filepath.Join(dir, slug(section))}, true
+}
+
+func describeSection(r ImplementRequest) string {
+	return fmt.Sprintf("section %q of %s", r.Section, filepath.Base(r.Paper))
+}
+
+// slug makes a folder name from a section title: "3.2 Scaled Dot-Product
+// Attention" → "scaled_dot_product_attention".
+func slug(s string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9' && b.Len() > 0:
+			b.WriteRune(r)
+			under = false
+		case b.Len() > 0 && !under:
+			b.WriteByte('_')
+			under = true
+		}
+	}
+	out := strings.Trim(b.String(), "_")
+	if out == "" {
+		return "r2c_section"
+	}
+	return out
+}
+
+var _ = uri.URI("")
