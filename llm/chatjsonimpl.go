@@ -126,7 +126,7 @@ func decodeAnswer(answer string, schema *Schema, out any) error {
 // fences, prose or special tokens: fenced blocks first, then the first
 // position where a complete value of the wanted kind decodes.
 func findJSON(answer, wantType string) ([]byte, error) {
-	s := inlineFence.ReplaceAllString(stripSpecialTokens(answer), "$1\n$2")
+	s := fencesOnOwnLines(stripSpecialTokens(answer))
 	for _, b := range fencedBlocks(s) {
 		if doc, ok := firstValue(b.body, wantType); ok {
 			return doc, nil

@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -95,13 +94,38 @@ func isPythonLang(lang string) bool {
 	return false
 }
 
-// inlineFence finds a fence that follows other text on its line, as in
-// "[/INST] ```python" or "return x```".
-var inlineFence = regexp.MustCompile("([^\\s])[ \\t]*(```|~~~)")
+// fencesOnOwnLines moves a fence that follows other text on its line, as in
+// "[/INST] ```python" or "return x```", to the start of a new line.
+func fencesOnOwnLines(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i+3 <= len(s); i++ {
+		if s[i] != '`' && s[i] != '~' {
+			continue
+		}
+		if s[i:i+3] != "```" && s[i:i+3] != "~~~" {
+			continue
+		}
+		lineStart := strings.LastIndexByte(s[:i], '\n') + 1
+		if strings.TrimLeft(s[lineStart:i], " \t") != "" {
+			b.WriteString(strings.TrimRight(s[last:i], " \t"))
+			b.WriteByte('\n')
+			last = i
+		}
+		i += 2
+		for i+1 < len(s) && s[i+1] == s[i] {
+			i++ // a longer fence is still one fence
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
 
 func extractCode(answer string) string {
-	s := stripSpecialTokens(answer)
-	s = inlineFence.ReplaceAllString(s, "$1\n$2")
+	s := fencesOnOwnLines(stripSpecialTokens(answer))
 	blocks := fencedBlocks(s)
 	var code string
 	if len(blocks) == 0 {

@@ -75,36 +75,97 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 const maxSSELine = 64 << 10
 
 // sseSniffer passes a stream through unchanged and records error events.
+// It buffers only the start of each line, and a whole line only when that
+// start is an error event's, so ordinary chunks cost a newline search.
 type sseSniffer struct {
 	io.ReadCloser
 	st   *attemptState
-	line []byte
+	line []byte // the current line, while it may still be an error event
+	skip bool   // the current line is known not to be one
 }
+
+var errorEventPrefixes = [][]byte{[]byte(`data: {"error"`), []byte(`data:{"error"`)}
 
 func (s *sseSniffer) Read(p []byte) (int, error) {
 	n, err := s.ReadCloser.Read(p)
-	for _, b := range p[:n] {
-		if b != '\n' {
-			if len(s.line) < maxSSELine {
-				s.line = append(s.line, b)
-			}
-			continue
+	data := p[:n]
+	for len(data) > 0 {
+		nl := bytes.IndexByte(data, '\n')
+		part := data
+		if nl >= 0 {
+			part = data[:nl]
 		}
-		line := bytes.TrimSpace(s.line)
-		if payload, ok := bytes.CutPrefix(line, []byte("data:")); ok {
-			payload = bytes.TrimSpace(payload)
-			if bytes.HasPrefix(payload, []byte(`{"error"`)) {
-				s.st.streamError = append([]byte(nil), payload...)
-			}
+		if !s.skip && len(s.line) < maxSSELine {
+			s.line = append(s.line, part...)
+			s.skip = !mayBeErrorEvent(s.line)
 		}
-		s.line = s.line[:0]
+		if nl < 0 {
+			break
+		}
+		if line := bytes.TrimSpace(s.line); !s.skip && isErrorEvent(line) {
+			payload, _ := bytes.CutPrefix(line, []byte("data:"))
+			s.st.streamError = bytes.TrimSpace(append([]byte(nil), payload...))
+		}
+		s.line, s.skip = s.line[:0], false
+		data = data[nl+1:]
 	}
 	return n, err
 }
 
-// mergeJSON sets extra's fields on the JSON object body, replacing fields
-// of the same name.
+// mayBeErrorEvent reports whether line could still turn out to be
+// `data: {"error"...`.
+func mayBeErrorEvent(line []byte) bool {
+	line = bytes.TrimLeft(line, " \r")
+	for _, prefix := range errorEventPrefixes {
+		k := min(len(line), len(prefix))
+		if bytes.Equal(line[:k], prefix[:k]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isErrorEvent(line []byte) bool {
+	for _, prefix := range errorEventPrefixes {
+		if bytes.HasPrefix(line, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeJSON sets extra's fields on the JSON object body. Fields the body
+// lacks are appended in place (the common case: the client never sets them
+// on the go-openai request); a field already present is replaced through a
+// full decode, so the result never holds a duplicate key (serde, which TGI
+// uses, rejects those).
 func mergeJSON(body []byte, extra map[string]any) ([]byte, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
+		return nil, fmt.Errorf("request body is not a JSON object")
+	}
+	out := make([]byte, 0, len(body)+256)
+	out = append(out, body[:len(body)-1]...)
+	empty := len(bytes.TrimSpace(body[1:len(body)-1])) == 0
+	for k, v := range extra {
+		key, _ := json.Marshal(k)
+		if bytes.Contains(body, append(key, ':')) {
+			return mergeJSONSlow(body, extra)
+		}
+		val, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode request field %q: %w", k, err)
+		}
+		if !empty {
+			out = append(out, ',')
+		}
+		empty = false
+		out = append(append(append(out, key...), ':'), val...)
+	}
+	return append(out, '}'), nil
+}
+
+func mergeJSONSlow(body []byte, extra map[string]any) ([]byte, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return nil, fmt.Errorf("request body is not a JSON object: %w", err)

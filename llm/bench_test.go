@@ -1,0 +1,166 @@
+package llm_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/r2c-ai/r2c/llm"
+	"github.com/r2c-ai/r2c/llm/llmtest"
+)
+
+// benchAnswer is a realistic code answer: 64 words, so 64 stream chunks.
+var benchAnswer = strings.TrimSpace(strings.Repeat("scores = q @ k.transpose(-2, -1) / math.sqrt(d) ", 8))
+
+var (
+	sinkResp *llm.Response
+	sinkStr  string
+)
+
+// BenchmarkChat measures the client's overhead per call against the fake
+// server (no model latency): llm.Client (retry loop, in-flight slot,
+// transport body rewrite) beside go-openai alone and plain net/http with
+// encoding/json, the references bench/llm.sh divides by.
+func BenchmarkChat(b *testing.B) {
+	srv := llmtest.New(b)
+	srv.On(llmtest.Always(), llmtest.Reply{Content: benchAnswer})
+	msgs := userMsg("Implement scaled dot-product attention.")
+	ctx := context.Background()
+
+	b.Run("llm", func(b *testing.B) {
+		c, err := llm.New(llm.Config{BaseURL: srv.URL(), Model: "tgi", MaxTokens: 512, MaxInFlight: 4})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			r, err := c.Chat(ctx, llm.Request{Messages: msgs})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkResp = r
+		}
+	})
+	b.Run("go-openai", func(b *testing.B) {
+		cfg := openai.DefaultConfig("")
+		cfg.BaseURL = srv.URL()
+		c := openai.NewClientWithConfig(cfg)
+		req := openai.ChatCompletionRequest{Model: "tgi", Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			r, err := c.CreateChatCompletion(ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkStr = r.Choices[0].Message.Content
+		}
+	})
+	b.Run("net-http", func(b *testing.B) {
+		body, _ := json.Marshal(map[string]any{"model": "tgi", "max_tokens": 512, "temperature": 0, "messages": msgs})
+		hc := &http.Client{}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			resp, err := hc.Post(srv.URL()+"/chat/completions", "application/json", bytes.NewReader(body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out struct {
+				Choices []struct {
+					Message struct{ Content string } `json:"message"`
+				} `json:"choices"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&out)
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkStr = out.Choices[0].Message.Content
+		}
+	})
+}
+
+// BenchmarkChatStream is BenchmarkChat for a 64-chunk SSE answer.
+func BenchmarkChatStream(b *testing.B) {
+	srv := llmtest.New(b)
+	srv.On(llmtest.Always(), llmtest.Reply{Content: benchAnswer})
+	msgs := userMsg("Implement scaled dot-product attention.")
+	ctx := context.Background()
+
+	b.Run("llm", func(b *testing.B) {
+		c, err := llm.New(llm.Config{BaseURL: srv.URL(), Model: "tgi", MaxTokens: 512})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			r, err := c.Chat(ctx, llm.Request{Messages: msgs, OnToken: func(string) { n++ }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkResp = r
+		}
+	})
+	b.Run("go-openai", func(b *testing.B) {
+		cfg := openai.DefaultConfig("")
+		cfg.BaseURL = srv.URL()
+		c := openai.NewClientWithConfig(cfg)
+		req := openai.ChatCompletionRequest{Model: "tgi", Stream: true, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			s, err := c.CreateChatCompletionStream(ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var sb strings.Builder
+			for {
+				chunk, err := s.Recv()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(chunk.Choices) > 0 {
+					sb.WriteString(chunk.Choices[0].Delta.Content)
+				}
+			}
+			s.Close()
+			sinkStr = sb.String()
+		}
+	})
+}
+
+// BenchmarkExtractCode measures code extraction on a chatty answer.
+func BenchmarkExtractCode(b *testing.B) {
+	answer := "<s>[INST] x [/INST] Here you go:\n```bash\npip install torch\n```\n```python\n" + strings.Repeat(attention, 20) + "```\nDone.</s>"
+	b.SetBytes(int64(len(answer)))
+	b.ResetTimer()
+	for b.Loop() {
+		sinkStr = llm.ExtractCode(answer)
+	}
+}
+
+// BenchmarkApproxTokens measures the token estimate on Python source.
+func BenchmarkApproxTokens(b *testing.B) {
+	src := strings.Repeat(attention, 50)
+	b.SetBytes(int64(len(src)))
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		n += llm.ApproxTokens(src)
+	}
+	sinkStr = string(rune(n % 128))
+}
