@@ -54,6 +54,8 @@ var valueLabels = map[string]string{
 	"dataclass": "@dataclass", "plain": "a plain class with __init__", "relative": "relative imports",
 	"absolute": "absolute imports", "grouped": "stdlib, third-party, local groups", "mixed": "mixed groups",
 	"conventional": "the conventional alias", "unconventional": "another alias", "unaliased": "no alias",
+	"google": "Google-style sections", "numpy": "NumPy-style sections", "rest": "reST fields",
+	"1-10": "1-10 lines", "11-25": "11-25 lines", "26-50": "26-50 lines", "51-100": "51-100 lines", ">100": "over 100 lines",
 	"os.path": "os.path", "pathlib": "pathlib", "logging": "logging", "print": "print",
 }
 
@@ -207,7 +209,7 @@ func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
 			}
 		}
 		if o.nameNode >= 0 && a.nodes != nil {
-			d.Fix = renameFix(a, o, mode)
+			d.Fix = renameFix(a, o, mode, o.dim == "naming.parameter" || o.dim == "naming.variable")
 		}
 		out = append(out, d)
 	}
@@ -239,8 +241,9 @@ func byteColumnOfRune(src []byte, lineStarts []int, line, n int) int {
 
 // renameFix renames every occurrence of the observed identifier within its
 // scope to the profile's convention; nil when the new name is already taken
-// there or cannot be formed.
-func renameFix(a *analysis, o observation, conv string) *Fix {
+// there or cannot be formed. For local names, attribute names (obj.name) and
+// keyword-argument names (f(name=...)) belong to other objects and are kept.
+func renameFix(a *analysis, o observation, conv string, local bool) *Fix {
 	newName := convertName(o.name, conv)
 	if newName == "" {
 		return nil
@@ -250,6 +253,9 @@ func renameFix(a *analysis, o observation, conv string) *Fix {
 	for i := o.scopeStart; i < end; i++ {
 		nd := &a.nodes[i]
 		if nd.kind() != kIdentifier {
+			continue
+		}
+		if local && (nd.fieldKind() == fAttribute || (nd.fieldKind() == fName && nd.parentIdx() >= 0 && a.nodes[nd.parentIdx()].kind() == kKeywordArgument)) {
 			continue
 		}
 		t := a.src[nd.startByte():nd.endByte()]

@@ -15,8 +15,9 @@ import (
 const ProfileVersion = 1
 
 // DefaultMinEvidence is how many observations a profile dimension needs
-// before it produces diagnostics or takes part in the score.
-const DefaultMinEvidence = 8
+// before it produces diagnostics or takes part in the score; it matches the
+// default of the config key style.min_evidence.
+const DefaultMinEvidence = 5
 
 // Distribution counts how often each value of a dimension was observed,
 // e.g. {"snake_case": 206, "camelCase": 6}.

@@ -5,6 +5,7 @@ package main
 func topCommands() []command {
 	return []command{
 		versionCommand(),
+		styleCommand(),
 		validateCommand(),
 		doctorCommand(),
 		implementCommand(),

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/style"
+)
+
+func styleCommand() command {
+	return command{
+		name:    "style",
+		summary: "learn your Python style and check files against it",
+		sub: []command{
+			{name: "learn", summary: "learn a style profile from directories of Python code", run: runStyleLearn},
+			{name: "check", summary: "score Python files against the profile and list deviations", run: runStyleCheck},
+			{name: "stats", summary: "print raw ast-defined counts per file (JSON Lines with --json)", run: runStyleStats},
+		},
+	}
+}
+
+// styleConfig loads the configuration of the workspace around the current
+// directory and returns it with the absolute profile path.
+func styleConfig() (config.Config, string, error) {
+	root := workspaceRoot(".")
+	cfg, err := config.Load(root)
+	if err != nil {
+		return cfg, "", err
+	}
+	p := cfg.Style.Profile
+	if p != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	return cfg, p, nil
+}
+
+func runStyleLearn(ctx context.Context, s stdio, args []string) int {
+	fs := newFlags(s, "r2c style learn", "[-o FILE] DIR...",
+		"Learns a style profile from the Python files under each DIR: the git-tracked .py files inside a git\n"+
+			"work tree, otherwise every .py file, skipping virtual environments, vendored, build and generated code.\n"+
+			"Writes versioned JSON with the counts behind every preference and prints a summary table.\n"+
+			"Exit status: 0 on success, 2 when no Python file could be read or the profile cannot be written.")
+	out := fs.String("o", "", "output file (default: config style.profile, .r2c/style.json at the workspace root)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return s.errorf(exitUsage, "style learn: name at least one directory, e.g. r2c style learn .")
+	}
+	cfg, path, err := styleConfig()
+	if err != nil {
+		return s.errorf(exitUsage, "style learn: %v", err)
+	}
+	if *out != "" {
+		path = *out
+	}
+	if path == "" {
+		path = filepath.Join(".r2c", "style.json")
+	}
+	p, err := style.Learn(ctx, fs.Args())
+	if err != nil {
+		return s.errorf(exitUsage, "%v", err)
+	}
+	p.MinEvidence = cfg.Style.MinEvidence
+	for _, skip := range p.Skipped {
+		fmt.Fprintf(s.err, "r2c: skipped %s\n", skip)
+	}
+	if err := p.Save(path); err != nil {
+		return s.errorf(exitUsage, "%v", err)
+	}
+	printProfileTable(s.out, p)
+	fmt.Fprintf(s.out, "\nlearned from %d file(s), %d lines; wrote %s\n", p.Files, p.Lines, path)
+	return exitOK
+}
+
+// printProfileTable shows each dimension's preferred value, its share and
+// the evidence behind it; dimensions below the evidence threshold are
+// marked, because they neither score nor produce diagnostics.
+func printProfileTable(w io.Writer, p *style.Profile) {
+	min := p.MinEvidence
+	if min <= 0 {
+		min = style.DefaultMinEvidence
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DIMENSION\tPREFERS\tSHARE\tEVIDENCE\t")
+	weak := 0
+	for _, info := range style.Dimensions() {
+		d := p.Dimensions[info.Name]
+		n := d.Total()
+		if n == 0 {
+			continue
+		}
+		v, share := d.Mode()
+		note := ""
+		if n < min {
+			note = "too little evidence"
+			weak++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%d\t%s\n", info.Name, v, 100*share, n, note)
+	}
+	tw.Flush()
+	if weak > 0 {
+		fmt.Fprintf(w, "(%d dimensions have fewer than %d observations and are ignored when checking; learn from more code or lower style.min_evidence)\n", weak, min)
+	}
+}
+
+// styleCheckResult is the JSON form of `r2c style check --json`.
+type styleCheckResult struct {
+	Files       []*style.Report `json:"files"`
+	Consistency float64         `json:"consistency"`
+	Profile     string          `json:"profile,omitempty"`
+}
+
+func runStyleCheck(ctx context.Context, s stdio, args []string) int {
+	fs := newFlags(s, "r2c style check", "[--profile FILE] [--json] [--strict] [--min-score N] FILE...",
+		"Scores each Python FILE against the style profile (0-100%) and prints its deviations as\n"+
+			"file:line:col: rule: message (1-based), then a final line consistency: NN.N% (the mean over the\n"+
+			"files, weighted by their lines). Without a profile only syntax errors are reported.\n"+
+			"Exit status: 1 when a file has a syntax or encoding error, when --strict and a warning was reported,\n"+
+			"or when the consistency is below --min-score; 2 when a file cannot be read or is not Python source;\n"+
+			"0 otherwise. Style deviations alone are advice and do not fail the command.")
+	profilePath := fs.String("profile", "", "profile JSON (default: config style.profile, .r2c/style.json at the workspace root)")
+	asJSON := fs.Bool("json", false, "print the reports as one JSON object")
+	strict := fs.Bool("strict", false, "fail (exit 1) on warnings too")
+	minScore := fs.Float64("min-score", 0, "fail (exit 1) when the consistency is below this percentage")
+	minEvidence := fs.Int("min-evidence", 0, "observations a dimension needs before it counts (default: config style.min_evidence)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return s.errorf(exitUsage, "style check: name at least one FILE")
+	}
+	cfg, path, err := styleConfig()
+	if err != nil {
+		return s.errorf(exitUsage, "style check: %v", err)
+	}
+	var profile *style.Profile
+	switch {
+	case *profilePath != "":
+		if profile, err = style.LoadProfile(*profilePath); err != nil {
+			return s.errorf(exitUsage, "%v", err)
+		}
+		path = *profilePath
+	case path != "":
+		if _, statErr := os.Stat(path); statErr == nil {
+			if profile, err = style.LoadProfile(path); err != nil {
+				return s.errorf(exitUsage, "%v", err)
+			}
+		}
+	}
+	if profile == nil {
+		fmt.Fprintf(s.err, "r2c: no style profile at %s (create one with 'r2c style learn DIR'); checking syntax only\n", path)
+		path = ""
+	} else {
+		profile.MinEvidence = cfg.Style.MinEvidence
+		if *minEvidence > 0 {
+			profile.MinEvidence = *minEvidence
+		}
+	}
+
+	code := exitOK
+	res := styleCheckResult{Profile: path, Files: []*style.Report{}}
+	var weighted, lines float64
+	for _, file := range fs.Args() {
+		if err := ctx.Err(); err != nil {
+			return s.errorf(exitUsage, "style check: %v", err)
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			code = max(code, s.errorf(exitUsage, "style check: %v", err))
+			continue
+		}
+		rep, err := style.CheckSource(profile, file, src)
+		if err != nil {
+			code = max(code, s.errorf(exitUsage, "%v", err))
+			continue
+		}
+		res.Files = append(res.Files, rep)
+		n := float64(max(1, countLines(src)))
+		weighted += rep.Score * n
+		lines += n
+		for _, d := range rep.Diagnostics {
+			if d.Severity == style.SeverityError || (*strict && d.Severity == style.SeverityWarning) {
+				code = max(code, exitFail)
+			}
+		}
+	}
+	res.Consistency = 100
+	if lines > 0 {
+		res.Consistency = float64(int(weighted/lines*10+0.5)) / 10
+	}
+	if res.Consistency < *minScore {
+		code = max(code, exitFail)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(s.out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return s.errorf(exitUsage, "style check: %v", err)
+		}
+		return code
+	}
+	for _, rep := range res.Files {
+		for _, d := range rep.Diagnostics {
+			fmt.Fprintf(s.out, "%s:%d:%d: %s: %s\n", rep.Path, d.Range.Start.Line+1, d.Range.Start.Column+1, d.Rule, d.Message)
+		}
+		if len(res.Files) > 1 {
+			fmt.Fprintf(s.out, "%s: consistency %.1f%%\n", rep.Path, rep.Score)
+		}
+	}
+	fmt.Fprintf(s.out, "consistency: %.1f%%\n", res.Consistency)
+	return code
+}
+
+func countLines(src []byte) int {
+	n := 0
+	for _, b := range src {
+		if b == '\n' {
+			n++
+		}
+	}
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		n++
+	}
+	return n
+}
+
+func runStyleStats(ctx context.Context, s stdio, args []string) int {
+	fs := newFlags(s, "r2c style stats", "[--json] FILE...",
+		"Prints raw counts for each Python FILE, defined exactly as Python's ast module defines them\n"+
+			"(functions, classes, comprehensions, lambdas, fstrings, docstrings, args, annotated_args,\n"+
+			"annotated_returns, imports, try_blocks, bare_excepts, loops, withs, decorators, function_names,\n"+
+			"class_names). With --json: one JSON object per file per line (JSON Lines); syntax_errors appears\n"+
+			"when tree-sitter had to recover from errors. Exit status: 2 when a file cannot be read or is not\n"+
+			"Python source, 1 when a file has syntax errors, else 0.")
+	asJSON := fs.Bool("json", false, "print JSON Lines")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return s.errorf(exitUsage, "style stats: name at least one FILE")
+	}
+	code := exitOK
+	enc := json.NewEncoder(s.out)
+	tw := tabwriter.NewWriter(s.out, 2, 4, 2, ' ', tabwriter.AlignRight)
+	if !*asJSON {
+		fmt.Fprintln(tw, "functions\tclasses\tcomprehensions\tlambdas\tfstrings\tdocstrings\targs\tannotated\timports\tloops\tfile\t")
+	}
+	for _, file := range fs.Args() {
+		if err := ctx.Err(); err != nil {
+			return s.errorf(exitUsage, "style stats: %v", err)
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			code = max(code, s.errorf(exitUsage, "style stats: %v", err))
+			continue
+		}
+		st, err := style.Stats(src)
+		if err != nil {
+			code = max(code, s.errorf(exitUsage, "%s: %v", file, err))
+			continue
+		}
+		st.Path = file
+		if st.SyntaxErrors > 0 {
+			fmt.Fprintf(s.err, "r2c: %s: %d syntax errors; counts cover what could be parsed\n", file, st.SyntaxErrors)
+			code = max(code, exitFail)
+		}
+		if *asJSON {
+			if err := enc.Encode(st); err != nil {
+				return s.errorf(exitUsage, "style stats: %v", err)
+			}
+			continue
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", st.Functions, st.Classes, st.Comprehensions,
+			st.Lambdas, st.FStrings, st.Docstrings, st.Args, st.AnnotatedArgs, st.Imports, st.Loops, file)
+	}
+	if !*asJSON {
+		tw.Flush()
+	}
+	return code
+}
