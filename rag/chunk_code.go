@@ -3,6 +3,7 @@ package rag
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -48,6 +49,8 @@ func chunkCode(src []byte, symbols []codeSymbol, repo, path string) []pendingChu
 		return out
 	}
 
+	symbols = slices.Clone(symbols)
+	slices.SortStableFunc(symbols, func(a, b codeSymbol) int { return a.StartByte - b.StartByte })
 	methods := map[string][]codeSymbol{}
 	for _, s := range symbols {
 		if s.Parent != "" {

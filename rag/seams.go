@@ -5,16 +5,31 @@ import (
 	"strings"
 
 	"github.com/r2c-ai/r2c/paper"
+	"github.com/r2c-ai/r2c/style"
 )
 
 // loadPaper reads a paper file into the chunker's view of it; parseSymbols
-// finds the definitions of a Python file. They are variables so that tests
-// can see what the chunkers receive, and so that the package builds before
-// a parser exists (nil means the support is missing).
+// finds the definitions of a Python file. They are variables, the seams
+// between this package and the paper and style packages; nil means the
+// support is missing.
 var (
 	loadPaper    func(ctx context.Context, path string, content []byte) (*paperDoc, error) = loadPaperWithPaper
-	parseSymbols func(src []byte) ([]codeSymbol, error)
+	parseSymbols func(src []byte) ([]codeSymbol, error)                                    = symbolsWithStyle
 )
+
+// symbolsWithStyle finds definitions with the style engine's tree-sitter
+// parse.
+func symbolsWithStyle(src []byte) ([]codeSymbol, error) {
+	syms, err := style.Symbols(src)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]codeSymbol, len(syms))
+	for i, s := range syms {
+		out[i] = codeSymbol{Kind: s.Kind, Name: s.Name, Parent: s.Parent, StartLine: s.StartLine, EndLine: s.EndLine, StartByte: s.StartByte, EndByte: s.EndByte}
+	}
+	return out, nil
+}
 
 // loadPaperWithPaper parses content (already read for hashing, so what is
 // indexed is exactly what was hashed) with the paper package.
