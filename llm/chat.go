@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ func (c *Client) withRetries(ctx context.Context, what string, timeout time.Dura
 		err := c.classify(opErr, st)
 		retry, wait := c.shouldRetry(err, progressed, attempt)
 		if !retry {
-			return attempt, c.redactErr(fmt.Errorf("llm: %s: %w", what, err))
+			return attempt, c.redactErr(fmt.Errorf("llm: %s: %w%s", what, err, c.hint(err)))
 		}
 		c.log.Warn("llm: retrying", "call", what, "attempt", attempt, "wait", wait, "error", c.redact(err.Error()))
 		timer := time.NewTimer(wait)
@@ -60,6 +61,15 @@ func (c *Client) withRetries(ctx context.Context, what string, timeout time.Dura
 		case <-timer.C:
 		}
 	}
+}
+
+// hint names the likely fix for errors that carry no server message.
+func (c *Client) hint(err error) string {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return " (is the model server running at " + c.cfg.BaseURL + "? check the endpoint setting)"
+	}
+	return ""
 }
 
 func (c *Client) acquire(ctx context.Context) error {

@@ -228,3 +228,22 @@ func TestChatJSONStreams(t *testing.T) {
 		t.Errorf("err %v streamed %q", err, streamed.String())
 	}
 }
+
+func TestChatJSONKeepsConstrainedDecodingWhenTheRequestItselfIsBad(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.On(llmtest.Contains("too long"), llmtest.Reply{Status: 422, ErrorMessage: "Input validation error: `inputs` must have less than 4095 tokens. Given: 9000"})
+	srv.On(llmtest.Always(), llmtest.Reply{Content: validSpec})
+	c := newClient(t, srv, nil)
+	_, err := c.ChatJSON(context.Background(), llm.Request{Messages: userMsg("too long")}, llm.SchemaFor(spec{}), nil)
+	var apiErr *llm.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 422 || !strings.Contains(err.Error(), "4095 tokens") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := c.ChatJSON(context.Background(), llm.Request{Messages: userMsg("short")}, llm.SchemaFor(spec{}), nil); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.ChatRequests()
+	if last := reqs[len(reqs)-1]; last.ResponseFormat == nil {
+		t.Error("a bad request must not switch constrained decoding off")
+	}
+}

@@ -27,13 +27,17 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 	mode := c.jsonMode(ctx)
 	resp, err := c.chat(ctx, first, constrainedFields(mode, schema))
 	if err != nil && mode != JSONModeNone && isRejection(err) {
-		// The server does not understand this constrained-decoding form
-		// (older TGI, grammar disabled, a server without it): fall back to
-		// prompt-and-validate for the rest of the client's life.
+		// Perhaps the server does not understand this constrained-decoding
+		// form (older TGI, grammar support disabled): try without it, and
+		// if that works, validate only for the rest of the client's life.
+		resp2, err2 := c.chat(ctx, first, nil)
+		if err2 != nil {
+			return nil, err // the request itself is the problem: report the first answer
+		}
 		c.noJSON.Store(true)
 		c.log.Warn("llm: server rejected constrained decoding; validating only", "mode", string(mode), "error", err.Error())
-		mode = JSONModeNone
-		resp, err = c.chat(ctx, first, nil)
+		mode, resp, err = JSONModeNone, resp2, nil
+		resp.Attempts++ // the rejected attempt counts too
 	}
 	if err != nil {
 		return nil, err

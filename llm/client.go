@@ -161,7 +161,11 @@ func New(cfg Config) (*Client, error) {
 	cfg.BaseURL = base
 	inner := cfg.HTTPClient
 	if inner == nil {
-		inner = &http.Client{}
+		// The default transport keeps only 2 idle connections per host;
+		// keep one per in-flight slot so batches reuse their connections.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = max(cfg.MaxInFlight, 2)
+		inner = &http.Client{Transport: t}
 	}
 	wrapped := *inner
 	wrapped.Transport = &transport{next: inner.Transport}
@@ -194,7 +198,8 @@ func (c *Client) Config() Config {
 func (c *Client) Usage() Usage { return c.usage.Total() }
 
 // Chat sends one chat completion, streaming when req.OnToken is set, and
-// retries transient failures. Errors wrap context.Canceled when ctx ends,
+// retries transient failures. Errors wrap context.Cause(ctx) (normally
+// context.Canceled) when ctx ends,
 // ErrTimeout when an attempt ran past the timeout, ErrTruncated when a
 // stream ended early, and *APIError for server error answers.
 func (c *Client) Chat(ctx context.Context, req Request) (*Response, error) {

@@ -444,7 +444,7 @@ func TestConnectionRefusedIsRetriedThenReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Chat(context.Background(), llm.Request{Messages: userMsg("x")})
-	if err == nil || !strings.Contains(err.Error(), "connect") {
+	if err == nil || !strings.Contains(err.Error(), "connect") || !strings.Contains(err.Error(), "is the model server running at "+url) {
 		t.Fatalf("err = %v", err)
 	}
 }
