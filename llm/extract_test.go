@@ -2,31 +2,47 @@ package llm_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/r2c-ai/r2c/llm"
 )
 
-// pythonParses asks python3's ast module whether src is valid Python and
-// returns the names of its top-level definitions.
-func pythonParses(t *testing.T, src string) (names []string, ok bool) {
+// pythonDefs asks python3's ast module, in one process, whether each source
+// is valid Python, and for the valid ones the names of its top-level
+// definitions (nil for invalid sources).
+func pythonDefs(t *testing.T, sources []string) [][]string {
 	t.Helper()
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not on PATH: needed as the oracle for ExtractCode")
 	}
-	cmd := exec.Command(py, "-c", `import ast, sys
-tree = ast.parse(sys.stdin.read())
-print(" ".join(n.name for n in tree.body if hasattr(n, "name")))`)
-	cmd.Stdin = strings.NewReader(src)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return nil, false
+	in, _ := json.Marshal(sources)
+	cmd := exec.Command(py, "-c", `import ast, json, sys
+out = []
+for src in json.load(sys.stdin):
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        out.append(None)
+        continue
+    out.append([n.name for n in tree.body if hasattr(n, "name")])
+json.dump(out, sys.stdout)`)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3: %v\n%s", err, stderr.String())
 	}
-	return strings.Fields(out.String()), true
+	var defs [][]string
+	if err := json.Unmarshal(raw, &defs); err != nil || len(defs) != len(sources) {
+		t.Fatalf("python3 answered %s (%v)", raw, err)
+	}
+	return defs
 }
 
 const attention = `import math
@@ -59,25 +75,28 @@ func TestExtractCode(t *testing.T) {
 		{"tilde fence", "~~~python\n" + attention + "~~~", "scaled_dot_product_attention"},
 		{"indented class", "```python\nclass Adam:\n    def step(self):\n        return 1\n```", "Adam"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code := llm.ExtractCode(tc.answer)
-			defs, ok := pythonParses(t, code)
-			if !ok {
-				t.Fatalf("not valid Python:\n%s", code)
+	codes := make([]string, len(cases))
+	for i, tc := range cases {
+		codes[i] = llm.ExtractCode(tc.answer)
+	}
+	defs := pythonDefs(t, codes)
+	for i, tc := range cases {
+		code := codes[i]
+		if defs[i] == nil {
+			t.Errorf("%s: not valid Python:\n%s", tc.name, code)
+			continue
+		}
+		if !slices.Contains(defs[i], tc.wantDefs) {
+			t.Errorf("%s: definitions %v, want %s", tc.name, defs[i], tc.wantDefs)
+		}
+		for _, tok := range []string{"```", "<s>", "</s>", "[INST]", "<EOT>", "<|im_end|>", "[PYTHON]", "pip install", "Here is"} {
+			if strings.Contains(code, tok) {
+				t.Errorf("%s: %q left in:\n%s", tc.name, tok, code)
 			}
-			if !strings.Contains(" "+strings.Join(defs, " ")+" ", " "+tc.wantDefs+" ") {
-				t.Errorf("definitions %v, want %s", defs, tc.wantDefs)
-			}
-			for _, tok := range []string{"```", "<s>", "</s>", "[INST]", "<EOT>", "<|im_end|>", "[PYTHON]", "pip install", "Here is"} {
-				if strings.Contains(code, tok) {
-					t.Errorf("%q left in:\n%s", tok, code)
-				}
-			}
-			if !strings.HasSuffix(code, "\n") || strings.HasSuffix(code, "\n\n") {
-				t.Errorf("code should end with exactly one newline: %q", code[max(0, len(code)-10):])
-			}
-		})
+		}
+		if !strings.HasSuffix(code, "\n") || strings.HasSuffix(code, "\n\n") {
+			t.Errorf("%s: code should end with exactly one newline: %q", tc.name, code[max(0, len(code)-10):])
+		}
 	}
 	if got := llm.ExtractCode("  \n```\n```\n"); got != "" {
 		t.Errorf("empty block: %q", got)
