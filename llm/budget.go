@@ -23,8 +23,9 @@ func MessagesTokens(msgs []Message) int {
 	return n
 }
 
-// TrimToTokens returns the longest prefix of s, cut at a line boundary where
-// possible, whose ApproxTokens is at most max.
+// TrimToTokens returns the longest run of whole leading lines of s whose
+// ApproxTokens is at most max; when not even the first line fits, the
+// longest prefix of it that does (cut between characters).
 func TrimToTokens(s string, max int) string { return trimToTokens(s, max) }
 
 // PromptBudget returns how many prompt tokens are left for a request that

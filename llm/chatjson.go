@@ -8,7 +8,8 @@ import "context"
 // (see JSONMode), strips fences and prose around the JSON, validates it, and
 // on failure re-asks once with the validation error. When the second answer
 // fails too it returns *InvalidJSONError carrying the raw answer. The
-// returned Response's Usage, Attempts and Duration cover both rounds.
+// returned Response's Usage, Attempts and Duration cover both rounds; it is
+// returned with the error too once a first answer arrived (nil otherwise).
 func (c *Client) ChatJSON(ctx context.Context, req Request, schema *Schema, out any) (*Response, error) {
 	return c.chatJSON(ctx, req, schema, out)
 }

@@ -56,7 +56,7 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 			"\nAnswer again with only the corrected JSON value that matches the schema: no prose, no code fences."})
 	resp2, err := c.chat(ctx, repair, constrainedFields(mode, schema))
 	if err != nil {
-		return nil, err
+		return &total, err // the first round's usage still counts
 	}
 	total.Content, total.FinishReason, total.Model = resp2.Content, resp2.FinishReason, resp2.Model
 	total.Usage = total.Usage.Add(resp2.Usage)

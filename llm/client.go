@@ -20,9 +20,9 @@ const (
 	DefaultMaxRetries     = 3
 	DefaultRetryBaseDelay = 500 * time.Millisecond
 	DefaultRetryMaxDelay  = 30 * time.Second
-	// DefaultContextTokens is assumed when the server does not say how long a
-	// prompt may be (CodeLlama's trained context is longer; 4096 is what a
-	// default TGI launch accepts).
+	// DefaultContextTokens is assumed when neither the server nor
+	// Config.ContextTokens says how long prompt plus answer may be: a
+	// conservative figure every Llama-family server accepts.
 	DefaultContextTokens = 4096
 )
 
