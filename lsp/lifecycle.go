@@ -112,9 +112,11 @@ func workspaceRoot(p *protocol.InitializeParams) string {
 	if folders, ok := p.WorkspaceFolders.Get(); ok && len(folders) > 0 {
 		return folders[0].URI.FsPath()
 	}
-	if p.RootURI != nil && !p.RootURI.IsZero() {
-		return p.RootURI.FsPath()
+	//lint:ignore SA1019 clients that predate workspace folders send only rootUri or rootPath
+	if root := p.RootURI; root != nil && !root.IsZero() {
+		return root.FsPath()
 	}
+	//lint:ignore SA1019 see above
 	if path, ok := p.RootPath.Get(); ok {
 		return path
 	}

@@ -244,7 +244,7 @@ func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (result any,
 			s.logMessage(protocol.MessageTypeError, fmt.Sprintf("r2c: internal error in %s: %v (the server keeps running; the log file has the stack)", name, r))
 			result, err = nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "r2c: internal error in %s: %v", name, r)
 		}
-		if err != nil && isCall && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		if err != nil && isCall && errors.Is(err, context.Canceled) {
 			err = protocol.ErrRequestCancelled
 		}
 		s.log.request(name, id, time.Since(start), err)

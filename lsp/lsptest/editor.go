@@ -106,6 +106,8 @@ type Editor struct {
 	buffers map[uri.URI]*buffer
 	enc     protocol.PositionEncodingKind
 
+	beforeApplyEdit func()
+
 	// InitializeResult is the server's answer to initialize.
 	InitializeResult protocol.InitializeResult
 }
@@ -189,8 +191,8 @@ func (e *Editor) Initialize() {
 	progress := !e.cfg.NoProgress
 	root := uri.File(e.Dir)
 	params := map[string]any{
-		"processId": os.Getpid(),
-		"rootUri":   root,
+		"processId":        os.Getpid(),
+		"rootUri":          root,
 		"workspaceFolders": []map[string]any{{"uri": root, "name": "ws"}},
 		"capabilities": map[string]any{
 			"general": map[string]any{"positionEncodings": e.cfg.PositionEncodings},
@@ -417,6 +419,14 @@ func (e *Editor) ApplyCodeAction(a protocol.CodeAction) error {
 	return nil
 }
 
+// SetBeforeApplyEdit installs a hook the editor runs when a
+// workspace/applyEdit arrives, before applying it: a user typing meanwhile.
+func (e *Editor) SetBeforeApplyEdit(hook func()) {
+	e.mu.Lock()
+	e.beforeApplyEdit = hook
+	e.mu.Unlock()
+}
+
 // Snapshot returns a copy of the recorded state.
 func (e *Editor) Snapshot() State {
 	e.mu.Lock()
@@ -530,6 +540,12 @@ func (e *Editor) handle(_ context.Context, req *jsonrpc2.Request) (any, error) {
 			return nil, err
 		}
 		e.record(func(s *State) { s.Edits = append(s.Edits, p) })
+		e.mu.Lock()
+		hook := e.beforeApplyEdit
+		e.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
 		if e.cfg.RejectEdits {
 			reason := "rejected by the test editor"
 			return protocol.ApplyWorkspaceEditResult{Applied: false, FailureReason: &reason}, nil
