@@ -42,7 +42,8 @@ type ServerInfo struct {
 	// ModelID is the served base model (TGI's model_id, or the first
 	// /v1/models entry elsewhere).
 	ModelID string
-	// Models are the ids /v1/models lists (vLLM lists LoRA modules there).
+	// Models are the ids /v1/models lists. vLLM lists its --lora-modules
+	// there; TGI lists only the base model (use CheckModel for an adapter).
 	Models []string
 	// MaxInputTokens is the longest prompt the server accepts; 0 if unknown.
 	MaxInputTokens int
@@ -61,4 +62,19 @@ func (c *Client) Info(ctx context.Context) (*ServerInfo, error) {
 // Models lists the ids /v1/models returns.
 func (c *Client) Models(ctx context.Context) ([]string, error) {
 	return c.listModels(ctx)
+}
+
+// CheckModel verifies that the server serves model (a LoRA adapter name on
+// TGI, where /info and /v1/models list only the base model) by asking it
+// for one token. It returns the server's error, which names the problem,
+// when the model or adapter is not loaded.
+func (c *Client) CheckModel(ctx context.Context, model string) error {
+	greedy := float32(0)
+	_, err := c.chat(ctx, Request{
+		Model:       model,
+		Messages:    []Message{{Role: RoleUser, Content: "Say OK."}},
+		Temperature: &greedy,
+		MaxTokens:   1,
+	}, nil)
+	return err
 }

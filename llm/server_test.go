@@ -127,3 +127,20 @@ func TestEmbedCancelled(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestCheckModel(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.On(llmtest.Model("missing-adapter"), llmtest.Reply{Status: 422, ErrorMessage: "Adapter missing-adapter is not loaded"})
+	srv.On(llmtest.Always(), llmtest.Reply{Content: "OK"})
+	c := newClient(t, srv, nil)
+	if err := c.CheckModel(context.Background(), "my-style-lora"); err != nil {
+		t.Errorf("served adapter: %v", err)
+	}
+	err := c.CheckModel(context.Background(), "missing-adapter")
+	if err == nil || !strings.Contains(err.Error(), "is not loaded") {
+		t.Errorf("missing adapter: %v", err)
+	}
+	if r := srv.ChatRequests()[0]; r.MaxTokens != 1 || r.Model != "my-style-lora" {
+		t.Errorf("probe = %+v", r)
+	}
+}
