@@ -234,6 +234,21 @@ func (z *analyzer) visit(i int) {
 	case kAssignment:
 		z.assignment(i)
 	case kBlock:
+		if nd.startByte() == nd.endByte() && !z.inError[i] {
+			// tree-sitter accepts `if x:` followed by an unindented line;
+			// CPython does not.
+			// Point at the line that should have been indented.
+			at := Position{Line: int(nd.start_row) + 1}
+			if at.Line >= len(z.a.lineStarts) {
+				at = nd.rng().Start
+			}
+			z.a.stats.SyntaxErrors++
+			z.a.diags = append(z.a.diags, Diagnostic{
+				Rule: RuleSyntaxError, Severity: SeverityError, Range: Range{at, at},
+				Message: "syntax error: expected an indented block",
+			})
+			return
+		}
 		z.indent(i)
 	case kArgumentList, kParameters, kList, kTuple, kDictionary, kSet:
 		z.trailingComma(i)

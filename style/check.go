@@ -141,15 +141,20 @@ func jensenShannon(p, q Distribution) float64 {
 	if tp == 0 || tq == 0 {
 		return 0
 	}
-	keys := map[string]bool{}
+	// Sorted keys make the floating-point sum, and so the score, the same
+	// on every run.
+	keys := make([]string, 0, len(p)+len(q))
 	for k := range p {
-		keys[k] = true
+		keys = append(keys, k)
 	}
 	for k := range q {
-		keys[k] = true
+		if _, ok := p[k]; !ok {
+			keys = append(keys, k)
+		}
 	}
+	sort.Strings(keys)
 	var d float64
-	for k := range keys {
+	for _, k := range keys {
 		pi, qi := float64(p[k])/tp, float64(q[k])/tq
 		m := (pi + qi) / 2
 		if pi > 0 {

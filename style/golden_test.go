@@ -200,3 +200,23 @@ func TestDifferentStyleScoresLower(t *testing.T) {
 		}
 	}
 }
+
+func mustArchive(t testing.TB, path string) *txtar.Archive {
+	t.Helper()
+	ar, err := txtar.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ar
+}
+
+func archiveFile(t testing.TB, ar *txtar.Archive, name string) []byte {
+	t.Helper()
+	for _, f := range ar.Files {
+		if f.Name == name {
+			return f.Data
+		}
+	}
+	t.Fatalf("archive has no %s", name)
+	return nil
+}
