@@ -85,11 +85,13 @@ func runInSandbox(ctx context.Context, opts Options, r *Report) error {
 		Level:    opts.Level,
 		MinLevel: opts.MinLevel,
 		Collect:  []string{compileReport, junitReport},
+		Keep:     opts.KeepRunDir,
 	})
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
 	r.Isolation = res.Level.String()
+	r.RunDir = res.Dir
 	r.TestOutput = string(res.Stdout)
 	if b, ok := res.Collected[compileReport]; ok {
 		var errs []compileError

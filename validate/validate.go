@@ -96,6 +96,8 @@ type Report struct {
 	// model; tools should use the structured fields instead.
 	TestOutput string        `json:"test_output,omitempty"`
 	Duration   time.Duration `json:"duration"`
+	// RunDir is the kept run directory (only with Options.KeepRunDir).
+	RunDir string `json:"run_dir,omitempty"`
 }
 
 // OK reports whether validation passed: no error diagnostics (syntax errors,
@@ -142,6 +144,9 @@ type Options struct {
 	MinLevel sandbox.Level
 	// Level forces an isolation level (sandbox.LevelAuto: the best).
 	Level sandbox.Level
+	// KeepRunDir keeps the sandbox's run directory for debugging (config
+	// sandbox.keep_dirs) and reports it in Report.RunDir.
+	KeepRunDir bool
 }
 
 // Validate checks opts.Modules and runs opts.Tests. Findings, failing tests

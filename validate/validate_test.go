@@ -256,6 +256,11 @@ func TestSyntaxErrorsFromCPython(t *testing.T) {
 			if c.width > 0 && d.Range.End != (style.Position{Line: line, Column: col + c.width}) {
 				t.Errorf("range end %+v, want %d:%d", d.Range.End, line, col+c.width)
 			}
+			for _, other := range diagsOf(r, SourceSyntax) {
+				if other.Code == style.RuleSyntaxError && other.Range.Start.Line == line {
+					t.Errorf("tree-sitter's error duplicates CPython's on line %d: %+v", line, other)
+				}
+			}
 			if r.OK() {
 				t.Error("syntax error reported OK")
 			}
@@ -448,5 +453,26 @@ func TestStyleAgainstProfile(t *testing.T) {
 	}
 	if r.StyleScore >= 100 || len(diagsOf(r, SourceStyle)) == 0 {
 		t.Errorf("camelCase code against a snake_case profile: score %v, diagnostics %+v", r.StyleScore, r.Diagnostics)
+	}
+}
+
+func TestKeepRunDir(t *testing.T) {
+	requirePytest(t)
+	r, err := Validate(context.Background(), Options{
+		Files:      map[string][]byte{"calc.py": []byte(calcModule), "test_calc.py": []byte(passingTests)},
+		Modules:    []string{"calc.py"},
+		Tests:      []string{"test_calc.py"},
+		KeepRunDir: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RunDir == "" {
+		t.Fatal("run directory not reported")
+	}
+	defer os.RemoveAll(r.RunDir)
+	// The JUnit report pytest wrote is there for inspection.
+	if _, err := os.Stat(filepath.Join(r.RunDir, ".r2c-validate", "junit.xml")); err != nil {
+		t.Errorf("kept directory lacks the report: %v", err)
 	}
 }

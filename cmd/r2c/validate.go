@@ -103,6 +103,7 @@ func applySandboxConfig(opts *validate.Options, cfg config.Config) error {
 	}
 	opts.MinLevel = level
 	opts.Python = cfg.Sandbox.Python
+	opts.KeepRunDir = cfg.Sandbox.KeepDirs
 	opts.Limits = sandbox.Limits{
 		Wall:        cfg.Sandbox.Timeout.D(),
 		MemoryBytes: int64(cfg.Sandbox.MemoryMB) << 20,
@@ -146,6 +147,9 @@ func printReport(w io.Writer, dir string, rep *validate.Report, styled bool) {
 		fmt.Fprintf(w, "style: %.1f/100\n", rep.StyleScore)
 	}
 	fmt.Fprintf(w, "sandbox: %s, python %s, %s\n", rep.Isolation, rep.Python, rep.Duration.Round(time.Millisecond))
+	if rep.RunDir != "" {
+		fmt.Fprintf(w, "run directory kept: %s\n", rep.RunDir)
+	}
 	verdict := "PASS"
 	if !rep.OK() {
 		verdict = "FAIL"
