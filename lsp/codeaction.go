@@ -74,7 +74,7 @@ func (s *Server) codeAction(_ context.Context, params jsonrpc2.RawMessage) (any,
 		}
 		add(commandAction("r2c: Validate module", kindValidate, CommandValidate, validateArgs{URI: string(snap.uri)}))
 	}
-	if req, ok := implementAt(snap, start.line, s.workspacePath("")); ok {
+	if req, ok := implementAt(snap, start.line, s.rootDir()); ok {
 		add(commandAction("r2c: Implement "+describeSection(req), kindImplement, CommandImplement, req))
 	}
 	add(commandAction("r2c: Learn my style from this workspace", kindLearnStyle, CommandLearnStyle, learnArgs{}))

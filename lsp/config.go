@@ -62,6 +62,13 @@ func (s *Server) styleProfile() *style.Profile {
 	return s.profile
 }
 
+// rootDir is the workspace root ("" when the client opened no folder).
+func (s *Server) rootDir() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.root
+}
+
 // workspacePath resolves a configured path against the workspace root.
 func (s *Server) workspacePath(p string) string {
 	s.mu.Lock()

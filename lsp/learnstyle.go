@@ -25,7 +25,7 @@ type LearnSummary struct {
 func (s *Server) learnStyle(ctx context.Context, a learnArgs, token protocol.ProgressToken) (*LearnSummary, error) {
 	dirs := a.Dirs
 	if len(dirs) == 0 {
-		root := s.workspacePath("")
+		root := s.rootDir()
 		if root == "" {
 			return nil, invalidParams("r2c.learnStyle: no workspace folder is open; pass {\"dirs\": [...]}")
 		}

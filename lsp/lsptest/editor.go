@@ -83,6 +83,9 @@ func (p *Progress) Ended() (bool, string) {
 type State struct {
 	Diagnostics  map[uri.URI]protocol.PublishDiagnosticsParams // latest per document
 	Publications int                                           // publishDiagnostics received
+	// Published lists, per document, the version of every publication
+	// (-1 when it carried none).
+	Published map[uri.URI][]int32
 	Messages     []protocol.ShowMessageParams
 	Logs         []protocol.LogMessageParams
 	Progress     map[string]*Progress
@@ -151,7 +154,7 @@ func Start(t testing.TB, serve ServeFunc, cfg Config) *Editor {
 		timeout: cfg.Timeout,
 		changed: make(chan struct{}),
 		buffers: make(map[uri.URI]*buffer),
-		state:   State{Diagnostics: map[uri.URI]protocol.PublishDiagnosticsParams{}, Progress: map[string]*Progress{}},
+		state:   State{Diagnostics: map[uri.URI]protocol.PublishDiagnosticsParams{}, Progress: map[string]*Progress{}, Published: map[uri.URI][]int32{}},
 		enc:     protocol.PositionEncodingKindUTF16,
 	}
 	if e.timeout == 0 {
@@ -436,6 +439,10 @@ func (e *Editor) Snapshot() State {
 	for k, v := range e.state.Diagnostics {
 		s.Diagnostics[k] = v
 	}
+	s.Published = make(map[uri.URI][]int32, len(e.state.Published))
+	for k, v := range e.state.Published {
+		s.Published[k] = slices.Clone(v)
+	}
 	s.Messages = slices.Clone(e.state.Messages)
 	s.Logs = slices.Clone(e.state.Logs)
 	s.Edits = slices.Clone(e.state.Edits)
@@ -509,7 +516,15 @@ func (e *Editor) handle(_ context.Context, req *jsonrpc2.Request) (any, error) {
 			e.t.Errorf("bad publishDiagnostics: %v", err)
 			return nil, nil
 		}
-		e.record(func(s *State) { s.Diagnostics[p.URI] = p; s.Publications++ })
+		v, ok := p.Version.Get()
+		if !ok {
+			v = -1
+		}
+		e.record(func(s *State) {
+			s.Diagnostics[p.URI] = p
+			s.Publications++
+			s.Published[p.URI] = append(s.Published[p.URI], v)
+		})
 	case protocol.MethodWindowShowMessage:
 		var p protocol.ShowMessageParams
 		_ = protocol.Unmarshal(req.Params(), &p)
