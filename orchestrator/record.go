@@ -54,10 +54,14 @@ type Record struct {
 	Timings       []Timing            `json:"timings"`
 }
 
-// recorder writes one run's folder. Writing the record must never fail the
-// run, so write errors are collected and reported once at the end.
+// recorder writes one run's folder. Writes happen on one background
+// goroutine, so disk latency never sits on a task's critical path; close
+// waits for them. Writing the record must never fail the run, so write
+// errors are collected and reported once at the end.
 type recorder struct {
-	dir string
+	dir    string
+	writes chan func() error
+	done   chan struct{}
 
 	mu     sync.Mutex
 	seq    int
@@ -80,7 +84,18 @@ func newRecorder(runsDir, id string) (*recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run record: %w", err)
 	}
-	return &recorder{dir: dir, events: ev}, nil
+	r := &recorder{dir: dir, events: ev, writes: make(chan func() error, 256), done: make(chan struct{})}
+	go r.loop()
+	return r, nil
+}
+
+func (r *recorder) loop() {
+	defer close(r.done)
+	for w := range r.writes {
+		if err := w(); err != nil {
+			r.fail(err)
+		}
+	}
 }
 
 func (r *recorder) fail(err error) {
@@ -89,26 +104,29 @@ func (r *recorder) fail(err error) {
 	r.mu.Unlock()
 }
 
+// writeJSON records v as name; v is encoded now, so the caller may change
+// it afterwards.
 func (r *recorder) writeJSON(name string, v any) {
 	b, err := json.MarshalIndent(v, "", "  ")
-	if err == nil {
-		err = r.writeFile(name, append(b, '\n'))
-	}
 	if err != nil {
 		r.fail(fmt.Errorf("%s: %w", name, err))
+		return
 	}
+	r.writeFile(name, append(b, '\n'))
 }
 
-func (r *recorder) writeFile(name string, data []byte) error {
-	p := filepath.Join(r.dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
+func (r *recorder) writeFile(name string, data []byte) {
+	r.writes <- func() error {
+		p := filepath.Join(r.dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		tmp := p + ".tmp"
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			return err
+		}
+		return os.Rename(tmp, p)
 	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p)
 }
 
 func (r *recorder) exchange(ex agents.Exchange) {
@@ -125,23 +143,23 @@ func (r *recorder) exchange(ex agents.Exchange) {
 
 func (r *recorder) event(e Event) {
 	b, _ := json.Marshal(e)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := r.events.Write(append(b, '\n')); err != nil {
-		r.errs = append(r.errs, fmt.Errorf("events.jsonl: %w", err))
+	r.writes <- func() error {
+		_, err := r.events.Write(append(b, '\n'))
+		return err
 	}
 }
 
 func (r *recorder) code(round int, files []File) {
 	for _, f := range files {
-		if err := r.writeFile(fmt.Sprintf("code/round-%d/%s", round, f.Path), f.Content); err != nil {
-			r.fail(err)
-		}
+		r.writeFile(fmt.Sprintf("code/round-%d/%s", round, f.Path), f.Content)
 	}
 }
 
-// close finishes the record and returns the write errors, if any.
+// close waits for every write and returns the errors, if any. The
+// recorder must not be used afterwards.
 func (r *recorder) close() error {
+	close(r.writes)
+	<-r.done
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.events.Close(); err != nil {

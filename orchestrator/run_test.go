@@ -21,7 +21,7 @@ import (
 
 // needPytest skips when no interpreter with pytest (and numpy, which the
 // scripted code imports) is available, naming what is missing.
-func needPytest(t *testing.T) {
+func needPytest(t testing.TB) {
 	t.Helper()
 	py, err := sandbox.FindPython("")
 	if err != nil || !py.HasPytest {
@@ -29,7 +29,7 @@ func needPytest(t *testing.T) {
 	}
 }
 
-func testConfig(t *testing.T, endpoint string) config.Config {
+func testConfig(t testing.TB, endpoint string) config.Config {
 	cfg := config.Default()
 	cfg.Endpoint = endpoint
 	cfg.RunsDir = filepath.Join(t.TempDir(), "runs")
