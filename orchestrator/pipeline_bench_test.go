@@ -13,9 +13,6 @@ import (
 	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
 )
 
-// debugTimings logs every node's time per iteration (go test -bench Pipeline -v).
-var debugTimings = testing.Verbose()
-
 // BenchmarkPipeline runs the whole Analyzer → Planner → Implementer (+ test
 // generation) → Validator pipeline against the fake model at a fixed
 // latency, for plans of 1, 8 and 32 tasks (one module each, layered DAG,
@@ -75,7 +72,7 @@ func BenchmarkPipeline(b *testing.B) {
 					}
 				}
 				modelBound += wall
-				if debugTimings {
+				if testing.Verbose() { // every node's time per iteration
 					for _, t := range rec.Timings {
 						b.Logf("%s %v", t.Node, t.Duration)
 					}
