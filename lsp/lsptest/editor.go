@@ -86,10 +86,10 @@ type State struct {
 	// Published lists, per document, the version of every publication
 	// (-1 when it carried none).
 	Published map[uri.URI][]int32
-	Messages     []protocol.ShowMessageParams
-	Logs         []protocol.LogMessageParams
-	Progress     map[string]*Progress
-	Edits        []protocol.ApplyWorkspaceEditParams
+	Messages  []protocol.ShowMessageParams
+	Logs      []protocol.LogMessageParams
+	Progress  map[string]*Progress
+	Edits     []protocol.ApplyWorkspaceEditParams
 }
 
 // Editor is the fake editor.
