@@ -87,7 +87,9 @@ func probe() Capabilities {
 	}
 
 	none := LevelStatus{Level: LevelNone}
-	if caps.Prlimit == "" {
+	if !supported {
+		none.Reason, none.Fix = "the sandbox needs Linux (prlimit, namespaces, /proc)", "run r2c on Linux, e.g. in a container"
+	} else if caps.Prlimit == "" {
 		none.Reason, none.Fix = "prlimit not found", "apt-get install util-linux"
 	} else if err := try(LevelNone); err != nil {
 		none.Reason, none.Fix = err.Error(), "check that /tmp is writable and prlimit works"

@@ -357,20 +357,14 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 	defer devnull.Close()
 
 	cmd := &exec.Cmd{
-		Path:   argv[0],
-		Args:   argv,
-		Env:    envList(spec, dir),
-		Dir:    dir,
-		Stdin:  devnull,
-		Stdout: outW,
-		Stderr: errW,
-		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:   true,
-			Pdeathsig: syscall.SIGKILL,
-		},
-	}
-	if uid != 0 {
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid), Groups: []uint32{}}
+		Path:        argv[0],
+		Args:        argv,
+		Env:         envList(spec, dir),
+		Dir:         dir,
+		Stdin:       devnull,
+		Stdout:      outW,
+		Stderr:      errW,
+		SysProcAttr: sysProcAttr(uid),
 	}
 
 	runCtx, cancel := context.WithTimeout(ctx, l.Wall)
