@@ -166,7 +166,12 @@ type textState struct {
 // ledongthuc/pdf's tokenizer: unlike the library's Content() it decodes
 // each character code on its own (ligature cmaps map one code to several
 // runes), applies word spacing and does not invent a glyph after each TJ.
-func pageGlyphs(page pdf.Value, fonts map[string]*fontInfo, budget *int) (glyphs []glyph, images int) {
+//
+// docFonts caches parsed fonts across pages by their subset-tagged
+// BaseFont ("DZKFPA+CMR17"), which names one embedded font in one file;
+// parsing a ToUnicode cmap again on every page costs more than the page.
+func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (glyphs []glyph, images int) {
+	fonts := map[string]*fontInfo{} // resource names are per page
 	contents := page.Key("Contents")
 	if contents.IsNull() {
 		return nil, 0
@@ -256,7 +261,14 @@ func pageGlyphs(page pdf.Value, fonts map[string]*fontInfo, budget *int) (glyphs
 				name := args[0].Name()
 				f, ok := fonts[name]
 				if !ok {
-					f = newFontInfo(pdf.Font{V: fontRes.Key(name)})
+					fv := fontRes.Key(name)
+					base := fv.Key("BaseFont").Name()
+					if f, ok = docFonts[base]; !ok || !strings.Contains(base, "+") {
+						f = newFontInfo(pdf.Font{V: fv})
+						if strings.Contains(base, "+") {
+							docFonts[base] = f
+						}
+					}
 					fonts[name] = f
 				}
 				g.font, g.size = f, num(args[1])
@@ -417,8 +429,8 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 	budget := maxGlyphs
 	images, glyphCount := 0, 0
 	var all [][]glyph
+	fonts := map[string]*fontInfo{}
 	for i, pv := range pages {
-		fonts := map[string]*fontInfo{} // font resource names are per page
 		gs, imgs, perr := safePageGlyphs(pv, fonts, &budget)
 		if perr != nil {
 			if errors.Is(perr, errTooManyGlyphs) {
@@ -504,6 +516,7 @@ type cell struct {
 	x0, x1, y float64
 	glyphs    []glyph
 	text      string
+	sb        strings.Builder
 }
 
 // line is one text line within a column: cells sorted by x.
@@ -775,12 +788,12 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 				text.WriteByte(' ')
 			}
 		} else if gap > 0.15*ref || pendingSpace && gap > 0.05*ref {
-			cur.text += " "
+			cur.sb.WriteByte(' ')
 			text.WriteByte(' ')
 		}
 		pendingSpace = false
 		cur.glyphs = append(cur.glyphs, g)
-		cur.text += g.s
+		cur.sb.WriteString(g.s)
 		cur.x1 = math.Max(cur.x1, g.x+g.w)
 		text.WriteString(g.s)
 		lastEnd = math.Max(lastEnd, g.x+g.w)
@@ -800,7 +813,8 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 	}
 	l.text = combineDiacritics(text.String())
 	for _, c := range l.cells {
-		c.text = combineDiacritics(c.text)
+		c.text = combineDiacritics(c.sb.String())
+		c.sb.Reset()
 	}
 	return l
 }

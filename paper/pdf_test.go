@@ -104,48 +104,70 @@ func numberedEquations(p *Paper) []string {
 	return nums
 }
 
+// TestPDFStructureMatchesLaTeXSource reads each fixture as pdflatex wrote
+// it and as Ghostscript's pdfwrite rewrites it (another producer: Type 1C
+// fonts, WinAnsi encodings, different text operators), and checks both
+// against the LaTeX source.
 func TestPDFStructureMatchesLaTeXSource(t *testing.T) {
 	for _, name := range []string{"onecol", "twocol"} {
-		t.Run(name, func(t *testing.T) {
-			facts := readTexFacts(t, "testdata/"+name+".tex")
-			p := loadPDF(t, name)
-			if got := headings(p); strings.Join(got, "|") != strings.Join(facts.headings, "|") {
-				t.Errorf("section tree\n got %q\nwant %q", got, facts.headings)
-			}
-			nums := numberedEquations(p)
-			if len(nums) != facts.numbered {
-				t.Errorf("numbered equations: got %d %v, the source has %d", len(nums), nums, facts.numbered)
-			}
-			for i, n := range nums {
-				if n != strconv.Itoa(i+1) {
-					t.Errorf("equation %d is numbered %q", i+1, n)
-				}
-			}
-			var tables []Table
-			p.Walk(func(s *Section) { tables = append(tables, s.Tables...) })
-			if len(tables) != 1 {
-				t.Fatalf("tables: got %d, want 1", len(tables))
-			}
-			if fmt.Sprint(tables[0].Rows) != fmt.Sprint(facts.tableRows) {
-				t.Errorf("table rows\n got %q\nwant %q", tables[0].Rows, facts.tableRows)
-			}
-			if !strings.HasPrefix(tables[0].Caption, "Table 1:") {
-				t.Errorf("table caption %q", tables[0].Caption)
-			}
-			if len(p.References) != facts.bibitems {
-				t.Errorf("references: got %d %q, want %d", len(p.References), p.References, facts.bibitems)
-			}
-			p.Walk(func(s *Section) {
-				for _, r := range p.References {
-					if strings.Contains(s.Text, r[len(r)/2:]) {
-						t.Errorf("section %s holds reference text %q", s.Heading(), r)
-					}
-				}
-			})
-			if p.Pages < 2 || p.Format != "pdf" {
-				t.Errorf("pages %d format %q", p.Pages, p.Format)
-			}
+		facts := readTexFacts(t, "testdata/"+name+".tex")
+		t.Run(name+"/pdflatex", func(t *testing.T) {
+			checkAgainstFacts(t, loadPDF(t, name), facts)
 		})
+		t.Run(name+"/ghostscript", func(t *testing.T) {
+			if _, err := exec.LookPath("gs"); err != nil {
+				t.Skip("ghostscript not installed")
+			}
+			out := t.TempDir() + "/" + name + ".pdf"
+			if b, err := exec.Command("gs", "-q", "-sDEVICE=pdfwrite", "-o", out, fixturePDF(t, name)).CombinedOutput(); err != nil {
+				t.Fatalf("gs: %v %s", err, b)
+			}
+			p, err := Load(context.Background(), out, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAgainstFacts(t, p, facts)
+		})
+	}
+}
+
+func checkAgainstFacts(t *testing.T, p *Paper, facts texFacts) {
+	t.Helper()
+	if got := headings(p); strings.Join(got, "|") != strings.Join(facts.headings, "|") {
+		t.Errorf("section tree\n got %q\nwant %q", got, facts.headings)
+	}
+	nums := numberedEquations(p)
+	if len(nums) != facts.numbered {
+		t.Errorf("numbered equations: got %d %v, the source has %d", len(nums), nums, facts.numbered)
+	}
+	for i, n := range nums {
+		if n != strconv.Itoa(i+1) {
+			t.Errorf("equation %d is numbered %q", i+1, n)
+		}
+	}
+	var tables []Table
+	p.Walk(func(s *Section) { tables = append(tables, s.Tables...) })
+	if len(tables) != 1 {
+		t.Fatalf("tables: got %d, want 1", len(tables))
+	}
+	if fmt.Sprint(tables[0].Rows) != fmt.Sprint(facts.tableRows) {
+		t.Errorf("table rows\n got %q\nwant %q", tables[0].Rows, facts.tableRows)
+	}
+	if !strings.HasPrefix(tables[0].Caption, "Table 1:") {
+		t.Errorf("table caption %q", tables[0].Caption)
+	}
+	if len(p.References) != facts.bibitems {
+		t.Errorf("references: got %d %q, want %d", len(p.References), p.References, facts.bibitems)
+	}
+	p.Walk(func(s *Section) {
+		for _, r := range p.References {
+			if strings.Contains(s.Text, r[len(r)/2:]) {
+				t.Errorf("section %s holds reference text %q", s.Heading(), r)
+			}
+		}
+	})
+	if p.Pages < 2 || p.Format != "pdf" {
+		t.Errorf("pages %d format %q", p.Pages, p.Format)
 	}
 }
 
