@@ -206,17 +206,19 @@ func removeAll(dir string) error {
 
 // uidBase starts the range of uids handed to runs when r2c is root. It is far
 // above the ranges Debian gives to users and subordinate ids (100000+65536n
-// for the first few thousand users), and no file on the host belongs to it.
+// for the first few thousand users), so no file on the host belongs to it,
+// and uidBase + pid_max<<8 (at most 2^22<<8) stays below 2^32-1.
 const uidBase = 1_900_000_000
 
 var uidCounter atomic.Uint32
 
-// nextUID returns a uid no other live run uses: distinct per process (pid)
-// and per run within a process. A uid of its own gives each run its own
-// RLIMIT_NPROC count and lets reap find exactly the run's processes.
+// nextUID returns a uid no other live run uses: the pid keeps concurrent r2c
+// processes apart, the counter up to 256 concurrent runs within one. A uid
+// of its own gives each run its own RLIMIT_NPROC count and lets reap find
+// exactly the run's processes.
 func nextUID() int {
-	n := uidCounter.Add(1) % 4096
-	return uidBase + (os.Getpid()%4096)<<12 + int(n)
+	n := int(uidCounter.Add(1) % 256)
+	return uidBase + (os.Getpid()%(1<<22))<<8 + n
 }
 
 // buildArgv wraps spec.Argv: prlimit sets the rlimits (inherited by the
