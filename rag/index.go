@@ -68,6 +68,7 @@ type Index struct {
 	mu     sync.RWMutex
 	db     *chromem.DB
 	cols   map[string]*chromem.Collection
+	flat   map[string]*flatVectors // what queries scan; mirrors cols
 	man    *manifest
 	df     *docFreq // corpus statistics for the offline embedder's IDF; nil for others
 }
@@ -131,6 +132,20 @@ func open(dir string, emb Embedder, man *manifest) (*Index, error) {
 		cols[name] = c
 	}
 	ix.db, ix.cols, ix.man = db, cols, man
+	ix.flat = map[string]*flatVectors{}
+	for _, name := range Collections {
+		f := newFlatVectors()
+		for _, entry := range man.Files[name] {
+			for _, id := range entry.Chunks {
+				d, err := cols[name].GetByID(context.Background(), id)
+				if err != nil {
+					return nil, fmt.Errorf("rag: open %s: the manifest lists chunk %s, which the data file lacks; remove the folder and re-index", dir, id)
+				}
+				f.add(id, d.Metadata, d.Embedding)
+			}
+		}
+		ix.flat[name] = f
+	}
 	return ix, nil
 }
 

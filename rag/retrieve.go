@@ -86,24 +86,29 @@ func (ix *Index) retrieveVector(ctx context.Context, vec []float32, opts Retriev
 		names = Collections
 	}
 	want := opts.K * candidatesPerResult
+	q := make([]float32, len(vec))
+	copy(q, vec)
+	normalize(q)
 	var cands []Chunk
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	for _, name := range names {
-		col := ix.cols[name]
-		if col == nil {
+		flat := ix.flat[name]
+		if flat == nil {
 			return nil, fmt.Errorf("unknown collection %q (have %s)", name, strings.Join(Collections, ", "))
 		}
-		n := min(want, col.Count()) // chromem errors when asked for more than it holds
-		if n == 0 {
+		if flat.len() == 0 {
 			continue
 		}
-		res, err := col.QueryEmbedding(ctx, vec, n, opts.Where, nil)
-		if err != nil {
-			return nil, fmt.Errorf("query %s: %w", name, err)
+		if len(q) != flat.dim {
+			return nil, fmt.Errorf("%w: a %d-dimensional query against %d-dimensional vectors", ErrEmbedderMismatch, len(q), flat.dim)
 		}
-		for _, r := range res {
-			cands = append(cands, chunkFromResult(name, r))
+		for _, h := range flat.search(q, want, opts.Where) {
+			d, err := ix.cols[name].GetByID(ctx, flat.ids[h.row])
+			if err != nil {
+				return nil, fmt.Errorf("query %s: %w", name, err)
+			}
+			cands = append(cands, chunkFromDocument(name, d, h.score))
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
@@ -164,19 +169,17 @@ func normalizeForDedup(text string) string {
 	return b.String()
 }
 
-func chunkFromResult(collection string, r chromem.Result) Chunk {
-	md := make(map[string]string, len(r.Metadata))
-	for k, v := range r.Metadata {
-		md[k] = v
-	}
+// chunkFromDocument builds a result from a stored document (GetByID returns
+// a copy, so the metadata map is the caller's to keep).
+func chunkFromDocument(collection string, d chromem.Document, score float32) Chunk {
 	return Chunk{
-		ID:         r.ID,
+		ID:         d.ID,
 		Collection: collection,
-		Text:       r.Content,
-		Source:     sourceOf(collection, md),
-		Metadata:   md,
-		Score:      r.Similarity,
-		Tokens:     estimateTokens(r.Content),
+		Text:       d.Content,
+		Source:     sourceOf(collection, d.Metadata),
+		Metadata:   d.Metadata,
+		Score:      score,
+		Tokens:     estimateTokens(d.Content),
 	}
 }
 

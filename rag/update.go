@@ -419,20 +419,22 @@ func (u *updater) commit(ctx context.Context) error {
 			continue
 		}
 		ix.dropFile(ctx, w.collection, w.path)
-		col := ix.cols[w.collection]
+		var ids []string
 		for i, c := range w.chunks {
-			doc := chromem.Document{ID: w.ids[i], Metadata: c.md, Embedding: w.vectors[i], Content: c.text}
-			if err := col.AddDocument(ctx, doc); err != nil {
+			if !normalizable(w.vectors[i]) {
+				continue // no features at all: nothing a query could match
+			}
+			if err := ix.addChunk(ctx, w.collection, chromem.Document{ID: w.ids[i], Metadata: c.md, Embedding: w.vectors[i], Content: c.text}); err != nil {
 				return fmt.Errorf("add %s: %w", w.path, err)
 			}
-			ix.countTerms(w.collection, c.md, c.text, +1)
+			ids = append(ids, w.ids[i])
 		}
 		files := ix.man.Files[w.collection]
 		if files == nil {
 			files = map[string]fileEntry{}
 			ix.man.Files[w.collection] = files
 		}
-		files[w.path] = fileEntry{Hash: w.hash, Chunks: w.ids}
+		files[w.path] = fileEntry{Hash: w.hash, Chunks: ids}
 	}
 	ix.man.Dim = dim
 	u.progress(Progress{Stage: "save", Done: 0, Total: 1})
@@ -459,7 +461,36 @@ func (ix *Index) dropFile(ctx context.Context, collection, path string) {
 	if len(entry.Chunks) > 0 { // chromem deletes everything when given no IDs
 		_ = col.Delete(ctx, nil, nil, entry.Chunks...)
 	}
+	for _, id := range entry.Chunks {
+		ix.flat[collection].remove(id)
+	}
 	delete(ix.man.Files[collection], path)
+}
+
+// addChunk stores one chunk in its collection and in the query arrays. The
+// caller holds ix.mu for writing.
+func (ix *Index) addChunk(ctx context.Context, collection string, doc chromem.Document) error {
+	vec := make([]float32, len(doc.Embedding))
+	copy(vec, doc.Embedding)
+	normalize(vec)
+	doc.Embedding = vec
+	if err := ix.cols[collection].AddDocument(ctx, doc); err != nil {
+		return err
+	}
+	ix.flat[collection].add(doc.ID, doc.Metadata, vec)
+	ix.countTerms(collection, doc.Metadata, doc.Content, +1)
+	return nil
+}
+
+// normalizable reports whether v has a direction (chromem-go divides by the
+// norm, so a zero vector would become NaNs).
+func normalizable(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // countTerms keeps the offline embedder's document frequencies in step with
