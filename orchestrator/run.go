@@ -223,11 +223,16 @@ func (s *runState) onExchange(ex agents.Exchange) {
 func (s *runState) hook(st Step) {
 	if !st.Done {
 		s.em.emit(st.Node, EventStarted, 0, "")
-		s.timings = append(s.timings, Timing{Node: st.Node, Round: s.rounds, Start: time.Now()})
+		s.timings = append(s.timings, Timing{Node: st.Node, Start: time.Now()})
 		return
 	}
 	t := &s.timings[len(s.timings)-1]
 	t.Duration = time.Since(t.Start)
+	if st.Node == "implementer" || st.Node == "validator" {
+		t.Round = s.rounds
+	} else {
+		t.Round = 0
+	}
 	if st.Err != nil {
 		t.Error = st.Err.Error()
 		s.em.emit(st.Node, EventFailed, 0, st.Err.Error())

@@ -59,7 +59,7 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 		return s.errorf(exitUsage, "implement: %v", err)
 	}
 	if profile == nil {
-		fmt.Fprintf(s.err, "r2c: no style profile at %s: code is checked for syntax and tests only (learn one with r2c style learn)\n", cfg.Style.Profile)
+		fmt.Fprintf(s.err, "r2c: no style profile at %s: code is checked for syntax and tests only (learn one with r2c style learn)\n", profilePath(cfg, *root))
 	}
 
 	req := orchestrator.Request{Paper: *paperPath, Section: *section, OutDir: *out, Config: cfg, Profile: profile}
@@ -83,7 +83,7 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 			written = append(written, filepath.Join(*out, filepath.FromSlash(f.Path)))
 		}
 	}
-	printSummary(s.out, res, written)
+	printSummary(s.out, res, written, profile != nil)
 	if res.Status != orchestrator.StatusPassed {
 		return exitFail
 	}
@@ -93,17 +93,22 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 // loadProfile reads the configured style profile; a missing one is not an
 // error (nil), a broken one is.
 func loadProfile(cfg config.Config, root string) (*style.Profile, error) {
-	p := cfg.Style.Profile
+	p := profilePath(cfg, root)
 	if p == "" {
 		return nil, nil
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(root, p)
 	}
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	return style.LoadProfile(p)
+}
+
+func profilePath(cfg config.Config, root string) string {
+	p := cfg.Style.Profile
+	if p != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	return p
 }
 
 // progressPrinter prints one line per agent step on stderr; token deltas
@@ -122,17 +127,22 @@ func (p progressPrinter) OnEvent(e orchestrator.Event) {
 	if e.Kind == orchestrator.EventFailed {
 		msg, _, _ = strings.Cut(msg, "\n") // the full error follows once at the end
 	}
-	fmt.Fprintf(p.w, "[%6.1fs] %-11s %-8s %s\n", e.Time.Sub(p.start).Seconds(), e.Node, e.Kind, msg)
+	line := fmt.Sprintf("[%6.1fs] %-11s %-8s %s", e.Time.Sub(p.start).Seconds(), e.Node, e.Kind, msg)
+	fmt.Fprintln(p.w, strings.TrimRight(line, " "))
 }
 
-func printSummary(w io.Writer, res *orchestrator.Result, written []string) {
+func printSummary(w io.Writer, res *orchestrator.Result, written []string, styleChecked bool) {
 	fmt.Fprintf(w, "status:      %s\n", res.Status)
 	if len(written) > 0 {
 		fmt.Fprintf(w, "files:       %s\n", strings.Join(written, ", "))
 	}
 	if r := res.Report; r != nil {
 		fmt.Fprintf(w, "tests:       %d/%d passed\n", r.Tests.Passed, r.Tests.Total)
-		fmt.Fprintf(w, "style score: %.0f\n", r.StyleScore)
+		if styleChecked {
+			fmt.Fprintf(w, "style score: %.0f\n", r.StyleScore)
+		} else {
+			fmt.Fprintln(w, "style score: not checked (no style profile)")
+		}
 	}
 	fmt.Fprintf(w, "rounds:      %d (plan revisions: %d)\n", res.Rounds, res.PlanRevisions)
 	fmt.Fprintf(w, "tokens:      %d (prompt %d, completion %d)\n", res.Usage.TotalTokens, res.Usage.PromptTokens, res.Usage.CompletionTokens)

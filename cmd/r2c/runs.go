@@ -103,7 +103,11 @@ func runRunsShow(ctx context.Context, s stdio, args []string) int {
 		if t.Error != "" {
 			status = t.Error
 		}
-		fmt.Fprintf(tw, "  %s\tround %d\t%s\t%s\n", t.Node, t.Round, t.Duration.Round(time.Millisecond), status)
+		round := ""
+		if t.Round > 0 {
+			round = fmt.Sprintf("round %d", t.Round)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.Node, round, t.Duration.Round(time.Millisecond), status)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nrecord in %s:\n", runDir)

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/r2c-ai/r2c/llm/llmtest"
+	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
+	"github.com/r2c-ai/r2c/sandbox"
+	"github.com/r2c-ai/r2c/style"
+)
+
+func runCLIContext(ctx context.Context, args ...string) (stdout, stderr string, code int) {
+	var out, errb bytes.Buffer
+	code = run(ctx, strings.NewReader(""), &out, &errb, args)
+	return out.String(), errb.String(), code
+}
+
+// isolatedWorkspace keeps the user's own r2c.toml and R2C_* settings out of
+// a test and returns a fresh workspace root.
+func isolatedWorkspace(t *testing.T) string {
+	t.Helper()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "R2C_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	return t.TempDir()
+}
+
+func pythonWithPytest(t *testing.T) string {
+	t.Helper()
+	py, err := sandbox.FindPython("")
+	if err != nil || !py.HasPytest {
+		t.Skipf("needs python3 with pytest and numpy (Debian: python3-pytest python3-numpy): %v", err)
+	}
+	return py.Path
+}
+
+func TestImplementEndToEnd(t *testing.T) {
+	python := pythonWithPytest(t)
+	root := isolatedWorkspace(t)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	paper := orchestratortest.Paper(t)
+	out := filepath.Join(root, "out")
+
+	stdout, stderr, code := runCLI(t, "implement", "--paper", paper, "--section", "3.2 Scaled Dot-Product Attention",
+		"--out", out, "--endpoint", srv.URL(), "--model", "my-adapter", "--root", root)
+	if code != exitOK {
+		t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	t.Logf("stderr:\n%s\nstdout:\n%s", stderr, stdout)
+	for _, want := range []string{"status:      passed", "tests:       5/5 passed", "rounds:      2 (plan revisions: 0)", "style score: not checked", "WMT 2014"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, agent := range []string{"analyzer", "planner", "implementer", "validator"} {
+		if !regexp.MustCompile(`(?m)^\[\s*[0-9.]+s\] ` + agent + `\s+finished`).MatchString(stderr) {
+			t.Errorf("no progress line for %s:\n%s", agent, stderr)
+		}
+	}
+	for _, r := range srv.ChatRequests() {
+		if r.Model != "my-adapter" {
+			t.Fatalf("request for model %q, want the --model adapter", r.Model)
+		}
+	}
+
+	// The written files are the ones that passed: pytest agrees on its own.
+	cmd := exec.Command(python, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+	cmd.Dir = out
+	if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "5 passed") {
+		t.Fatalf("pytest in %s: %v\n%s", out, err, b)
+	}
+
+	// The run is listed and can be shown.
+	id := regexp.MustCompile(`r2c runs show (\S+)\)`).FindStringSubmatch(stdout)
+	if id == nil {
+		t.Fatalf("no run id in summary:\n%s", stdout)
+	}
+	list, _, code := runCLI(t, "runs", "list", "--root", root)
+	if code != exitOK || !strings.Contains(list, id[1]) || !strings.Contains(list, "passed") || !strings.Contains(list, "5/5") {
+		t.Fatalf("runs list: code %d\n%s", code, list)
+	}
+	show, _, code := runCLI(t, "runs", "show", "--root", root, id[1][:15])
+	if code != exitOK {
+		t.Fatalf("runs show: code %d", code)
+	}
+	t.Logf("runs list:\n%s\nruns show:\n%s", list, show)
+	for _, want := range []string{"status:      passed", "validator", "spec.json", "plan.json", "reports/round-1.json", "exchanges/001-analyzer.json", "model:       my-adapter"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("runs show lacks %q:\n%s", want, show)
+		}
+	}
+
+	// A second run into the same folder refuses to overwrite and changes nothing.
+	before, _ := os.ReadFile(filepath.Join(out, "attention.py"))
+	_, stderr, code = runCLI(t, "implement", "--paper", paper, "--section", "3.2", "--out", out, "--endpoint", srv.URL(), "--root", root)
+	after, _ := os.ReadFile(filepath.Join(out, "attention.py"))
+	if code != exitFail || !strings.Contains(stderr, "already exists") || !bytes.Equal(before, after) {
+		t.Fatalf("second run: code %d, stderr %s", code, stderr)
+	}
+}
+
+func TestImplementCancelledWritesNothing(t *testing.T) {
+	root := isolatedWorkspace(t)
+	srv := llmtest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv.OnFunc(orchestratortest.UserContains(orchestratortest.AttentionTask), func(*llmtest.Recorded) llmtest.Reply {
+		cancel() // as if the user pressed Ctrl-C while the model writes code
+		return llmtest.Reply{Content: "late", Latency: time.Minute}
+	})
+	orchestratortest.Script(t, srv)
+	out := filepath.Join(root, "out")
+	_, stderr, code := runCLIContext(ctx, "implement", "--paper", orchestratortest.Paper(t), "--section", "3.2", "--out", out, "--endpoint", srv.URL(), "--root", root)
+	if code != exitFail || !strings.Contains(stderr, "cancelled") {
+		t.Fatalf("code %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("output folder exists after cancellation: %v", err)
+	}
+}
+
+func TestImplementUnreachableEndpointNamesTheFix(t *testing.T) {
+	root := isolatedWorkspace(t)
+	if err := os.WriteFile(filepath.Join(root, "r2c.toml"), []byte("max_retries = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, "implement", "--paper", orchestratortest.Paper(t), "--section", "3.2", "--endpoint", "http://127.0.0.1:1/v1", "--root", root)
+	if code != exitUsage || !strings.Contains(stderr, "not reachable") || !strings.Contains(stderr, "--endpoint") {
+		t.Fatalf("code %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestImplementUsage(t *testing.T) {
+	_, stderr, code := runCLI(t, "implement", "--paper", "x.md")
+	if code != exitUsage || !strings.Contains(stderr, "--section are required") {
+		t.Fatalf("code %d, stderr %s", code, stderr)
+	}
+	_, stderr, code = runCLI(t, "runs", "show")
+	if code != exitUsage || !strings.Contains(stderr, "give one run ID") {
+		t.Fatalf("code %d, stderr %s", code, stderr)
+	}
+}
+
+func TestRunsShowUnknownID(t *testing.T) {
+	root := isolatedWorkspace(t)
+	_, stderr, code := runCLI(t, "runs", "show", "--root", root, "nope")
+	if code != exitFail || !strings.Contains(stderr, "r2c runs list") {
+		t.Fatalf("code %d, stderr %s", code, stderr)
+	}
+}
+
+// With a learned style profile at the configured place, the Implementer's
+// prompt carries its summary and the summary reports a style score.
+func TestImplementUsesTheStyleProfile(t *testing.T) {
+	pythonWithPytest(t)
+	root := isolatedWorkspace(t)
+	code := t.TempDir()
+	for i := 0; i < 12; i++ {
+		src := fmt.Sprintf("import numpy as np\n\n\ndef scaled_sum_%d(values: np.ndarray, factor: float) -> float:\n    \"\"\"Scale the values, then sum them.\"\"\"\n    return float(np.sum(values * factor))\n", i)
+		if err := os.WriteFile(filepath.Join(code, fmt.Sprintf("mod_%d.py", i)), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile, err := style.Learn(context.Background(), []string{code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := profile.Save(filepath.Join(root, ".r2c", "style.json")); err != nil {
+		t.Fatal(err)
+	}
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	stdout, stderr, exit := runCLI(t, "implement", "--paper", orchestratortest.Paper(t), "--section", "3.2", "--out", filepath.Join(root, "out"), "--endpoint", srv.URL(), "--root", root)
+	if exit != exitOK {
+		t.Fatalf("code %d\n%s\n%s", exit, stdout, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^style score: \d+$`).MatchString(stdout) || strings.Contains(stderr, "no style profile") {
+		t.Errorf("no style score with a profile:\n%s\n%s", stdout, stderr)
+	}
+	summary := strings.TrimSpace(profile.Summary())
+	implementer := 0
+	for _, r := range srv.ChatRequests() {
+		if strings.Contains(r.LastUser(), orchestratortest.SoftmaxTask) {
+			implementer++
+			if !strings.Contains(r.Messages[0].Content, summary) {
+				t.Fatalf("implementer prompt lacks the profile summary %q:\n%s", summary, r.Messages[0].Content)
+			}
+		}
+	}
+	if implementer == 0 {
+		t.Fatal("no implementer request")
+	}
+}
