@@ -57,6 +57,7 @@ func doctorChecks() []doctorCheck {
 		checkPython,
 		checkSandbox,
 		checkStyleProfile,
+		checkEndpoint,
 	}
 }
 
