@@ -293,8 +293,91 @@ func (z *analyzer) kind(i int) kind {
 }
 
 func (z *analyzer) childByField(i int, f field) int {
-	for c := z.n[i].firstChild(); c >= 0; c = z.n[c].next() {
-		if z.n[c].fieldKind() == f {
+	return childByField(z.n, i, f)
+}
+
+// childByField finds the child of node i in field f. For the kinds left
+// out of fieldParents the position of the child decides, following the
+// grammar: call(function, arguments), attribute(object . attribute),
+// binary_operator(left operator right), subscript(value [ ... ]),
+// keyword_argument(name = value), assignment(left [: type] [= right]).
+func childByField(n []node, i int, f field) int {
+	nth := func(k int) int {
+		for c := n[i].firstChild(); c >= 0; c = n[c].next() {
+			if n[c].flags&flatExtra != 0 {
+				continue
+			}
+			if k == 0 {
+				return c
+			}
+			k--
+		}
+		return -1
+	}
+	switch n[i].kind() {
+	case kCall:
+		switch f {
+		case fFunction:
+			return nth(0)
+		case fArguments:
+			return nth(1)
+		}
+		return -1
+	case kAttribute:
+		switch f {
+		case fObject:
+			return nth(0)
+		case fAttribute:
+			return nth(2)
+		}
+		return -1
+	case kBinaryOperator:
+		switch f {
+		case fLeft:
+			return nth(0)
+		case fOperator:
+			return nth(1)
+		case fRight:
+			return nth(2)
+		}
+		return -1
+	case kSubscript:
+		if f == fValue {
+			return nth(0)
+		}
+		return -1
+	case kKeywordArgument:
+		switch f {
+		case fName:
+			return nth(0)
+		case fValue:
+			return nth(2)
+		}
+		return -1
+	case kAssignment:
+		if f == fLeft {
+			return nth(0)
+		}
+		after := kAnonEquals
+		if f == fType {
+			after = kAnonColon
+		} else if f != fRight {
+			return -1
+		}
+		for c := n[i].firstChild(); c >= 0; c = n[c].next() {
+			if n[c].kind() == after && !n[c].named() {
+				for d := n[c].next(); d >= 0; d = n[d].next() {
+					if n[d].flags&flatExtra == 0 {
+						return d
+					}
+				}
+				return -1
+			}
+		}
+		return -1
+	}
+	for c := n[i].firstChild(); c >= 0; c = n[c].next() {
+		if n[c].fieldKind() == f {
 			return c
 		}
 	}

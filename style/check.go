@@ -173,17 +173,30 @@ func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
 	var out []Diagnostic
 	perRule := map[string]int{}
 	min := p.minEvidence()
+	type preference struct {
+		mode         string
+		share        float64
+		evidence     int
+		observedRare func(string) bool
+	}
+	prefs := map[string]*preference{}
 	for _, o := range a.obs {
 		if scoreOnly[o.dim] {
 			continue
 		}
-		prof := p.Dimensions[o.dim]
-		ev := prof.Total()
+		pref := prefs[o.dim]
+		if pref == nil {
+			prof := p.Dimensions[o.dim]
+			pref = &preference{evidence: prof.Total()}
+			pref.mode, pref.share = prof.Mode()
+			pref.observedRare = func(v string) bool { return prof.Share(v) <= diagMaxShare }
+			prefs[o.dim] = pref
+		}
+		ev, mode, share := pref.evidence, pref.mode, pref.share
 		if ev < min {
 			continue
 		}
-		mode, share := prof.Mode()
-		if mode == o.value || share < diagMinShare || prof.Share(o.value) > diagMaxShare {
+		if mode == o.value || share < diagMinShare || !pref.observedRare(o.value) {
 			continue
 		}
 		info := dimensionInfo(o.dim)
@@ -260,8 +273,13 @@ func renameFix(a *analysis, o observation, conv string, local bool) *Fix {
 		if nd.kind() != kIdentifier {
 			continue
 		}
-		if local && (nd.fieldKind() == fAttribute || (nd.fieldKind() == fName && nd.parentIdx() >= 0 && a.nodes[nd.parentIdx()].kind() == kKeywordArgument)) {
-			continue
+		if local && nd.parentIdx() >= 0 {
+			// obj.name and f(name=...) name other objects' members.
+			pi := nd.parentIdx()
+			if k := a.nodes[pi].kind(); (k == kAttribute && childByField(a.nodes, pi, fAttribute) == i) ||
+				(k == kKeywordArgument && childByField(a.nodes, pi, fName) == i) {
+				continue
+			}
 		}
 		t := a.src[nd.startByte():nd.endByte()]
 		switch string(t) {

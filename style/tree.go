@@ -31,6 +31,9 @@ func init() {
 		named := C.ts_language_symbol_type(lang, C.uint16_t(id)) == 0 // TSSymbolTypeRegular
 		if k, ok := kindByName[kindKey{name, named}]; ok {
 			kindOfSymbol[id] = k
+			if fieldParents[k] {
+				C.r2c_mark_field_parent(C.uint16_t(id))
+			}
 		}
 	}
 	for id := uint32(1); id <= uint32(C.ts_language_field_count(lang)); id++ {
@@ -128,6 +131,7 @@ const (
 	kAnonCloseBrace
 	kAnonExcept
 	kAnonColon
+	kAnonEquals
 	numKinds
 )
 
@@ -167,7 +171,19 @@ var kindByName = map[kindKey]kind{
 	{"generic_type", true}: kGenericType, {"as_pattern", true}: kAsPattern, {"augmented_assignment", true}: kAugmentedAssignment,
 	{"%", false}: kAnonPercent, {"|", false}: kAnonPipe, {",", false}: kAnonComma,
 	{")", false}: kAnonCloseParen, {"]", false}: kAnonCloseBracket, {"}", false}: kAnonCloseBrace,
-	{"except", false}: kAnonExcept, {":", false}: kAnonColon,
+	{"except", false}: kAnonExcept, {":", false}: kAnonColon, {"=", false}: kAnonEquals,
+}
+
+// fieldParents are the node kinds whose children's fields the analysis
+// reads; children of other nodes get fNone, which keeps flattening cheap.
+// A kind read with childByField or fieldKind must be listed here.
+// The frequent call, attribute, binary_operator, subscript, assignment and
+// keyword_argument nodes are not listed: analyzer.childByField finds their
+// fields by position, as their grammar rules fix it.
+var fieldParents = map[kind]bool{
+	kFunctionDef: true, kClassDef: true, kDefaultParameter: true, kTypedDefaultParameter: true,
+	kImport: true, kImportFrom: true, kFutureImport: true, kAliasedImport: true, kFor: true,
+	kIf: true, kElseClause: true,
 }
 
 // field is this package's name for a tree-sitter-python field.
@@ -217,14 +233,18 @@ type node C.flat_node
 
 func (n *node) kind() kind       { return kindOfSymbol[n.symbol] }
 func (n *node) fieldKind() field { return fieldOfID[n.field] }
-func (n *node) named() bool      { return n.flags&C.FLAT_NAMED != 0 }
-func (n *node) missing() bool    { return n.flags&C.FLAT_MISSING != 0 }
-func (n *node) isError() bool    { return n.flags&C.FLAT_ERROR != 0 }
-func (n *node) parentIdx() int   { return int(n.parent) }
-func (n *node) firstChild() int  { return int(n.first_child) }
-func (n *node) next() int        { return int(n.next_sibling) }
-func (n *node) startByte() int   { return int(n.start_byte) }
-func (n *node) endByte() int     { return int(n.end_byte) }
+
+// flatExtra marks extras (comments) that may sit between any two children.
+const flatExtra = C.FLAT_EXTRA
+
+func (n *node) named() bool     { return n.flags&C.FLAT_NAMED != 0 }
+func (n *node) missing() bool   { return n.flags&C.FLAT_MISSING != 0 }
+func (n *node) isError() bool   { return n.flags&C.FLAT_ERROR != 0 }
+func (n *node) parentIdx() int  { return int(n.parent) }
+func (n *node) firstChild() int { return int(n.first_child) }
+func (n *node) next() int       { return int(n.next_sibling) }
+func (n *node) startByte() int  { return int(n.start_byte) }
+func (n *node) endByte() int    { return int(n.end_byte) }
 func (n *node) rng() Range {
 	return Range{Position{int(n.start_row), int(n.start_col)}, Position{int(n.end_row), int(n.end_col)}}
 }

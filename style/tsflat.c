@@ -19,6 +19,13 @@ bool ts_node_is_missing(TSNode self);
 bool ts_node_is_extra(TSNode self);
 bool ts_node_is_error(TSNode self);
 
+// Field ids are looked up only below these parent symbols: finding a
+// node's field is the most expensive step of the walk, and most parents'
+// fields are never read.
+static uint8_t field_parents[1 << 16];
+
+void r2c_mark_field_parent(uint16_t symbol) { field_parents[symbol] = 1; }
+
 void r2c_use_libc_allocator(void) { ts_set_allocator(malloc, calloc, realloc, free); }
 
 uint32_t r2c_node_count(const TSTree *tree) {
@@ -48,7 +55,7 @@ uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uint32_t cap) {
     f->first_child = -1;
     f->next_sibling = -1;
     f->symbol = ts_node_symbol(node);
-    f->field = ts_tree_cursor_current_field_id(&c);
+    f->field = (parent >= 0 && field_parents[out[parent].symbol]) ? ts_tree_cursor_current_field_id(&c) : 0;
     f->flags = (ts_node_is_named(node) ? FLAT_NAMED : 0) | (ts_node_is_missing(node) ? FLAT_MISSING : 0) |
                (ts_node_is_error(node) ? FLAT_ERROR : 0) | (ts_node_is_extra(node) ? FLAT_EXTRA : 0);
     if (prev >= 0) {

@@ -49,5 +49,6 @@ enum { FLAT_NAMED = 1, FLAT_MISSING = 2, FLAT_ERROR = 4, FLAT_EXTRA = 8 };
 uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uint32_t cap);
 uint32_t r2c_node_count(const TSTree *tree);
 void r2c_use_libc_allocator(void);
+void r2c_mark_field_parent(uint16_t symbol);
 
 #endif
