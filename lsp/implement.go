@@ -11,9 +11,9 @@ import (
 	"strings"
 
 	"go.lsp.dev/protocol"
-	"go.lsp.dev/uri"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/style"
 )
 
 // ImplementRequest asks for one section of a paper to be implemented. It is
@@ -26,6 +26,12 @@ type ImplementRequest struct {
 	Section string `json:"section"`
 	// TargetDir receives the generated files (relative to the workspace root).
 	TargetDir string `json:"targetDir"`
+
+	// Config is the effective configuration, with workspace-relative
+	// folders (runs, index) made absolute; set by the server.
+	Config config.Config `json:"-"`
+	// Profile is the user's style profile, nil when none was learned.
+	Profile *style.Profile `json:"-"`
 }
 
 // GeneratedFile is one generated file, its path relative to the target folder.
@@ -58,7 +64,7 @@ type ProgressEvent struct {
 // is cancelled (closing its model requests) and must not write files: the
 // server applies Result.Files through the editor. onEvent is called from one
 // goroutine at a time.
-type Implementer func(ctx context.Context, req ImplementRequest, cfg config.Config, onEvent func(ProgressEvent)) (*ImplementResult, error)
+type Implementer func(ctx context.Context, req ImplementRequest, onEvent func(ProgressEvent)) (*ImplementResult, error)
 
 // ImplementSummary is r2c.implement's result.
 type ImplementSummary struct {
@@ -102,7 +108,11 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wd := s.progress.start(ctx, "r2c: Implement "+describeSection(req), "reading the paper", token, cancel)
-	res, err := s.opts.Implement(ctx, req, s.config(), func(ev ProgressEvent) {
+	req.Config = s.config()
+	req.Config.RunsDir = s.workspacePath(req.Config.RunsDir)
+	req.Config.Index.Dir = s.workspacePath(req.Config.Index.Dir)
+	req.Profile = s.styleProfile()
+	res, err := s.opts.Implement(ctx, req, func(ev ProgressEvent) {
 		if ev.Kind == "tokens" {
 			return // far too chatty for progress messages
 		}
@@ -356,5 +366,3 @@ func slug(s string) string {
 	}
 	return out
 }
-
-var _ = uri.URI("")

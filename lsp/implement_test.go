@@ -13,7 +13,6 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
-	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/lsp/lsptest"
 )
@@ -26,13 +25,15 @@ type scriptedImplementer struct {
 	block   bool                      // wait for cancellation after the analyzer starts
 	stopped chan error                // receives ctx.Err() when a blocked run stops
 	panics  bool
+	last    lsp.ImplementRequest
 }
 
-func (si *scriptedImplementer) run(ctx context.Context, req lsp.ImplementRequest, _ config.Config, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
+func (si *scriptedImplementer) run(ctx context.Context, req lsp.ImplementRequest, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
 	if si.panics {
 		var files []lsp.GeneratedFile
 		_ = files[len(req.Section)] // an index out of range: a real runtime panic
 	}
+	si.last = req
 	if si.started != nil {
 		si.started <- req
 	}
@@ -74,6 +75,10 @@ func TestImplementReportsProgressAndAppliesCreateFiles(t *testing.T) {
 	}
 	if !sum.Applied || sum.Status != "passed" || len(sum.Files) != 2 {
 		t.Fatalf("summary = %+v", sum)
+	}
+	if si.last.Paper != e.Path("paper.md") || si.last.TargetDir != e.Path("out") || si.last.Config.RunsDir != e.Path(".r2c/runs") {
+		t.Fatalf("the implementer got paper %q, target %q, runs %q: want them resolved against the workspace",
+			si.last.Paper, si.last.TargetDir, si.last.Config.RunsDir)
 	}
 	for _, f := range generated {
 		b, err := os.ReadFile(e.Path("out/" + f.Path))

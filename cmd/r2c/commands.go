@@ -13,5 +13,6 @@ func topCommands() []command {
 		indexCommand(),
 		searchCommand(),
 		paperCommand(),
+		serveCommand(),
 	}
 }

@@ -110,6 +110,7 @@ type Editor struct {
 	enc     protocol.PositionEncodingKind
 
 	beforeApplyEdit func()
+	closeOnce       sync.Once
 
 	// InitializeResult is the server's answer to initialize.
 	InitializeResult protocol.InitializeResult
@@ -168,7 +169,10 @@ func Start(t testing.TB, serve ServeFunc, cfg Config) *Editor {
 }
 
 // Close ends the session: shutdown and exit if the server still runs.
-func (e *Editor) Close() {
+// It may be called more than once.
+func (e *Editor) Close() { e.closeOnce.Do(e.close) }
+
+func (e *Editor) close() {
 	select {
 	case <-e.conn.Done():
 	default:
@@ -178,7 +182,8 @@ func (e *Editor) Close() {
 		cancel()
 	}
 	select {
-	case <-e.exit:
+	case code := <-e.exit:
+		e.exit <- code
 	case <-time.After(10 * time.Second):
 		e.t.Errorf("server did not exit within 10s after shutdown/exit")
 	}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/r2c-ai/r2c/lsp"
+	"github.com/r2c-ai/r2c/orchestrator"
+)
+
+func serveCommand() command {
+	return command{
+		name:    "serve",
+		summary: "run the language server (stdio, or TCP with --listen)",
+		run:     runServe,
+	}
+}
+
+func runServe(ctx context.Context, s stdio, args []string) int {
+	fs := newFlags(s, "r2c serve", "[--listen ADDR] [--log FILE]",
+		"Runs r2c's language server over stdin/stdout, as editors start it. With --listen it\n"+
+			"accepts TCP connections instead (one session each), for debugging with a client\n"+
+			"that connects to a port. Settings come from r2c.toml at the workspace root and the\n"+
+			"editor's initializationOptions; --log writes every request with its timing.")
+	listen := fs.String("listen", "", "serve TCP connections on `ADDR` (e.g. 127.0.0.1:4389) instead of stdio")
+	logFile := fs.String("log", "", "append a request log to `FILE` (overrides server.log_file)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return s.errorf(exitUsage, "serve: unexpected arguments %v", fs.Args())
+	}
+	opts := lsp.Options{
+		LogFile:    *logFile,
+		Implement:  implementWithOrchestrator,
+		WriteFiles: writeGenerated,
+		Version:    version,
+	}
+	if *listen == "" {
+		code := lsp.New(opts).Serve(ctx, stdioConn{r: s.in, w: s.out})
+		return code
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return s.errorf(exitUsage, "serve: %v", err)
+	}
+	fmt.Fprintf(s.err, "r2c serve: listening on %s\n", ln.Addr())
+	return serveListener(ctx, ln, opts, s)
+}
+
+// serveListener runs one session per connection until ctx ends.
+func serveListener(ctx context.Context, ln net.Listener, opts lsp.Options, s stdio) int {
+	var wg sync.WaitGroup
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer stop()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			wg.Wait()
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return exitOK
+			}
+			return s.errorf(exitFail, "serve: %v", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code := lsp.New(opts).Serve(ctx, conn)
+			fmt.Fprintf(s.err, "r2c serve: session from %s ended (exit code %d)\n", conn.RemoteAddr(), code)
+		}()
+	}
+}
+
+// stdioConn joins the process's stdin and stdout into one connection.
+type stdioConn struct {
+	r io.Reader
+	w io.Writer
+}
+
+func (c stdioConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c stdioConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c stdioConn) Close() error {
+	var errs []error
+	if cl, ok := c.r.(io.Closer); ok {
+		errs = append(errs, cl.Close())
+	}
+	if cl, ok := c.w.(io.Closer); ok {
+		errs = append(errs, cl.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// implementWithOrchestrator runs the four-agent graph for the language server.
+func implementWithOrchestrator(ctx context.Context, req lsp.ImplementRequest, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
+	res, err := orchestrator.Run(ctx, orchestrator.Request{
+		Paper: req.Paper, Section: req.Section, OutDir: req.TargetDir,
+		Config: req.Config, Profile: req.Profile,
+	}, orchestrator.ObserverFunc(func(ev orchestrator.Event) {
+		onEvent(lsp.ProgressEvent{Node: ev.Node, Kind: ev.Kind, Percent: ev.Percent, Message: ev.Message})
+	}))
+	if err != nil {
+		return nil, err
+	}
+	files := make([]lsp.GeneratedFile, len(res.Files))
+	for i, f := range res.Files {
+		files[i] = lsp.GeneratedFile{Path: f.Path, Content: f.Content}
+	}
+	summary := fmt.Sprintf("run %s, %d round(s)", res.RunID, res.Rounds)
+	if r := res.Report; r != nil {
+		summary += fmt.Sprintf(", %d/%d tests passed, style %.0f/100", r.Tests.Passed, r.Tests.Total, r.StyleScore)
+	}
+	return &lsp.ImplementResult{Status: res.Status, Files: files, Summary: summary}, nil
+}
+
+// writeGenerated writes generated files all-or-nothing for clients that
+// cannot apply workspace edits.
+func writeGenerated(dir string, files []lsp.GeneratedFile) error {
+	out := make([]orchestrator.File, len(files))
+	for i, f := range files {
+		out[i] = orchestrator.File{Path: f.Path, Content: f.Content}
+	}
+	return orchestrator.WriteFiles(dir, out)
+}
