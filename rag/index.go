@@ -71,6 +71,9 @@ type Index struct {
 	flat   map[string]*flatVectors // what queries scan; mirrors cols
 	man    *manifest
 	df     *docFreq // corpus statistics for the offline embedder's IDF; nil for others
+	// ignoreDisk is set by Create until the first save: the index in the
+	// folder is being replaced, not updated.
+	ignoreDisk bool
 }
 
 // ErrEmbedderMismatch is wrapped by Open and Update when the index was built
@@ -100,7 +103,12 @@ func Create(dir string, emb Embedder) (*Index, error) {
 	if emb == nil {
 		return nil, errors.New("rag: create: nil embedder")
 	}
-	return open(dir, emb, nil)
+	ix, err := open(dir, emb, nil)
+	if err != nil {
+		return nil, err
+	}
+	ix.ignoreDisk = true
+	return ix, nil
 }
 
 func open(dir string, emb Embedder, man *manifest) (*Index, error) {

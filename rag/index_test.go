@@ -252,12 +252,13 @@ func TestFailedSaveKeepsPreviousIndex(t *testing.T) {
 				t.Fatalf("index changed by a failed save:\nbefore\n%s\nafter\n%s", want, got)
 			}
 
-			// A fresh process re-indexes and commits; stale files go.
-			ix2, err := Open(dir, NewOffline(0))
-			if err != nil {
-				t.Fatal(err)
+			// The same Index dropped the unsaved changes: it still
+			// matches the disk, and retrying redoes the whole update and
+			// commits it; stale files go.
+			if got := len(ix.Files()); got != len(sampleCode) {
+				t.Fatalf("in memory after the failed save: %d files, want %d", got, len(sampleCode))
 			}
-			st, err := ix2.Update(context.Background(), Sources{Code: []string{repo}}, UpdateOptions{})
+			st, err := ix.Update(context.Background(), Sources{Code: []string{repo}}, UpdateOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,6 +266,9 @@ func TestFailedSaveKeepsPreviousIndex(t *testing.T) {
 				t.Fatalf("re-index after failure: %+v", st)
 			}
 			assertNoLeftovers(t, dir)
+			if got := snapshot(t, dir); got == want {
+				t.Fatal("the retried update was not saved")
+			}
 		})
 	}
 }
@@ -286,13 +290,50 @@ func assertNoLeftovers(t *testing.T, dir string) {
 			chunks++
 		case strings.HasPrefix(n, "df-"):
 			dfs++
-		case n == manifestName:
+		case n == manifestName, n == ".lock":
 		default:
 			t.Errorf("leftover %s in %v", n, names)
 		}
 	}
 	if chunks != 1 || dfs != 1 {
 		t.Errorf("want one chunks and one df file, have %v", names)
+	}
+}
+
+// TestTwoWriters: an Index opened before another process committed builds
+// on that commit instead of overwriting it, and a writer holding the lock
+// turns a second one away with a clear message.
+func TestTwoWriters(t *testing.T) {
+	dir, _, first := buildSample(t, NewOffline(0))
+	second, err := Open(dir, NewOffline(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other")
+	writeTree(t, other, map[string]string{"extra.py": "def extra():\n    return 42\n"})
+	if _, err := first.Update(context.Background(), Sources{Code: []string{other}}, UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	papers := filepath.Join("testdata", "papers", "sparse-experts.md")
+	if _, err := second.Update(context.Background(), Sources{Papers: []string{papers}}, UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	final, err := Open(dir, NewOffline(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(final.Files()), len(sampleCode)+2; got != want {
+		t.Fatalf("after two writers: %d files, want %d: %+v", got, want, final.Files())
+	}
+
+	unlock, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, err = second.Update(context.Background(), Sources{Code: []string{other}}, UpdateOptions{})
+	if err == nil || !strings.Contains(err.Error(), "another process is updating") {
+		t.Fatalf("update while locked: %v", err)
 	}
 }
 

@@ -79,6 +79,14 @@ func (ix *Index) Update(ctx context.Context, src Sources, opts UpdateOptions) (*
 	ix.update.Lock()
 	defer ix.update.Unlock()
 	st := &UpdateStats{}
+	unlock, err := lockDir(ix.dir)
+	if err != nil {
+		return st, fmt.Errorf("rag: update: %w", err)
+	}
+	defer unlock()
+	if err := ix.reloadIfChanged(); err != nil {
+		return st, fmt.Errorf("rag: update: %w", err)
+	}
 	u := &updater{ix: ix, st: st, opts: opts}
 	if opts.Progress != nil {
 		u.progress = func(p Progress) {
@@ -425,6 +433,9 @@ func (u *updater) commit(ctx context.Context) error {
 				continue // no features at all: nothing a query could match
 			}
 			if err := ix.addChunk(ctx, w.collection, chromem.Document{ID: w.ids[i], Metadata: c.md, Embedding: w.vectors[i], Content: c.text}); err != nil {
+				if rerr := ix.revert(); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
 				return fmt.Errorf("add %s: %w", w.path, err)
 			}
 			ids = append(ids, w.ids[i])
@@ -439,8 +450,12 @@ func (u *updater) commit(ctx context.Context) error {
 	ix.man.Dim = dim
 	u.progress(Progress{Stage: "save", Done: 0, Total: 1})
 	if err := ix.save(); err != nil {
+		if rerr := ix.revert(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("the index in memory no longer matches the disk: %w", rerr))
+		}
 		return fmt.Errorf("save %s: %w", ix.dir, err)
 	}
+	ix.ignoreDisk = false
 	u.progress(Progress{Stage: "save", Done: 1, Total: 1})
 	return nil
 }
@@ -465,6 +480,50 @@ func (ix *Index) dropFile(ctx context.Context, collection, path string) {
 		ix.flat[collection].remove(id)
 	}
 	delete(ix.man.Files[collection], path)
+}
+
+// reloadIfChanged reads the index again when another process has committed
+// since it was opened, so this update builds on that commit instead of
+// silently dropping it. The caller holds the folder lock.
+func (ix *Index) reloadIfChanged() error {
+	if ix.ignoreDisk {
+		return nil
+	}
+	man, err := readManifest(ix.dir)
+	if err != nil || man == nil {
+		return err
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if man.Data == ix.man.Data && man.DataSHA256 == ix.man.DataSHA256 {
+		return nil
+	}
+	return ix.replaceWith(man)
+}
+
+// replaceWith swaps the index's state for the one man describes (nil: an
+// empty index). The caller holds ix.mu for writing.
+func (ix *Index) replaceWith(man *manifest) error {
+	fresh, err := open(ix.dir, ix.emb, man)
+	if err != nil {
+		return err
+	}
+	ix.db, ix.cols, ix.flat, ix.man, ix.df = fresh.db, fresh.cols, fresh.flat, fresh.man, fresh.df
+	return nil
+}
+
+// revert drops the changes a failed save had applied in memory, so the
+// index again matches what is on disk (or is empty, before Create's first
+// save). The caller holds ix.mu for writing.
+func (ix *Index) revert() error {
+	var man *manifest
+	if !ix.ignoreDisk {
+		var err error
+		if man, err = readManifest(ix.dir); err != nil {
+			return err
+		}
+	}
+	return ix.replaceWith(man)
 }
 
 // addChunk stores one chunk in its collection and in the query arrays. The
