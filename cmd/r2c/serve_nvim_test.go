@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/r2c-ai/r2c/style"
+)
+
+// TestNeovim uses headless Neovim (0.7.2 in Debian) as a real client of the
+// built r2c binary, through the plugin in nvim/: style diagnostics while
+// editing, then "Validate module" picked from the code actions.
+func TestNeovim(t *testing.T) {
+	nvim, err := exec.LookPath("nvim")
+	if err != nil {
+		t.Skip("nvim not installed (Debian: apt-get install neovim)")
+	}
+	if !hasPytest() {
+		t.Skip("no python3 with pytest (Debian: apt-get install python3-pytest)")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "r2c")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	ws := filepath.Join(tmp, "ws")
+	write := func(rel, text string) {
+		p := filepath.Join(ws, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A code base in snake_case, its learned profile, and r2c.toml pointing at it.
+	for _, n := range []string{"a", "b", "c", "d"} {
+		write("lib/"+n+".py", "def compute_"+n+"(first, second):\n    total_sum = first + second\n    return total_sum\n\n\ndef scale_"+n+"(value):\n    return value * 2\n")
+	}
+	profile, err := style.Learn(context.Background(), []string{filepath.Join(ws, "lib")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := profile.Save(filepath.Join(ws, ".r2c", "style.json")); err != nil {
+		t.Fatal(err)
+	}
+	write("r2c.toml", "[style]\nprofile = \".r2c/style.json\"\nmin_evidence = 2\n")
+	write("mod.py", "def computeValue(a, b):\n    if a > 1:\n        raise ValueError('too big')\n    return a + b\n")
+	write("test_mod.py", "from mod import computeValue\n\n\ndef test_compute():\n    assert computeValue(2, 2) == 4\n")
+
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outPath := filepath.Join(tmp, "out.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nvim, "--headless", "-u", "NONE", "-i", "NONE", "-n",
+		"--cmd", "set rtp+="+filepath.Join(repo, "nvim"),
+		"--cmd", "filetype on",
+		"-c", "luafile "+filepath.Join(repo, "nvim", "test", "session.lua"))
+	cmd.Dir = ws
+	cmd.Env = append(os.Environ(),
+		"R2C_BIN="+bin, "R2C_FILE="+filepath.Join(ws, "mod.py"), "R2C_OUT="+outPath,
+		"XDG_CONFIG_HOME="+filepath.Join(tmp, "config"), "XDG_STATE_HOME="+filepath.Join(tmp, "state"),
+		"XDG_DATA_HOME="+filepath.Join(tmp, "data"), "XDG_CACHE_HOME="+filepath.Join(tmp, "cache"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nvim: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatalf("nvim wrote no result: %v", err)
+	}
+	type diag struct {
+		Lnum    int    `json:"lnum"`
+		Message string `json:"message"`
+		Source  string `json:"source"`
+		Code    any    `json:"code"`
+	}
+	var res struct {
+		Error     string   `json:"error"`
+		Style     []diag   `json:"style"`
+		Actions   []string `json:"actions"`
+		Validated []diag   `json:"validated"`
+		Summary   struct {
+			OK    bool           `json:"ok"`
+			Tests map[string]int `json:"tests"`
+		} `json:"summary"`
+		ValidateError string `json:"validate_error"`
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatalf("result %s: %v", b, err)
+	}
+	t.Logf("neovim saw: %s", b)
+	if res.Error != "" || res.ValidateError != "" {
+		t.Fatalf("session failed: %s %s\n%s", res.Error, res.ValidateError, b)
+	}
+	find := func(list []diag, source string, line int) bool {
+		for _, d := range list {
+			if d.Source == source && d.Lnum == line {
+				return true
+			}
+		}
+		return false
+	}
+	if !find(res.Style, "r2c-style", 0) || !strings.Contains(string(b), "snake_case") {
+		t.Errorf("no style diagnostic on computeValue: %+v", res.Style)
+	}
+	if res.Summary.OK || res.Summary.Tests["failed"] != 1 {
+		t.Errorf("validate summary %+v, want one failed test", res.Summary)
+	}
+	if !find(res.Validated, "r2c-test", 2) {
+		t.Errorf("no r2c-test diagnostic on the raise (line 2): %+v", res.Validated)
+	}
+	if !find(res.Validated, "r2c-style", 0) {
+		t.Errorf("style diagnostics lost after validation: %+v", res.Validated)
+	}
+}
+
+func hasPytest() bool {
+	for _, py := range []string{"python3", "/usr/bin/python3"} {
+		if p, err := exec.LookPath(py); err == nil && exec.Command(p, "-c", "import pytest").Run() == nil {
+			return true
+		}
+	}
+	return false
+}

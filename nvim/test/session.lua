@@ -1,0 +1,81 @@
+-- Headless Neovim session driven by cmd/r2c's TestNeovim: open a Python
+-- file, wait for r2c's style diagnostics, run "Validate module" through the
+-- code-action API, and write what Neovim ended up with as JSON.
+--
+-- Environment: R2C_BIN (the r2c binary), R2C_FILE (the Python file),
+-- R2C_OUT (where the JSON goes).
+local out = {}
+local function finish(err)
+  out.error = err
+  local f = assert(io.open(os.getenv('R2C_OUT'), 'w'))
+  f:write(vim.fn.json_encode(out))
+  f:close()
+  vim.cmd('qa!')
+end
+
+local function diagnostics(bufnr)
+  local list = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    local code = d.code
+    if code == nil and d.user_data and d.user_data.lsp then
+      code = d.user_data.lsp.code
+    end
+    table.insert(list, { lnum = d.lnum, col = d.col, message = d.message, source = d.source, code = code, severity = d.severity })
+  end
+  return list
+end
+
+local ok, err = pcall(function()
+  require('r2c').setup({ cmd = { os.getenv('R2C_BIN'), 'serve' } })
+  vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('R2C_FILE')))
+  local bufnr = vim.api.nvim_get_current_buf()
+
+  if not vim.wait(30000, function() return require('r2c').client(bufnr) ~= nil end, 20) then
+    error('r2c did not attach')
+  end
+  if not vim.wait(30000, function() return #vim.diagnostic.get(bufnr) > 0 end, 20) then
+    error('no style diagnostics arrived')
+  end
+  out.style = diagnostics(bufnr)
+
+  -- "Validate module" through the code-action API, as a user picking it from
+  -- vim.lsp.buf.code_action() would.
+  local params = vim.lsp.util.make_range_params()
+  params.context = { diagnostics = {} }
+  local actions, done = nil, false
+  vim.lsp.buf_request(bufnr, 'textDocument/codeAction', params, function(e, result)
+    if e then error(vim.inspect(e)) end
+    actions = result
+  end)
+  if not vim.wait(30000, function() return actions ~= nil end, 20) then
+    error('no code actions')
+  end
+  out.actions = {}
+  local validate
+  for _, a in ipairs(actions) do
+    table.insert(out.actions, a.title)
+    if a.command and a.command.command == 'r2c.validate' then
+      validate = a
+    end
+  end
+  if not validate then
+    error('no Validate module action among ' .. vim.inspect(out.actions))
+  end
+  local client = require('r2c').client(bufnr)
+  client.request('workspace/executeCommand', validate.command, function(e, result)
+    out.validate_error = e and e.message or nil
+    out.summary = result
+    done = true
+  end, bufnr)
+  if not vim.wait(120000, function() return done end, 20) then
+    error('validation did not finish')
+  end
+  vim.wait(30000, function()
+    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+      if d.source == 'r2c-test' then return true end
+    end
+    return false
+  end, 20)
+  out.validated = diagnostics(bufnr)
+end)
+finish(not ok and tostring(err) or nil)
