@@ -266,3 +266,43 @@ func needPytest(t *testing.T) string {
 	return py.Path
 }
 
+
+// A prompt over the server's budget loses the least useful parts first
+// (dependency bodies, then evidence, ...); one that cannot fit is an error
+// that names the fix, never a request the server would refuse or cut.
+func TestImplementerFitsThePromptBudget(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.On(llmtest.Always(), llmtest.Reply{Content: "```python\ndef f():\n    return 1\n```"})
+	st, _ := settingsFor(t, srv)
+	plan := validPlan()
+	body := strings.Repeat("    total = total + 1  # accumulate\n", 40)
+	in := ImplementInput{
+		Task: plan.Tasks[2], Plan: plan, Spec: &Spec{Algorithm: "attention"},
+		Dependencies: map[string]string{"pkg/mask.py": "def causal_mask(n):\n    total = 0\n" + body + "    return total\n"},
+		Evidence:     "Failing test test_attention.py::test_known_values\nAssertionError: not close",
+	}
+	full, err := render("implementer", &implementView{ImplementInput: in, File: plan.File("attention.py"), DepFiles: []depFile{{"pkg/mask.py", in.Dependencies["pkg/mask.py"]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.PromptTokens = llm.MessagesTokens(full) - 100
+	if _, _, err := (&Implementer{st}).Implement(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	sent := srv.ChatRequests()[0]
+	if n := llm.MessagesTokens([]llm.Message{{Content: sent.Messages[0].Content}, {Content: sent.LastUser()}}); n > st.PromptTokens {
+		t.Errorf("sent %d tokens, budget %d", n, st.PromptTokens)
+	}
+	if !strings.Contains(sent.LastUser(), "def causal_mask(n):") || strings.Contains(sent.LastUser(), "accumulate") || !strings.Contains(sent.LastUser(), "test_known_values") {
+		t.Errorf("want the dependency outlined and the evidence kept:\n%s", sent.LastUser())
+	}
+
+	st.PromptTokens = 100
+	_, _, err = (&Implementer{st}).Implement(context.Background(), in)
+	if err == nil || !strings.Contains(err.Error(), "the prompt needs about") || !strings.Contains(err.Error(), "longer context") {
+		t.Fatalf("err %v", err)
+	}
+	if len(srv.ChatRequests()) != 1 {
+		t.Error("a prompt over budget was sent")
+	}
+}

@@ -30,9 +30,16 @@ func (a *Analyzer) Analyze(ctx context.Context, in AnalyzeInput) (*Spec, llm.Usa
 	if strings.TrimSpace(in.Text) == "" {
 		return nil, llm.Usage{}, errors.New("analyzer: the section has no text")
 	}
-	msgs, err := render("analyzer", in)
+	msgs, err := a.fit("analyzer", "analyzer", &in, "implement a smaller part (a subsection), or start the server with a longer context (TGI --max-input-tokens/--max-total-tokens, vLLM --max-model-len) or lower model.max_tokens",
+		func() bool { // retrieved passages go first, least relevant first
+			if len(in.Context) == 0 {
+				return false
+			}
+			in.Context = in.Context[:len(in.Context)-1]
+			return true
+		})
 	if err != nil {
-		return nil, llm.Usage{}, fmt.Errorf("analyzer: %w", err)
+		return nil, llm.Usage{}, err
 	}
 	schema, err := schemaOf(SpecSchemaJSON())
 	if err != nil {

@@ -3,6 +3,7 @@ package agents
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -43,7 +44,7 @@ func (v *Verdict) Passed() bool { return v.Report != nil && v.Report.OK() }
 
 // maxEvidence bounds one module's evidence so a noisy traceback cannot
 // crowd the plan and code out of the Implementer's context.
-const maxEvidence = 6000
+const maxEvidence = 3000
 
 // Check runs the model-free validation (syntax, sandboxed pytest, style) on
 // the in-memory files and attributes every problem to the module it is
@@ -197,12 +198,61 @@ func formatFailure(f validate.TestFailure) string {
 	if f.Message != "" {
 		fmt.Fprintf(&b, "\n%s", f.Message)
 	}
-	if tb := strings.TrimSpace(f.Traceback); tb != "" {
-		lines := strings.Split(tb, "\n")
-		if len(lines) > 40 {
-			lines = append([]string{"..."}, lines[len(lines)-40:]...)
-		}
-		fmt.Fprintf(&b, "\nTraceback:\n%s", strings.Join(lines, "\n"))
+	if tb := cleanTraceback(f.Traceback); tb != "" {
+		fmt.Fprintf(&b, "\nTraceback (the run's own files):\n%s", tb)
 	}
 	return b.String()
+}
+
+var (
+	// Python's frames: `  File "/tmp/r2c-sandbox-1/mod.py", line 3, in f`;
+	// pytest's: `/tmp/r2c-sandbox-1/mod.py:3: in f`.
+	pythonFrame = regexp.MustCompile(`^\s*File "([^"]+)", line \d+`)
+	pytestFrame = regexp.MustCompile(`^(\S+):\d+: in \S+`)
+	sandboxDir  = regexp.MustCompile(`/tmp/r2c-sandbox-[^/]*/`)
+)
+
+// cleanTraceback keeps the frames in the run's own files (with their code
+// lines) and drops the interpreter's and libraries' frames and the repeated
+// exception text (the message is given separately): what a model needs to
+// find the bug, in a fraction of the tokens. A traceback without
+// recognisable frames is kept, shortened to its last lines.
+func cleanTraceback(tb string) string {
+	tb = strings.TrimSpace(sandboxDir.ReplaceAllString(tb, ""))
+	if tb == "" {
+		return ""
+	}
+	lines := strings.Split(tb, "\n")
+	var keep []string
+	inFrame, keepFrame, frames := false, false, 0
+	for _, line := range lines {
+		var file string
+		if m := pythonFrame.FindStringSubmatch(line); m != nil {
+			file = m[1]
+		} else if m := pytestFrame.FindStringSubmatch(line); m != nil {
+			file = m[1]
+		}
+		switch {
+		case file != "":
+			frames++
+			inFrame = true
+			keepFrame = !strings.Contains(file, "-packages/") && !strings.Contains(file, "/lib/python") && !strings.HasPrefix(file, "<")
+			if keepFrame {
+				keep = append(keep, strings.TrimSpace(line))
+			}
+		case inFrame && (strings.HasPrefix(line, "    ") || strings.HasPrefix(line, "\t")) && !strings.HasPrefix(strings.TrimSpace(line), "E "):
+			if keepFrame && strings.Trim(strings.TrimSpace(line), "^~ ") != "" {
+				keep = append(keep, "    "+strings.TrimSpace(line))
+			}
+		default:
+			inFrame = false
+		}
+	}
+	if frames == 0 || len(keep) == 0 {
+		if len(lines) > 15 {
+			lines = append([]string{"..."}, lines[len(lines)-15:]...)
+		}
+		return strings.Join(lines, "\n")
+	}
+	return strings.Join(keep, "\n")
 }

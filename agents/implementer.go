@@ -62,9 +62,29 @@ func (im *Implementer) Implement(ctx context.Context, in ImplementInput) (*Code,
 		view.DepFiles = append(view.DepFiles, depFile{p, c})
 	}
 	sort.Slice(view.DepFiles, func(i, j int) bool { return view.DepFiles[i].Path < view.DepFiles[j].Path })
-	msgs, err := render("implementer", view)
+	outlined, dropped := false, false
+	msgs, err := im.fit("implementer", "implementer", &view, "plan smaller modules, start the server with a longer context or lower agents.implementer.max_tokens",
+		func() bool { // dependency bodies first: their interfaces are what matters
+			if outlined || len(view.DepFiles) == 0 {
+				return false
+			}
+			for i := range view.DepFiles {
+				view.DepFiles[i].Code = outline(view.DepFiles[i].Code)
+			}
+			outlined = true
+			return true
+		},
+		halve(&view.Evidence),
+		halve(&view.Previous),
+		func() bool {
+			if dropped || (len(view.DepFiles) == 0 && len(view.Others) == 0) {
+				return false
+			}
+			view.DepFiles, view.Others, dropped = nil, nil, true
+			return true
+		})
 	if err != nil {
-		return nil, llm.Usage{}, fmt.Errorf("implementer: %w", err)
+		return nil, llm.Usage{}, fmt.Errorf("task %s: %w", in.Task.ID, err)
 	}
 	code, usage, err := im.chatCode(ctx, "implementer", in.Task.ID, msgs)
 	if err != nil {

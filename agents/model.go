@@ -27,6 +27,10 @@ type Settings struct {
 	Temperature *float32
 	MaxTokens   int
 	Timeout     time.Duration
+	// PromptTokens is how many tokens a prompt may take (llm.Client's
+	// PromptBudget for MaxTokens); optional parts — retrieved passages,
+	// dependency code, evidence — are shortened to fit. 0: no limit.
+	PromptTokens int
 	// OnExchange, if set, receives every model call (prompt, answer, usage)
 	// after it returns, for the run record. It may be called concurrently.
 	OnExchange func(Exchange)

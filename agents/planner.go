@@ -28,9 +28,17 @@ func (p *Planner) Plan(ctx context.Context, in PlanInput) (*Plan, llm.Usage, err
 	if in.Spec == nil {
 		return nil, llm.Usage{}, fmt.Errorf("planner: no spec")
 	}
-	msgs, err := render("planner", in)
+	msgs, err := p.fit("planner", "planner", &in, "start the server with a longer context or lower model.max_tokens",
+		halve(&in.Evidence),
+		func() bool {
+			if in.Previous == nil {
+				return false
+			}
+			in.Previous = nil
+			return true
+		})
 	if err != nil {
-		return nil, llm.Usage{}, fmt.Errorf("planner: %w", err)
+		return nil, llm.Usage{}, err
 	}
 	schema, err := schemaOf(PlanSchemaJSON())
 	if err != nil {

@@ -20,11 +20,12 @@ var prompts = template.Must(template.New("").Funcs(template.FuncMap{
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
 		err := enc.Encode(v)
 		return strings.TrimSpace(b.String()), err
 	},
 	"join": strings.Join,
+	// sig normalises a planned signature to a def line without its colon.
+	"sig": func(s string) string { return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), ":")) },
 }).ParseFS(promptFS, "prompts/*.tmpl"))
 
 // render builds a system + user conversation from the templates
@@ -32,6 +33,9 @@ var prompts = template.Must(template.New("").Funcs(template.FuncMap{
 // template to these messages, so no model-specific markers ([INST], <s>)
 // appear here.
 func render(name string, data any) ([]llm.Message, error) {
+	// Prompts are plain text, not JSON dumps: a spec as a short list and a
+	// planned module as Python stubs read better to a code model and take
+	// half the tokens of the same data as indented JSON.
 	var sys, user bytes.Buffer
 	if err := prompts.ExecuteTemplate(&sys, name+"_system.tmpl", data); err != nil {
 		return nil, fmt.Errorf("prompt %s: %w", name, err)

@@ -55,9 +55,9 @@ func (v *Validator) GenerateTests(ctx context.Context, in TestInput) (*Code, llm
 		return nil, llm.Usage{}, fmt.Errorf("validator: module %q is not in the plan", in.Module)
 	}
 	view := testView{TestInput: in, File: file, ImportName: ImportName(in.Module), TestPath: TestPath(in.Module)}
-	msgs, err := render("validator", view)
+	msgs, err := v.fit("validator", "validator", &view, "plan smaller modules, start the server with a longer context or lower agents.validator.max_tokens")
 	if err != nil {
-		return nil, llm.Usage{}, fmt.Errorf("validator: %w", err)
+		return nil, llm.Usage{}, err
 	}
 	// A test file that does not parse would stop pytest for every module,
 	// so it is sent back at once (tree-sitter, no interpreter needed).

@@ -165,6 +165,18 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	cfg := s.req.Config
 	s.em.emit("run", EventStarted, 0, fmt.Sprintf("%s, section %s", s.req.Paper, s.req.Section))
+	// The paper first: a wrong path or section fails before any request.
+	p, err := paper.Load(ctx, s.req.Paper, paper.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sec, err := p.Find(s.req.Section)
+	if err != nil {
+		return nil, err
+	}
+	s.text = agents.AnalyzeInput{PaperTitle: p.Title, Section: sec.Heading(), Text: sec.Markdown(), Context: s.req.Context}
+	s.rec.writeFile("section.md", []byte(s.text.Text))
+
 	key, err := cfg.APIKey()
 	if err != nil {
 		return nil, err
@@ -178,7 +190,10 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	}
 	settings := func(agent string) agents.Settings {
 		m := cfg.AgentModel(agent)
-		st := agents.Settings{Model: client, ModelName: m.Name, MaxTokens: m.MaxTokens, Timeout: m.Timeout.D(), OnExchange: s.onExchange}
+		// The server's context limit (asked once, then cached by the
+		// client) minus this agent's answer length.
+		budget, _ := client.PromptBudget(ctx, m.MaxTokens)
+		st := agents.Settings{Model: client, ModelName: m.Name, MaxTokens: m.MaxTokens, Timeout: m.Timeout.D(), PromptTokens: budget, OnExchange: s.onExchange}
 		if m.Temperature != nil {
 			t := float32(*m.Temperature)
 			st.Temperature = &t
@@ -202,16 +217,6 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 		Limits: sandbox.Limits{Wall: cfg.Sandbox.Timeout.D(), MemoryBytes: int64(cfg.Sandbox.MemoryMB) << 20, Processes: cfg.Sandbox.MaxProcesses},
 	}
 
-	p, err := paper.Load(ctx, s.req.Paper, paper.Options{})
-	if err != nil {
-		return client, err
-	}
-	sec, err := p.Find(s.req.Section)
-	if err != nil {
-		return client, err
-	}
-	s.text = agents.AnalyzeInput{PaperTitle: p.Title, Section: sec.Heading(), Text: sec.Markdown(), Context: s.req.Context}
-	s.rec.writeFile("section.md", []byte(s.text.Text))
 	return client, nil
 }
 
