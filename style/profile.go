@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -82,13 +84,18 @@ func NewProfile() *Profile {
 }
 
 // AddSource analyses one file and adds its observations to the profile.
-// Files that are binary, too large or not UTF-8 return an error and leave the
-// profile unchanged; syntax errors do not stop the rest being learned.
+// Files that are binary or too large return an error and leave the profile
+// unchanged; syntax errors do not stop the rest being learned.
 func (p *Profile) AddSource(path string, src []byte) error {
 	a, err := analyzeSource(src)
 	if err != nil {
 		return fmt.Errorf("style: %s: %w", path, err)
 	}
+	p.add(a)
+	return nil
+}
+
+func (p *Profile) add(a *analysis) {
 	for _, o := range a.obs {
 		d := p.Dimensions[o.dim]
 		if d == nil {
@@ -99,39 +106,83 @@ func (p *Profile) AddSource(path string, src []byte) error {
 	}
 	p.Files++
 	p.Lines += a.lines
-	return nil
+}
+
+// merge adds q's counts to p.
+func (p *Profile) merge(q *Profile) {
+	for dim, dist := range q.Dimensions {
+		d := p.Dimensions[dim]
+		if d == nil {
+			d = Distribution{}
+			p.Dimensions[dim] = d
+		}
+		for v, n := range dist {
+			d[v] += n
+		}
+	}
+	p.Files += q.Files
+	p.Lines += q.Lines
+	p.Skipped = append(p.Skipped, q.Skipped...)
 }
 
 // Learn builds a profile from the Python files under dirs: the git-tracked
 // .py files when a directory is inside a git work tree, otherwise every .py
 // file found by walking it; vendored, generated and virtual-environment
 // folders are skipped. Files that cannot be analysed are listed in
-// Profile.Skipped. It fails when no file could be learned from.
+// Profile.Skipped. Files are analysed in parallel, one worker per CPU. It
+// fails when no file could be learned from or ctx is cancelled.
 func Learn(ctx context.Context, dirs []string) (*Profile, error) {
 	p := NewProfile()
+	var files []string
 	for _, dir := range dirs {
-		files, err := pythonFiles(ctx, dir)
+		found, err := pythonFiles(ctx, dir)
 		if err != nil {
 			return nil, fmt.Errorf("style: learn %s: %w", dir, err)
 		}
 		abs, _ := filepath.Abs(dir)
 		p.Sources = append(p.Sources, abs)
-		for _, f := range files {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("style: learn: %w", err)
+		files = append(files, found...)
+	}
+	work := make(chan string)
+	partial := make([]*Profile, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := range partial {
+		part := NewProfile()
+		partial[w] = part
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				src, err := readSource(f)
+				if err == nil && isGenerated(src) {
+					err = fmt.Errorf("%s: generated (marked DO NOT EDIT or @generated)", f)
+				}
+				if err == nil {
+					err = part.AddSource(f, src)
+				}
+				if err != nil {
+					part.Skipped = append(part.Skipped, err.Error())
+				}
 			}
-			src, err := readSource(f)
-			if err == nil && isGenerated(src) {
-				err = fmt.Errorf("%s: generated (marked DO NOT EDIT or @generated)", f)
-			}
-			if err == nil {
-				err = p.AddSource(f, src)
-			}
-			if err != nil {
-				p.Skipped = append(p.Skipped, err.Error())
-			}
+		}()
+	}
+feed:
+	for _, f := range files {
+		select {
+		case work <- f:
+		case <-ctx.Done():
+			break feed
 		}
 	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("style: learn: %w", err)
+	}
+	for _, part := range partial {
+		p.merge(part)
+	}
+	sort.Strings(p.Skipped)
 	if p.Files == 0 {
 		return nil, fmt.Errorf("style: learn: no Python files to learn from in %v (looked for git-tracked or, outside git, any *.py, skipping venv/vendor/build folders)", dirs)
 	}
