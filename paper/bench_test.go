@@ -37,8 +37,8 @@ func benchPDF(b *testing.B, name string, parse bool) {
 	b.ReportMetric(float64(pages*b.N)/b.Elapsed().Seconds(), "pages/s")
 }
 
-func BenchmarkPDFTextOneColumn(b *testing.B) { benchPDF(b, "onecol", false) }
-func BenchmarkPDFTextTwoColumn(b *testing.B) { benchPDF(b, "twocol", false) }
+func BenchmarkPDFTextOneColumn(b *testing.B)  { benchPDF(b, "onecol", false) }
+func BenchmarkPDFTextTwoColumn(b *testing.B)  { benchPDF(b, "twocol", false) }
 func BenchmarkParsePDFTwoColumn(b *testing.B) { benchPDF(b, "twocol", true) }
 
 // syntheticMarkdown is a paper of n sections with prose, display math and

@@ -66,3 +66,19 @@ func FuzzLoadPDF(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPDFContentStream wraps fuzzed content streams in a valid PDF, so the
+// mutations reach the text interpreter and the layout code instead of
+// stopping at the cross-reference table.
+func FuzzPDFContentStream(f *testing.F) {
+	f.Add(minimalContent)
+	f.Add("BT /F2 30 Tf 1 0 0 1 300 400 Tm (Big) Tj /F1 9 Tf 0 -1e9 Td (x) ' ET")
+	f.Add("q 1e300 0 0 1e300 0 0 cm BT /F1 12 Tf [(a) 1e308 (b)] TJ T* (c) Tj ET Q Q Q")
+	f.Add("BT /F1 12 Tf 72 700 Td (left) Tj 300 0 Td (right) Tj 0 -12 Td (more) Tj -300 0 Td (text) Tj ET")
+	f.Fuzz(func(t *testing.T, content string) {
+		p, err := Parse("fuzz.pdf", minimalPDF(content), Options{})
+		if err == nil && p == nil {
+			t.Fatal("nil paper without error")
+		}
+	})
+}

@@ -129,7 +129,9 @@ func newFontInfo(f pdf.Font) *fontInfo {
 			fi.defaultWidth = 1000
 		}
 	}
-	fi.enc = f.Encoder()
+	if cmapIsSafe(f.V.Key("ToUnicode")) {
+		fi.enc = f.Encoder()
+	}
 	if fi.enc == nil {
 		fi.enc = identityEncoding{}
 	}
@@ -213,13 +215,18 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 			g.tm = affine{1, 0, 0, 1, tx * g.th, 0}.mul(g.tm)
 		}
 	}
-	num := func(v pdf.Value) float64 { return v.Float64() }
-	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
-		n := stk.Len()
-		args := make([]pdf.Value, n)
-		for i := n - 1; i >= 0; i-- {
-			args[i] = stk.Pop()
+	data, err := readContent(contents)
+	if err != nil {
+		panic(err)
+	}
+	num := func(o operand) float64 {
+		if o.kind != 'n' || math.IsNaN(o.num) || math.IsInf(o.num, 0) {
+			return 0
 		}
+		return o.num
+	}
+	lexContent(data, func(op string, args []operand) {
+		n := len(args)
 		switch op {
 		case "q":
 			if len(stack) < 256 {
@@ -257,8 +264,8 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 				g.trise = num(args[0])
 			}
 		case "Tf":
-			if n == 2 {
-				name := args[0].Name()
+			if n == 2 && args[0].kind == '/' {
+				name := args[0].str
 				f, ok := fonts[name]
 				if !ok {
 					fv := fontRes.Key(name)
@@ -290,8 +297,8 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 			g.tlm = affine{1, 0, 0, 1, 0, -g.tl}.mul(g.tlm)
 			g.tm = g.tlm
 		case "Tj":
-			if n == 1 {
-				show(args[0].RawString())
+			if n == 1 && args[0].kind == 's' {
+				show(args[0].str)
 			}
 		case "'", "\"":
 			if op == "\"" && n == 3 {
@@ -300,24 +307,23 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 			}
 			g.tlm = affine{1, 0, 0, 1, 0, -g.tl}.mul(g.tlm)
 			g.tm = g.tlm
-			if len(args) == 1 {
-				show(args[0].RawString())
+			if len(args) == 1 && args[0].kind == 's' {
+				show(args[0].str)
 			}
 		case "TJ":
-			if n != 1 {
+			if n != 1 || args[0].kind != '[' {
 				return
 			}
-			v := args[0]
-			for i := 0; i < v.Len(); i++ {
-				x := v.Index(i)
-				if x.Kind() == pdf.String {
-					show(x.RawString())
-				} else {
-					g.tm = affine{1, 0, 0, 1, -x.Float64() / 1000 * g.size * g.th, 0}.mul(g.tm)
+			for _, x := range args[0].arr {
+				switch x.kind {
+				case 's':
+					show(x.str)
+				case 'n':
+					g.tm = affine{1, 0, 0, 1, -num(x) / 1000 * g.size * g.th, 0}.mul(g.tm)
 				}
 			}
 		case "Do":
-			if n == 1 && xobjects.Key(args[0].Name()).Key("Subtype").Name() == "Image" {
+			if n == 1 && args[0].kind == '/' && xobjects.Key(args[0].str).Key("Subtype").Name() == "Image" {
 				images++
 			}
 		case "BI":
@@ -413,6 +419,9 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 	}()
 	if int64(len(data)) > opts.maxBytes() {
 		return nil, fmt.Errorf("paper: %s: %w (%d MiB > %d MiB)", name, ErrTooLarge, len(data)>>20, opts.maxBytes()>>20)
+	}
+	if maxNesting(data) > 5000 {
+		return nil, fmt.Errorf("paper: %s: %w: arrays or dictionaries nested over 5000 deep", name, ErrMalformed)
 	}
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
