@@ -188,7 +188,9 @@ func TestCheckAttributesRealFailures(t *testing.T) {
 		},
 		Tests: map[string]string{
 			TestPath("attention.py"): "import numpy as np\nimport attention\n\n\ndef test_scaled():\n    w = attention.attention(np.eye(2), np.eye(2))\n    np.testing.assert_allclose(w[0, 0], 0.66976, atol=1e-4)\n",
-			TestPath("util.py"):      "import util\n\n\ndef test_double():\n    assert util.double(2) == 4\n",
+			// This test file cannot even be collected; in one shared pytest
+			// run that would stop attention's tests too.
+			TestPath("util.py"): "import torch\nimport util\n\n\ndef test_double():\n    assert util.double(2) == 4\n",
 		},
 		Python: py,
 	}
@@ -196,10 +198,10 @@ func TestCheckAttributesRealFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Passed() || v.Report.Tests.Passed != 1 || v.Report.Tests.Failed != 1 {
+	if v.Passed() || v.Report.Tests.Failed != 1 || v.Report.Tests.Errors != 1 {
 		t.Fatalf("tests %+v", v.Report.Tests)
 	}
-	if strings.Join(v.FailingTasks, ",") != "attn" || len(v.BrokenTests) != 0 {
+	if strings.Join(v.FailingTasks, ",") != "attn" || strings.Join(v.BrokenTests, ",") != "test_util.py" {
 		t.Errorf("failing tasks %v (want attn only), broken tests %v", v.FailingTasks, v.BrokenTests)
 	}
 	ev := v.Evidence["attention.py"]
@@ -209,7 +211,7 @@ func TestCheckAttributesRealFailures(t *testing.T) {
 		}
 	}
 	if _, ok := v.Evidence["util.py"]; ok {
-		t.Errorf("passing util.py has evidence: %s", v.Evidence["util.py"])
+		t.Errorf("util.py blamed for its test's missing library: %s", v.Evidence["util.py"])
 	}
 }
 

@@ -3,13 +3,16 @@ package agents
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 
 	"github.com/r2c-ai/r2c/sandbox"
 	"github.com/r2c-ai/r2c/style"
 	"github.com/r2c-ai/r2c/validate"
+	"github.com/sourcegraph/conc/pool"
 )
 
 // CheckInput is generated code to validate, in memory.
@@ -34,9 +37,12 @@ type Verdict struct {
 	// FailingTasks are the ids of the tasks writing those modules, in plan
 	// order.
 	FailingTasks []string
-	// BrokenTests are test files that do not even compile; their tests
-	// should be written again rather than the code changed.
-	BrokenTests []string
+	// BrokenTests are test files that could not run through their own
+	// fault (they do not parse, or import a library that is not there);
+	// they are written again rather than the code changed. TestEvidence
+	// says why, per test file.
+	BrokenTests  []string
+	TestEvidence map[string]string
 }
 
 // Passed reports whether the code passed every check.
@@ -49,31 +55,74 @@ const maxEvidence = 3000
 // Check runs the model-free validation (syntax, sandboxed pytest, style) on
 // the in-memory files and attributes every problem to the module it is
 // about: a diagnostic by its path, a failing test by the module its file
-// tests and by the modules its traceback passes through.
+// tests and by the modules its traceback passes through. Each module is
+// validated with its own tests in its own sandbox, concurrently (bounded
+// by the CPUs), so one module's broken tests cannot hide another's results;
+// every run sees all modules, since modules import each other.
 func (v *Validator) Check(ctx context.Context, in CheckInput) (*Verdict, error) {
 	if in.Plan == nil {
 		return nil, fmt.Errorf("validator: no plan")
 	}
-	opts := validate.Options{Files: map[string][]byte{}, Profile: in.Profile, Python: in.Python, Limits: in.Limits, MinLevel: in.MinLevel}
+	files := map[string][]byte{}
+	var modules []string
 	for p, src := range in.Modules {
-		opts.Files[p] = []byte(src)
-		opts.Modules = append(opts.Modules, p)
+		files[p] = []byte(src)
+		modules = append(modules, p)
 	}
-	for p, src := range in.Tests {
-		opts.Files[p] = []byte(src)
-		opts.Tests = append(opts.Tests, p)
+	sort.Strings(modules)
+	reports := make([]*validate.Report, len(modules))
+	pl := pool.New().WithContext(ctx).WithMaxGoroutines(max(1, runtime.NumCPU())).WithCancelOnError().WithFirstError()
+	for i, m := range modules {
+		pl.Go(func(ctx context.Context) error {
+			opts := validate.Options{Files: maps.Clone(files), Modules: []string{m}, Profile: in.Profile, Python: in.Python, Limits: in.Limits, MinLevel: in.MinLevel}
+			if test, ok := in.Tests[TestPath(m)]; ok {
+				opts.Files[TestPath(m)] = []byte(test)
+				opts.Tests = []string{TestPath(m)}
+			}
+			r, err := validate.Validate(ctx, opts)
+			reports[i] = r
+			return err
+		})
 	}
-	sort.Strings(opts.Modules)
-	sort.Strings(opts.Tests)
-	report, err := validate.Validate(ctx, opts)
-	if err != nil {
+	if err := pl.Wait(); err != nil {
 		return nil, fmt.Errorf("validator: %w", err)
 	}
-	return attribute(in.Plan, opts.Modules, in.Tests, report), nil
+	return attribute(in.Plan, modules, in.Tests, mergeReports(reports)), nil
+}
+
+// mergeReports joins per-module reports into one: counts and findings
+// added up, the style score averaged, the duration the longest (they ran
+// side by side).
+func mergeReports(reports []*validate.Report) *validate.Report {
+	out := &validate.Report{StyleScore: 100}
+	var style float64
+	var outputs []string
+	for _, r := range reports {
+		out.Diagnostics = append(out.Diagnostics, r.Diagnostics...)
+		out.Failures = append(out.Failures, r.Failures...)
+		out.Tests.Total += r.Tests.Total
+		out.Tests.Passed += r.Tests.Passed
+		out.Tests.Failed += r.Tests.Failed
+		out.Tests.Errors += r.Tests.Errors
+		out.Tests.Skipped += r.Tests.Skipped
+		style += r.StyleScore
+		out.Duration = max(out.Duration, r.Duration)
+		if out.Isolation == "" {
+			out.Isolation, out.Python = r.Isolation, r.Python
+		}
+		if r.TestOutput != "" {
+			outputs = append(outputs, r.TestOutput)
+		}
+	}
+	if len(reports) > 0 {
+		out.StyleScore = style / float64(len(reports))
+	}
+	out.TestOutput = strings.Join(outputs, "\n")
+	return out
 }
 
 func attribute(plan *Plan, modules []string, tests map[string]string, report *validate.Report) *Verdict {
-	verdict := &Verdict{Report: report, Evidence: map[string]string{}}
+	verdict := &Verdict{Report: report, Evidence: map[string]string{}, TestEvidence: map[string]string{}}
 	if report.OK() {
 		return verdict
 	}
@@ -99,6 +148,7 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 		testFile, _, _ := strings.Cut(f.Test, "::")
 		if _, isTest := tests[f.Path]; isTest && f.Error && testFault(f, modules) {
 			broken[f.Path] = true
+			verdict.TestEvidence[f.Path] = formatFailure(f)
 			continue
 		}
 		if m, ok := testFor[testFile]; ok {
@@ -126,6 +176,7 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 		if _, isTest := tests[d.Path]; isTest {
 			if d.Source == validate.SourceSyntax {
 				broken[d.Path] = true
+				verdict.TestEvidence[d.Path] = fmt.Sprintf("%s:%d:%d: %s", d.Path, d.Range.Start.Line+1, d.Range.Start.Column+1, d.Message)
 			}
 			continue
 		}

@@ -17,6 +17,9 @@ type TestInput struct {
 	Spec   *Spec
 	Plan   *Plan
 	Module string // the planned file the tests are for
+	// Problem says why the previous tests for Module could not run, when
+	// they are written again.
+	Problem string
 }
 
 // Validator writes pytest tests from the Spec and Plan and runs the

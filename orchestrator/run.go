@@ -366,7 +366,11 @@ func (s *runState) implement(ctx context.Context) error {
 			s.em.emit("implementer", EventProgress, 100*float64(n)/float64(total), fmt.Sprintf("%d/%d %s", n, total, t.ID))
 		}()
 		if strings.HasPrefix(t.ID, testTaskPrefix) {
-			code, _, err := s.validator.GenerateTests(ctx, agents.TestInput{Spec: s.spec, Plan: s.plan, Module: t.File})
+			in := agents.TestInput{Spec: s.spec, Plan: s.plan, Module: t.File}
+			if s.verdict != nil {
+				in.Problem = s.verdict.TestEvidence[agents.TestPath(t.File)]
+			}
+			code, _, err := s.validator.GenerateTests(ctx, in)
 			if err != nil {
 				return err
 			}

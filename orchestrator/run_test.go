@@ -273,3 +273,38 @@ func TestRunStreamsTokens(t *testing.T) {
 		t.Errorf("%d streamed requests, want 4", streamedReqs)
 	}
 }
+
+// Tests that cannot run through their own fault (here: they import torch,
+// which is not installed) are written again with the reason, and the code
+// is left alone for that round.
+func TestRunRewritesBrokenTests(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	torchTest := "```python\nimport numpy as np\nimport torch\n\nimport attention\n\n\ndef test_shapes():\n    q = torch.randn(3, 4)\n    assert attention.scaled_dot_product_attention(q, q, q)[0].shape == (3, 4)\n```"
+	srv.On(func(r *llmtest.Recorded) bool {
+		return strings.Contains(r.Messages[0].Content, orchestratortest.ValidatorPrompt) && !strings.Contains(r.LastUser(), "could not run")
+	}, llmtest.Reply{Content: torchTest})
+	orchestratortest.Script(t, srv)
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: testConfig(t, srv.URL())}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusPassed || res.Rounds != 3 {
+		t.Fatalf("status %s after %d rounds", res.Status, res.Rounds)
+	}
+	implementer, rewrite := 0, 0
+	for _, r := range srv.ChatRequests() {
+		switch {
+		case strings.Contains(r.Messages[0].Content, "You are the Implementer"):
+			implementer++
+		case strings.Contains(r.LastUser(), "could not run"):
+			rewrite++
+			if !strings.Contains(r.LastUser(), "No module named 'torch'") {
+				t.Errorf("rewrite prompt lacks the reason:\n%s", r.LastUser())
+			}
+		}
+	}
+	if implementer != 4 || rewrite != 1 {
+		t.Errorf("%d implementer requests (want 2 in round 1 and 2 in round 3), %d test rewrites (want 1)", implementer, rewrite)
+	}
+}
