@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode"
 
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/llm"
@@ -60,8 +62,10 @@ func newEmbeddingServer(t *testing.T, dim int) *embeddingServer {
 		var data []item
 		for i, text := range req.Input {
 			v := make([]float32, dim)
-			for _, word := range strings.Fields(strings.ToLower(text)) {
-				v[int(featureHash(kindWord, word, "")%uint64(dim))] += 3
+			for _, word := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
+				h := fnv.New32a()
+				h.Write([]byte(word))
+				v[int(h.Sum32()%uint32(dim))] += 3
 			}
 			data = append(data, item{"embedding", i, v})
 		}
@@ -89,7 +93,7 @@ func httpEmbedder(t *testing.T, url, model string) *HTTP {
 }
 
 func TestHTTPEmbedderIndexAndQuery(t *testing.T) {
-	srv := newEmbeddingServer(t, 64)
+	srv := newEmbeddingServer(t, 1024)
 	emb := httpEmbedder(t, srv.URL, "bge-test")
 	if emb.Name() != "openai:bge-test" || emb.Dim() != 0 {
 		t.Fatalf("fresh embedder: name %q dim %d", emb.Name(), emb.Dim())
@@ -106,7 +110,7 @@ func TestHTTPEmbedderIndexAndQuery(t *testing.T) {
 			t.Fatalf("request for model %q", m)
 		}
 	}
-	if emb.Dim() != 64 {
+	if emb.Dim() != 1024 {
 		t.Fatalf("dimension learned: %d", emb.Dim())
 	}
 
@@ -139,7 +143,7 @@ func TestHTTPEmbedderIndexAndQuery(t *testing.T) {
 	if _, err := Open(dir, httpEmbedder(t, srv.URL, "other-model")); !errors.Is(err, ErrEmbedderMismatch) {
 		t.Fatalf("open with another model: %v", err)
 	}
-	if _, err := Open(dir, NewOffline(64)); !errors.Is(err, ErrEmbedderMismatch) {
+	if _, err := Open(dir, NewOffline(1024)); !errors.Is(err, ErrEmbedderMismatch) {
 		t.Fatalf("open with the offline embedder: %v", err)
 	}
 
@@ -152,7 +156,7 @@ func TestHTTPEmbedderIndexAndQuery(t *testing.T) {
 	}
 	modifyRepo(t, repo)
 	if _, err := again.Update(context.Background(), Sources{Code: []string{repo}}, UpdateOptions{}); !errors.Is(err, ErrEmbedderMismatch) {
-		t.Fatalf("update with 32-dimensional vectors into a 64-dimensional index: %v", err)
+		t.Fatalf("update with 32-dimensional vectors into a 1024-dimensional index: %v", err)
 	}
 	if _, err := again.Retrieve(context.Background(), "loader", RetrieveOptions{}); !errors.Is(err, ErrEmbedderMismatch) {
 		t.Fatalf("query with 32-dimensional vectors: %v", err)

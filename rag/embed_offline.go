@@ -47,7 +47,7 @@ func (o *Offline) Dim() int { return o.dim }
 // Embed implements Embedder: document vectors (sublinear TF, no IDF).
 func (o *Offline) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
-	var fs []feature
+	var fs []uint64
 	for i, t := range texts {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("offline embedder: %w", err)
@@ -72,33 +72,22 @@ func (o *Offline) embedQuery(text string, df *docFreq) []float32 {
 // frequencies.
 func (o *Offline) terms(text string) []uint64 {
 	fs := extractFeatures(text, nil)
-	hs := make([]uint64, len(fs))
-	for i, f := range fs {
-		hs[i] = f.hash
-	}
-	slices.Sort(hs)
-	return slices.Compact(hs)
+	slices.Sort(fs)
+	return slices.Compact(fs)
 }
 
-// vector folds features into a normalised dim-long vector. fs is sorted by
-// hash in place so equal features are counted together.
-func (o *Offline) vector(fs []feature, df *docFreq) []float32 {
+// vector folds features into a normalised dim-long vector. fs is sorted in
+// place so equal features are counted together.
+func (o *Offline) vector(fs []uint64, df *docFreq) []float32 {
 	v := make([]float32, o.dim)
-	slices.SortFunc(fs, func(a, b feature) int {
-		switch {
-		case a.hash < b.hash:
-			return -1
-		case a.hash > b.hash:
-			return 1
-		}
-		return 0
-	})
+	slices.Sort(fs)
 	for i := 0; i < len(fs); {
 		j := i + 1
-		for j < len(fs) && fs[j].hash == fs[i].hash {
+		for j < len(fs) && fs[j] == fs[i] {
 			j++
 		}
-		h, weight := fs[i].hash, fs[i].weight*(1+float32(math.Log(float64(j-i))))
+		h := fs[i]
+		weight := kindWeights[h&kindMask] * (1 + float32(math.Log(float64(j-i))))
 		i = j
 		if df != nil {
 			idf, seen := df.idf(h)
@@ -109,7 +98,7 @@ func (o *Offline) vector(fs []feature, df *docFreq) []float32 {
 			}
 			weight *= idf * idf
 		}
-		bucket := int(h % uint64(o.dim))
+		bucket := int((h >> kindBits) % uint64(o.dim))
 		if h>>63 == 1 {
 			weight = -weight
 		}
@@ -119,37 +108,38 @@ func (o *Offline) vector(fs []feature, df *docFreq) []float32 {
 	return v
 }
 
-// feature is one hashed occurrence of a word, bigram or character n-gram.
-type feature struct {
-	hash   uint64
-	weight float32
-}
-
-// Feature kinds and their weights: whole words carry the meaning, bigrams
-// keep phrases ("learning rate") together, and character 4-grams let
-// "normalise", "normalization" and "LayerNorm" meet.
+// A feature is a uint64: a hash of a word, a word bigram or a character
+// n-gram, whose low kindBits bits say which of the three it is (and so its
+// weight). Plain integers sort several times faster than structs, and
+// sorting is most of the embedder's work.
+//
+// Weights: whole words carry the meaning, bigrams keep phrases ("learning
+// rate") together, and character 4-grams let "normalise", "normalization"
+// and "LayerNorm" meet.
 const (
-	kindWord     = 'w'
-	kindBigram   = 'b'
-	kindCharGram = 'c'
+	kindBits = 2
+	kindMask = 1<<kindBits - 1
 
-	weightWord     = 1.0
-	weightBigram   = 0.7
-	weightCharGram = 0.25
-	charGramSize   = 4
+	kindWord     = 1
+	kindBigram   = 2
+	kindCharGram = 3
+
+	charGramSize = 4
 )
 
+var kindWeights = [4]float32{kindWord: 1.0, kindBigram: 0.7, kindCharGram: 0.25}
+
 // extractFeatures appends the features of text to fs.
-func extractFeatures(text string, fs []feature) []feature {
+func extractFeatures(text string, fs []uint64) []uint64 {
 	prev := ""
 	forEachWord(text, func(raw string) {
 		if stopWords[raw] {
 			return
 		}
 		stem := stemWord(raw)
-		fs = append(fs, feature{featureHash(kindWord, stem, ""), weightWord})
+		fs = append(fs, featureHash(kindWord, stem, ""))
 		if prev != "" {
-			fs = append(fs, feature{featureHash(kindBigram, prev, stem), weightBigram})
+			fs = append(fs, featureHash(kindBigram, prev, stem))
 		}
 		prev = stem
 		if utf8.RuneCountInString(raw) >= charGramSize {
@@ -160,18 +150,18 @@ func extractFeatures(text string, fs []feature) []feature {
 }
 
 // appendCharGrams adds the character n-grams of "^word$".
-func appendCharGrams(fs []feature, word string) []feature {
-	runes := make([]rune, 0, len(word)+2)
-	runes = append(runes, '^')
-	runes = append(runes, []rune(word)...)
-	runes = append(runes, '$')
-	var buf [charGramSize * utf8.UTFMax]byte
-	for i := 0; i+charGramSize <= len(runes); i++ {
-		b := buf[:0]
-		for _, r := range runes[i : i+charGramSize] {
-			b = utf8.AppendRune(b, r)
-		}
-		fs = append(fs, feature{featureHashBytes(kindCharGram, b), weightCharGram})
+func appendCharGrams(fs []uint64, word string) []uint64 {
+	var buf [64]byte
+	padded := append(append(append(buf[:0], '^'), word...), '$')
+	// starts holds the byte offset of every rune of padded, and its end.
+	var startsBuf [64]int
+	starts := startsBuf[:0]
+	for i := range string(padded) {
+		starts = append(starts, i)
+	}
+	starts = append(starts, len(padded))
+	for i := 0; i+charGramSize < len(starts); i++ {
+		fs = append(fs, featureHashBytes(kindCharGram, padded[starts[i]:starts[i+charGramSize]]))
 	}
 	return fs
 }
@@ -259,9 +249,9 @@ var stopWords = func() map[string]bool {
 
 // featureHash hashes a feature kind and up to two words (FNV-1a, 64 bits,
 // then a finaliser so both the bucket and the sign bits are well mixed).
-func featureHash(kind byte, a, b string) uint64 {
+func featureHash(kind uint64, a, b string) uint64 {
 	h := uint64(14695981039346656037)
-	h = (h ^ uint64(kind)) * 1099511628211
+	h = (h ^ kind) * 1099511628211
 	for i := 0; i < len(a); i++ {
 		h = (h ^ uint64(a[i])) * 1099511628211
 	}
@@ -271,16 +261,16 @@ func featureHash(kind byte, a, b string) uint64 {
 			h = (h ^ uint64(b[i])) * 1099511628211
 		}
 	}
-	return mix64(h)
+	return mix64(h)&^kindMask | uint64(kind)
 }
 
-func featureHashBytes(kind byte, s []byte) uint64 {
+func featureHashBytes(kind uint64, s []byte) uint64 {
 	h := uint64(14695981039346656037)
-	h = (h ^ uint64(kind)) * 1099511628211
+	h = (h ^ kind) * 1099511628211
 	for _, c := range s {
 		h = (h ^ uint64(c)) * 1099511628211
 	}
-	return mix64(h)
+	return mix64(h)&^kindMask | uint64(kind)
 }
 
 // mix64 is the splitmix64 finaliser.

@@ -164,7 +164,10 @@ func (ix *Index) save() error {
 	}
 	if ix.df != nil {
 		name, sum, err := writeAddressed(ix.dir, "df-", ".bin.gz", func(w io.Writer) error {
-			zw := gzip.NewWriter(w)
+			zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed) // 4 MiB, mostly zeros
+			if err != nil {
+				return err
+			}
 			if err := binary.Write(zw, binary.LittleEndian, uint64(ix.df.N)); err != nil {
 				return err
 			}
