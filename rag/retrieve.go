@@ -183,6 +183,12 @@ func chunkFromDocument(collection string, d chromem.Document, score float32) Chu
 	}
 }
 
+// Passage formats the chunk for a prompt: its citation in brackets, then
+// its text, so the model can name the section, page or file it used.
+func (c Chunk) Passage() string {
+	return "[" + c.Source + "]\n" + c.Text
+}
+
 // estimateTokens approximates a text's size in model tokens: about 4 bytes
 // a token for English prose and code in Llama- and GPT-style tokenizers.
 func estimateTokens(text string) int { return (len(text) + 3) / 4 }

@@ -50,7 +50,7 @@ type Progress struct {
 // UpdateStats counts what an Update did. File counts are per collection
 // entry: Added (new), Changed (content differs), Unchanged (skipped, not
 // re-embedded) and Removed (gone from a scanned folder, or no longer
-// eligible).
+// eligible). A file in Failed is in none of them.
 type UpdateStats struct {
 	Added, Changed, Unchanged, Removed int
 	// Chunks is the number of chunks written for added and changed files;
@@ -137,6 +137,7 @@ type fileWork struct {
 	ids                    []string
 	vectors                [][]float32
 	failed                 bool
+	isNew                  bool // counted as Added (else as Changed)
 }
 
 // scan lists the files under roots, hashes them and sorts them into
@@ -195,7 +196,7 @@ func (u *updater) scan(ctx context.Context, collection string, roots []string) e
 			default:
 				u.st.Added++
 			}
-			u.todo = append(u.todo, &fileWork{collection: collection, path: f.path, hash: hash, content: content, repo: f.repo, rel: f.rel})
+			u.todo = append(u.todo, &fileWork{collection: collection, path: f.path, hash: hash, content: content, repo: f.repo, rel: f.rel, isNew: !ok})
 		}
 	}
 	for path := range indexed {
@@ -244,6 +245,11 @@ func (u *updater) chunk(ctx context.Context) error {
 		if err != nil {
 			u.st.Failed = append(u.st.Failed, FileError{w.path, err})
 			w.failed = true
+			if w.isNew {
+				u.st.Added--
+			} else {
+				u.st.Changed--
+			}
 			continue
 		}
 		for j, c := range w.chunks {
@@ -254,8 +260,15 @@ func (u *updater) chunk(ctx context.Context) error {
 	return nil
 }
 
-// paperChunks loads a paper with the paper package and chunks it.
-func paperChunks(ctx context.Context, path string, content []byte) ([]pendingChunk, error) {
+// paperChunks loads a paper with the paper package and chunks it. A panic
+// in a parser (PDF libraries have them on malformed files) becomes this
+// file's error instead of ending the whole update.
+func paperChunks(ctx context.Context, path string, content []byte) (chunks []pendingChunk, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			chunks, err = nil, fmt.Errorf("parser crashed: %v", r)
+		}
+	}()
 	if loadPaper == nil {
 		return nil, errors.New("paper support is not built into this r2c")
 	}
@@ -271,7 +284,7 @@ func paperChunks(ctx context.Context, path string, content []byte) ([]pendingChu
 func codeChunks(src []byte, repo, rel string) ([]pendingChunk, error) {
 	var syms []codeSymbol
 	if parseSymbols != nil {
-		s, err := parseSymbols(src)
+		s, err := safeSymbols(src)
 		if err == nil {
 			syms = s
 			if syms == nil {
@@ -280,6 +293,17 @@ func codeChunks(src []byte, repo, rel string) ([]pendingChunk, error) {
 		}
 	}
 	return chunkCode(src, syms, repo, rel), nil
+}
+
+// safeSymbols is parseSymbols with a panic turned into an error (the file
+// is then chunked by lines).
+func safeSymbols(src []byte) (syms []codeSymbol, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			syms, err = nil, fmt.Errorf("parser crashed: %v", r)
+		}
+	}()
+	return parseSymbols(src)
 }
 
 // chunkID is stable for the same text at the same place, so re-indexing an
