@@ -20,6 +20,9 @@ type ImplementInput struct {
 	// Dependencies maps file paths to code already written that this task
 	// builds on (its dependencies' files), so it imports what exists.
 	Dependencies map[string]string
+	// Examples are snippets of the user's own code close to the task
+	// (retrieved), shown for style only; may be empty.
+	Examples []string
 	// Previous and Evidence are set in correction rounds: the code that
 	// failed validation and the evidence (failing tests, tracebacks, style
 	// diagnostics).
@@ -64,7 +67,14 @@ func (im *Implementer) Implement(ctx context.Context, in ImplementInput) (*Code,
 	sort.Slice(view.DepFiles, func(i, j int) bool { return view.DepFiles[i].Path < view.DepFiles[j].Path })
 	outlined, dropped := false, false
 	msgs, err := im.fit("implementer", "implementer", &view, "plan smaller modules, start the server with a longer context or lower agents.implementer.max_tokens",
-		func() bool { // dependency bodies first: their interfaces are what matters
+		func() bool { // style examples go first, the least similar first
+			if len(view.Examples) == 0 {
+				return false
+			}
+			view.Examples = view.Examples[:len(view.Examples)-1]
+			return true
+		},
+		func() bool { // then dependency bodies: their interfaces are what matters
 			if outlined || len(view.DepFiles) == 0 {
 				return false
 			}

@@ -78,6 +78,7 @@ type runState struct {
 	validator   agents.Validator
 	check       agents.CheckInput
 
+	examples  []string // the user's code closest to the section, for style
 	spec      *agents.Spec
 	plan      *agents.Plan
 	revisions int
@@ -176,6 +177,7 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	}
 	s.text = agents.AnalyzeInput{PaperTitle: p.Title, Section: sec.Heading(), Text: sec.Markdown(), Context: s.req.Context}
 	s.rec.writeFile("section.md", []byte(s.text.Text))
+	s.retrieve(ctx, sec)
 
 	key, err := cfg.APIKey()
 	if err != nil {
@@ -379,7 +381,7 @@ func (s *runState) implement(ctx context.Context) error {
 			s.mu.Unlock()
 			return nil
 		}
-		in := agents.ImplementInput{Task: t, Plan: s.plan, Spec: s.spec, Dependencies: map[string]string{}}
+		in := agents.ImplementInput{Task: t, Plan: s.plan, Spec: s.spec, Dependencies: map[string]string{}, Examples: s.examples}
 		if s.req.Profile != nil {
 			in.Style = s.req.Profile.Summary()
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/llm/llmtest"
 	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
+	"github.com/r2c-ai/r2c/rag"
 	"github.com/r2c-ai/r2c/sandbox"
 )
 
@@ -306,5 +307,53 @@ func TestRunRewritesBrokenTests(t *testing.T) {
 	}
 	if implementer != 4 || rewrite != 1 {
 		t.Errorf("%d implementer requests (want 2 in round 1 and 2 in round 3), %d test rewrites (want 1)", implementer, rewrite)
+	}
+}
+
+// With an index (r2c index), the Analyzer sees related passages of the
+// paper beyond the section and the Implementer sees the user's own code.
+func TestRunUsesRetrievedContext(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	cfg := testConfig(t, srv.URL())
+	cfg.Index.Dir = filepath.Join(t.TempDir(), "index")
+	paperPath := orchestratortest.Paper(t)
+	code := t.TempDir()
+	userCode := "import numpy as np\n\n\ndef masked_row_softmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:\n    \"\"\"Softmax over the last axis with masked entries at zero weight.\"\"\"\n    scores = np.where(mask, -np.inf, scores)\n    scores = scores - scores.max(axis=-1, keepdims=True)\n    weights = np.exp(scores)\n    return weights / weights.sum(axis=-1, keepdims=True)\n"
+	if err := os.WriteFile(filepath.Join(code, "layers.py"), []byte(userCode), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	emb, err := rag.EmbedderFromConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := rag.Create(cfg.Index.Dir, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Update(context.Background(), rag.Sources{Papers: []string{paperPath}, Code: []string{code}}, rag.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	log := &eventLog{}
+	res, err := Run(context.Background(), Request{Paper: paperPath, Section: "3.2", Config: cfg}, log)
+	if err != nil || res.Status != StatusPassed {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if !log.has("run", EventProgress, "retrieved") {
+		t.Error("no retrieval event")
+	}
+	for _, r := range srv.ChatRequests() {
+		switch {
+		case strings.Contains(r.Messages[0].Content, orchestratortest.AnalyzerPrompt):
+			if !strings.Contains(r.Messages[1].Content, "Related passages") || !strings.Contains(r.Messages[1].Content, "attention.md") {
+				t.Errorf("analyzer prompt has no retrieved passages:\n%s", r.Messages[1].Content)
+			}
+		case strings.Contains(r.Messages[0].Content, "You are the Implementer"):
+			if !strings.Contains(r.LastUser(), "def masked_row_softmax") {
+				t.Errorf("implementer prompt lacks the user's code:\n%s", r.LastUser())
+			}
+		}
 	}
 }

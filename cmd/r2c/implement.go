@@ -51,8 +51,10 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 		return s.errorf(exitUsage, "implement: %v", err)
 	}
 	cfg.Merge(config.Config{Endpoint: *endpoint, Model: config.Model{Name: *model}, Rounds: *rounds})
-	if !filepath.IsAbs(cfg.RunsDir) {
-		cfg.RunsDir = filepath.Join(*root, cfg.RunsDir)
+	for _, dir := range []*string{&cfg.RunsDir, &cfg.Index.Dir} {
+		if *dir != "" && !filepath.IsAbs(*dir) {
+			*dir = filepath.Join(*root, *dir)
+		}
 	}
 	profile, err := loadProfile(cfg, *root)
 	if err != nil {
