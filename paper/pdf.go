@@ -201,7 +201,9 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 			w0 := f.width(code) / 1000
 			s := f.decode(code)
 			size := math.Hypot(trm[2], trm[3])
-			if s != "" {
+			// Rotated text (arXiv's margin stamp, rotated table headers) is
+			// not part of the reading flow: keep horizontal glyphs only.
+			if s != "" && math.Abs(trm[1]) <= 0.05*math.Abs(trm[0]) && math.Abs(trm[2]) <= 0.05*math.Abs(trm[3]) {
 				*budget--
 				if *budget < 0 {
 					panic(errTooManyGlyphs)

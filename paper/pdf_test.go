@@ -205,6 +205,12 @@ func TestPDFKnownFacts(t *testing.T) {
 	if a, err := p.Find("A"); err != nil || a.Title != "Gradient Analysis" || len(a.Equations) != 1 || a.Equations[0].Number != "7" {
 		t.Errorf("appendix A: %+v %v", a, err)
 	}
+	// onecol.tex sets a running head on pages 2 and 3: it is page furniture.
+	p.Walk(func(s *Section) {
+		if strings.Contains(s.Text, "(preprint)") {
+			t.Errorf("running head in %s: %q", s.Heading(), s.Text)
+		}
+	})
 	// Page of each heading: the page whose pdftotext text holds it.
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Skip("pdftotext (poppler-utils) not installed")
@@ -252,6 +258,11 @@ func TestTwoColumnReadingOrder(t *testing.T) {
 	}
 	if len(want) < 10 {
 		t.Fatalf("fixture has only %d marked paragraphs", len(want))
+	}
+	// twocol.tex puts an arXiv-style rotated stamp in the left margin of
+	// page 1; rotated text is left out of the flow.
+	if strings.Contains(flat, "2401.00001") {
+		t.Errorf("the rotated margin stamp is in the text")
 	}
 	got := paraMarkerRE.FindAllStringSubmatchIndex(flat, -1)
 	if len(got) != 2*len(want) {

@@ -48,10 +48,11 @@ type pdfAnalyzer struct {
 }
 
 func (a *pdfAnalyzer) run() {
+	running := runningLines(a.doc)
 	var lines []*line
 	for _, p := range a.doc.pages {
 		for _, l := range p.lines {
-			if isPageNumberLine(l, p) {
+			if isPageNumberLine(l, p) || running[l] {
 				continue
 			}
 			lines = append(lines, l)
@@ -122,6 +123,56 @@ func isPageNumberLine(l *line, p pdfPage) bool {
 		}
 	}
 	return lowest && l.y < 0.2*p.height || highest && l.y > 0.85*p.height
+}
+
+// runningLines finds running heads and feet: the topmost or bottommost
+// line of a page whose text, digits aside, recurs in the same place on at
+// least two pages and half of them.
+func runningLines(doc *pdfDoc) map[*line]bool {
+	type key struct {
+		text string
+		top  bool
+	}
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' || r == ' ' {
+				return -1
+			}
+			return r
+		}, strings.ToLower(s))
+	}
+	count := map[key]int{}
+	edge := map[*line]key{}
+	for _, p := range doc.pages {
+		if len(p.lines) == 0 {
+			continue
+		}
+		top, bottom := p.lines[0], p.lines[0]
+		for _, l := range p.lines {
+			if l.y > top.y {
+				top = l
+			}
+			if l.y < bottom.y {
+				bottom = l
+			}
+		}
+		if top.y > 0.85*p.height {
+			edge[top] = key{norm(top.text), true}
+		}
+		if bottom.y < 0.15*p.height {
+			edge[bottom] = key{norm(bottom.text), false}
+		}
+	}
+	for _, k := range edge {
+		count[k]++
+	}
+	out := map[*line]bool{}
+	for l, k := range edge {
+		if k.text != "" && count[k] >= 2 && 2*count[k] >= len(doc.pages)-1 {
+			out[l] = true
+		}
+	}
+	return out
 }
 
 // findTitle takes the largest text on page 1 above the first heading (or
