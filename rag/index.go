@@ -4,10 +4,12 @@
 // section, page, file and lines) into their prompts.
 //
 // The package is split by concept: index.go (the Index and its on-disk
-// identity), update.go (incremental indexing), chunk_paper.go and
-// chunk_code.go (how sources become chunks), embed_offline.go and
+// identity), update.go (incremental indexing), sources.go (which files),
+// chunk_paper.go and chunk_code.go (how sources become chunks), seams.go
+// (the paper and style packages behind them), embed_offline.go and
 // embed_http.go (the two embedders), retrieve.go (top-k within a token
-// budget) and persist.go (atomic writes).
+// budget), flat.go (the vector scan queries run on) and persist.go (atomic
+// writes).
 //
 // An index lives in one folder (by default .r2c/index). Its commit point is
 // manifest.json, replaced atomically after the data files it names have been

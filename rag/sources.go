@@ -3,6 +3,7 @@ package rag
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -87,6 +88,9 @@ func listCode(ctx context.Context, root string, isDir bool) ([]listedFile, error
 	dir := root
 	if !isDir {
 		dir = filepath.Dir(root)
+	}
+	if !isDir && !isPython(root) {
+		return nil, fmt.Errorf("%s is not a Python file (.py)", root)
 	}
 	top := gitToplevel(ctx, dir)
 	if !isDir {

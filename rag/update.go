@@ -123,9 +123,8 @@ type updater struct {
 	progress   func(Progress)
 	progressMu sync.Mutex
 
-	todo    []*fileWork                // added and changed files
-	removed map[string][]string        // collection → paths to drop
-	seen    map[string]map[string]bool // collection → paths found by the scan
+	todo    []*fileWork         // added and changed files
+	removed map[string][]string // collection → paths to drop
 }
 
 // fileWork is one added or changed file.
@@ -147,57 +146,59 @@ func (u *updater) scan(ctx context.Context, collection string, roots []string) e
 	if len(roots) == 0 {
 		return nil
 	}
-	if u.seen == nil {
-		u.seen = map[string]map[string]bool{}
+	if u.removed == nil {
 		u.removed = map[string][]string{}
 	}
+	// Only Update changes the manifest, and Update calls are serialised,
+	// so this map is stable until commit.
 	u.ix.mu.RLock()
 	indexed := u.ix.man.Files[collection]
 	u.ix.mu.RUnlock()
 	seen := map[string]bool{}
-	u.seen[collection] = seen
 	var absRoots []string
+	var files []listedFile
 	for _, root := range roots {
 		abs, err := filepath.Abs(root)
 		if err != nil {
 			return err
 		}
 		absRoots = append(absRoots, abs)
-		files, err := listFiles(ctx, collection, abs)
+		found, err := listFiles(ctx, collection, abs)
 		if errors.Is(err, fs.ErrNotExist) && hasUnder(indexed, abs) {
 			continue // indexed before and gone now: removed below
 		}
 		if err != nil {
 			return err
 		}
-		for i, f := range files {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			u.progress(Progress{Stage: "scan", Done: i + 1, Total: len(files), Path: f.path})
-			if seen[f.path] {
-				continue
-			}
-			seen[f.path] = true
-			content, err := os.ReadFile(f.path)
-			if err != nil {
-				u.st.Failed = append(u.st.Failed, FileError{f.path, err})
-				continue
-			}
-			sum := sha256.Sum256(content)
-			hash := hex.EncodeToString(sum[:])
-			old, ok := indexed[f.path]
-			switch {
-			case ok && old.Hash == hash:
-				u.st.Unchanged++
-				continue
-			case ok:
-				u.st.Changed++
-			default:
-				u.st.Added++
-			}
-			u.todo = append(u.todo, &fileWork{collection: collection, path: f.path, hash: hash, content: content, repo: f.repo, rel: f.rel, isNew: !ok})
+		files = append(files, found...)
+	}
+	for i, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		u.progress(Progress{Stage: "scan", Done: i + 1, Total: len(files), Path: f.path})
+		if seen[f.path] {
+			continue
+		}
+		seen[f.path] = true
+		content, err := os.ReadFile(f.path)
+		if err != nil {
+			u.st.Failed = append(u.st.Failed, FileError{f.path, err})
+			continue
+		}
+		sum := sha256.Sum256(content)
+		hash := hex.EncodeToString(sum[:])
+		old, ok := indexed[f.path]
+		switch {
+		case ok && old.Hash == hash:
+			u.st.Unchanged++
+			continue
+		case ok:
+			u.st.Changed++
+		default:
+			u.st.Added++
+		}
+		u.todo = append(u.todo, &fileWork{collection: collection, path: f.path, hash: hash, content: content, repo: f.repo, rel: f.rel, isNew: !ok})
 	}
 	for path := range indexed {
 		if seen[path] {
