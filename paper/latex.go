@@ -325,6 +325,7 @@ func (st *latexState) tableFloat(body string) {
 		}
 	}
 	st.b.table(t)
+	st.b.caption(t.Caption)
 }
 
 // tabularRows turns a tabular body (after its column spec) into rows of

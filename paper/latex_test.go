@@ -22,8 +22,8 @@ func TestLaTeXMatchesSourceFacts(t *testing.T) {
 			}
 			var tables []Table
 			p.Walk(func(s *Section) { tables = append(tables, s.Tables...) })
-			if len(tables) != 1 || fmt.Sprint(tables[0].Rows) != fmt.Sprint(facts.tableRows) {
-				t.Errorf("tables %+v, want rows %q", tables, facts.tableRows)
+			if len(tables) != 1 || fmt.Sprint(tables[0].Rows) != fmt.Sprint(facts.tableRows) || tables[0].Caption != facts.tableCaption {
+				t.Errorf("tables %+v, want rows %q caption %q", tables, facts.tableRows, facts.tableCaption)
 			}
 			if len(p.References) != facts.bibitems {
 				t.Errorf("references %d, want %d", len(p.References), facts.bibitems)

@@ -372,6 +372,15 @@ func (a *pdfAnalyzer) table(lines []*line, i int) (int, bool) {
 			widest = l
 		}
 	}
+	// A caption above the table was read already, in full: prefer it to
+	// its first line.
+	if sec := a.b.target(); sec != nil && captioned != "" {
+		for _, c := range sec.Captions {
+			if strings.HasPrefix(c, captioned) {
+				captioned = c
+			}
+		}
+	}
 	t := Table{Caption: captioned, Page: block[0].page}
 	for _, l := range block {
 		row := make([]string, len(widest.cells))
