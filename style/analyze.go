@@ -33,7 +33,13 @@ type analysis struct {
 	src     []byte
 	// lineStarts[i] is the byte offset where line i begins.
 	lineStarts []int
+	// errorSpans are the outermost ERROR nodes, in source order.
+	errorSpans []errorSpan
+	// resyncedFrom is the line of the last restart after a runaway error.
+	resyncedFrom int
 }
+
+type errorSpan struct{ rng Range }
 
 // parserPool keeps parsers between calls; C parsers are not garbage
 // collected, so the pool is a bounded channel that closes what it drops.
@@ -58,8 +64,9 @@ func putParser(p *parser) {
 
 var nodeBufPool = sync.Pool{New: func() any { return new([]node) }}
 
-// withAnalysis parses and analyses src, calls fn, and releases the buffers.
-func withAnalysis(src []byte, fn func(*analysis)) error {
+// withParsed parses src and calls fn with its flattened nodes, which are
+// valid only during the call.
+func withParsed(src []byte, fn func([]node)) error {
 	if err := checkInput(src); err != nil {
 		return err
 	}
@@ -76,8 +83,13 @@ func withAnalysis(src []byte, fn func(*analysis)) error {
 	buf := nodeBufPool.Get().(*[]node)
 	*buf = t.flatten(*buf)
 	defer nodeBufPool.Put(buf)
-	fn(analyze(*buf, src))
+	fn(*buf)
 	return nil
+}
+
+// withAnalysis parses and analyses src, calls fn, and releases the buffers.
+func withAnalysis(src []byte, fn func(*analysis)) error {
+	return withParsed(src, func(nodes []node) { fn(analyzeRecovering(nodes, src)) })
 }
 
 // analyzeSource parses and analyses src; the result must not use nodes.
@@ -176,6 +188,7 @@ func analyze(nodes []node, src []byte) *analysis {
 func (z *analyzer) visit(i int) {
 	nd := &z.n[i]
 	if nd.isError() && !z.inError[i] {
+		z.a.errorSpans = append(z.a.errorSpans, errorSpan{nd.rng()})
 		z.a.stats.SyntaxErrors++
 		z.syntaxError(i, false)
 	}

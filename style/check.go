@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -59,7 +60,17 @@ var valueLabels = map[string]string{
 	"os.path": "os.path", "pathlib": "pathlib", "logging": "logging", "print": "print",
 }
 
-func label(v string) string {
+// dimensionLabels override valueLabels where a value name means something
+// else in one dimension.
+var dimensionLabels = map[string]string{
+	"docstrings.format=plain": "plain prose", "comments.density=none": "no comments",
+	"layout.indent=other": "another width",
+}
+
+func label(dim, v string) string {
+	if l, ok := dimensionLabels[dim+"="+v]; ok {
+		return l
+	}
 	if l, ok := valueLabels[v]; ok {
 		return l
 	}
@@ -211,15 +222,15 @@ func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
 		if share >= warnMinShare && ev >= warnMinEvidence {
 			sev = SeverityWarning
 		}
-		here := "here: " + label(o.value)
-		if o.name != "" && o.nameNode >= 0 {
+		here := "here: " + label(o.dim, o.value)
+		if o.name != "" && strings.HasPrefix(o.dim, "naming.") {
 			here = fmt.Sprintf("`%s` is %s", o.name, o.value)
 		} else if o.dim == "imports.alias" && o.name != "" {
 			here = "here: another alias (the convention is " + o.name + ")"
 		}
 		d := Diagnostic{
 			Rule: o.dim, Range: o.rng, Severity: sev, Fix: o.fix,
-			Message: fmt.Sprintf("profile uses %s for %s in %.0f%% of %d cases; %s", label(mode), info.About, 100*share, ev, here),
+			Message: fmt.Sprintf("profile uses %s for %s in %.0f%% of %d cases; %s", label(o.dim, mode), info.About, 100*share, ev, here),
 		}
 		if o.dim == "layout.line_length" {
 			if limit, ok := lineLimits[mode]; ok {

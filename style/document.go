@@ -84,7 +84,7 @@ func (d *Document) Check(p *Profile) *Report {
 		return &Report{Score: 100}
 	}
 	d.nodes = d.tree.flatten(d.nodes)
-	return check(p, "", d.src, analyze(d.nodes, d.src))
+	return check(p, "", d.src, analyzeRecovering(d.nodes, d.src))
 }
 
 // Close releases the parser and the tree. Further calls to Apply fail and
