@@ -113,9 +113,20 @@ func lineWindows(src []byte, start, end int) []window {
 				cut = lineEnd(src, cut)
 			}
 		}
-		piece := bytes.TrimRight(src[start:cut], " \t\r\n")
+		// Leading blank lines belong to no chunk: the cited lines start
+		// at the first line with code.
+		first, firstLine := start, line
+		for first < cut {
+			nl := bytes.IndexByte(src[first:cut], '\n')
+			if nl < 0 || len(bytes.TrimSpace(src[first:first+nl])) > 0 {
+				break
+			}
+			first += nl + 1
+			firstLine++
+		}
+		piece := bytes.TrimRight(src[first:cut], " \t\r\n")
 		lines := bytes.Count(piece, []byte("\n"))
-		out = append(out, window{start: start, end: cut, firstLine: line, lastLine: line + lines})
+		out = append(out, window{start: first, end: cut, firstLine: firstLine, lastLine: firstLine + lines})
 		line += bytes.Count(src[start:cut], []byte("\n"))
 		start = cut
 	}

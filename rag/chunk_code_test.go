@@ -139,6 +139,14 @@ func TestChunkCodeMatchesPythonAST(t *testing.T) {
 			if filepath.Base(path) == "trainer.py" && !bigClass["Trainer"] {
 				t.Fatal("the generated Trainer class is not bigger than a chunk")
 			}
+			// Chunks start and end on lines with code.
+			for _, c := range chunks {
+				s, _ := strconv.Atoi(c.md["start_line"])
+				e, _ := strconv.Atoi(c.md["end_line"])
+				if strings.TrimSpace(lines[s-1]) == "" || strings.TrimSpace(lines[e-1]) == "" {
+					t.Errorf("chunk %s lines %d-%d start or end on a blank line", c.md["kind"], s, e)
+				}
+			}
 			// Every non-blank line is in exactly one chunk.
 			for i, line := range lines {
 				n := covered[i+1]
