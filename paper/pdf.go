@@ -542,6 +542,7 @@ type line struct {
 	colX1      float64
 	bold, math float64 // fraction of glyphs
 	text       string
+	footnote   bool
 }
 
 // fragment is glyphs in content-stream order that continue one another.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,7 +263,9 @@ func TestTwoColumnReadingOrder(t *testing.T) {
 	flat := dehyphenate(strings.Split(strings.ReplaceAll(text, "\f", "\n"), "\n"))
 	src, _ := os.ReadFile("testdata/twocol.tex")
 	want := map[string]string{}
-	for _, m := range regexp.MustCompile(`Paragraph (\d\d) opens here\.(.*?)Paragraph \d\d closes here\.`).FindAllStringSubmatch(string(src), -1) {
+	// The one \footnote leaves its mark "1" in the paragraph.
+	marked := regexp.MustCompile(`\\footnote\{[^}]*\}`).ReplaceAllString(string(src), "1")
+	for _, m := range regexp.MustCompile(`Paragraph (\d\d) opens here\.(.*?)Paragraph \d\d closes here\.`).FindAllStringSubmatch(marked, -1) {
 		want[m[1]] = strings.Join(strings.Fields(m[2]), " ")
 	}
 	if len(want) < 10 {
@@ -272,6 +275,19 @@ func TestTwoColumnReadingOrder(t *testing.T) {
 	// page 1; rotated text is left out of the flow.
 	if strings.Contains(flat, "2401.00001") {
 		t.Errorf("the rotated margin stamp is in the text")
+	}
+	// The footnote at the foot of the left column is its own paragraph of
+	// section 1, not part of the paragraph that runs on past it.
+	p, err := Parse(path, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	intro, err := p.Find("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Split(intro.Text, "\n\n"), "1 Footnote text: the validation loss is averaged over five seeds.") {
+		t.Errorf("footnote is not a paragraph of its own:\n%s", intro.Text)
 	}
 	got := paraMarkerRE.FindAllStringSubmatchIndex(flat, -1)
 	if len(got) != 2*len(want) {

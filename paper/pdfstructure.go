@@ -3,6 +3,7 @@ package paper
 import (
 	"math"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -12,6 +13,7 @@ var (
 	pdfAlgorithmRE = regexp.MustCompile(`^Algorithm\s+(\d+)\b[:.]?\s*(.*)$`)
 	pageNumberRE   = regexp.MustCompile(`^(\d{1,4}|[ivxlc]{1,6}|-\s*\d{1,4}\s*-|Page \d+( of \d+)?)$`)
 	bracketRefRE   = regexp.MustCompile(`^\[\d{1,4}\]`)
+	footnoteMarkRE = regexp.MustCompile(`^(\d{1,2}|[*†‡§])(\pL)`)
 	knownHeadings  = map[string]bool{
 		"abstract": true, "references": true, "bibliography": true, "acknowledgments": true,
 		"acknowledgements": true, "acknowledgment": true, "acknowledgement": true, "appendix": true,
@@ -45,15 +47,20 @@ type pdfAnalyzer struct {
 	lastNumber string
 	inAppendix bool
 	para       []*line
+	notes      [][]string // footnotes waiting for the current paragraph to end
 }
 
 func (a *pdfAnalyzer) run() {
 	running := runningLines(a.doc)
 	var lines []*line
 	for _, p := range a.doc.pages {
+		notes := footnoteLines(p, a.doc.bodySize)
 		for _, l := range p.lines {
 			if isPageNumberLine(l, p) || running[l] {
 				continue
+			}
+			if notes[l] {
+				l.footnote = true
 			}
 			lines = append(lines, l)
 		}
@@ -81,6 +88,13 @@ func (a *pdfAnalyzer) run() {
 		}
 		if a.b.mode == modeRefs {
 			a.reference(l)
+			continue
+		}
+		if l.footnote {
+			// Footnotes sit between a paragraph's last line in one column
+			// and its continuation in the next: set them aside as their own
+			// paragraph without ending the one in progress.
+			a.footnote(l)
 			continue
 		}
 		if m := pdfAlgorithmRE.FindStringSubmatch(l.text); m != nil && l.cells[0].glyphs[0].font.bold {
@@ -123,6 +137,41 @@ func isPageNumberLine(l *line, p pdfPage) bool {
 		}
 	}
 	return lowest && l.y < 0.2*p.height || highest && l.y > 0.85*p.height
+}
+
+// footnoteLines finds the footnotes of a page: the run of lines in a
+// smaller font at the bottom of a column, below every body line of it.
+func footnoteLines(p pdfPage, body float64) map[*line]bool {
+	out := map[*line]bool{}
+	for _, col := range []int{-1, 0, 1} {
+		var ls []*line
+		for _, l := range p.lines {
+			if l.col == col {
+				ls = append(ls, l)
+			}
+		}
+		sort.SliceStable(ls, func(i, j int) bool { return ls[i].y < ls[j].y }) // bottom first
+		var run []*line
+		for _, l := range ls {
+			if l.size >= 0.9*body || l.y > 0.4*p.height {
+				break
+			}
+			run = append(run, l)
+		}
+		// A lone small line at the bottom is more likely a page number or
+		// a caption than a footnote; footnotes start with a raised mark.
+		if len(run) == 0 {
+			continue
+		}
+		top := run[len(run)-1]
+		if !(len(top.cells) > 0 && len(top.cells[0].glyphs) > 0 && top.cells[0].glyphs[0].y > top.y+0.2*top.size) {
+			continue
+		}
+		for _, l := range run {
+			out[l] = true
+		}
+	}
+	return out
 }
 
 // runningLines finds running heads and feet: the topmost or bottommost
@@ -494,7 +543,27 @@ func (a *pdfAnalyzer) addText(l *line) {
 	a.para = append(a.para, l)
 }
 
+// footnote adds a footnote line: a line starting with its mark starts a
+// new note, others continue the last one.
+func (a *pdfAnalyzer) footnote(l *line) {
+	starts := len(a.notes) == 0 || l.cells[0].glyphs[0].y > l.y+0.2*l.size || len(l.text) > 0 && l.text[0] >= '0' && l.text[0] <= '9' || l.x0 > l.colX0+0.5*a.doc.bodySize
+	if starts {
+		a.notes = append(a.notes, []string{footnoteMarkRE.ReplaceAllString(l.text, "$1 $2")})
+		return
+	}
+	last := len(a.notes) - 1
+	a.notes[last] = append(a.notes[last], l.text)
+}
+
+func (a *pdfAnalyzer) flushNotes() {
+	for _, n := range a.notes {
+		a.b.paragraph(dehyphenate(n))
+	}
+	a.notes = nil
+}
+
 func (a *pdfAnalyzer) flushPara() {
+	defer a.flushNotes()
 	if len(a.para) == 0 {
 		return
 	}
