@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/llm"
@@ -16,6 +17,14 @@ import (
 // client, which bounds requests in flight and retries 429s and 5xx.
 // Vectors are L2-normalised here, since not every model returns unit vectors.
 type HTTP struct {
+	// MaxInputBytes cuts each text before it is sent (at a character
+	// boundary), because servers such as text-embeddings-inference reject
+	// inputs over the model's limit (512 tokens for BGE and E5 models)
+	// unless started with --auto-truncate. The stored chunk stays whole;
+	// its vector comes from its beginning, where a function's signature and
+	// docstring are. NewHTTP sets DefaultMaxInputBytes; 0 sends texts whole.
+	MaxInputBytes int
+
 	client *llm.Client
 	model  string
 
@@ -31,8 +40,12 @@ func NewHTTP(client *llm.Client, model string) (*HTTP, error) {
 	if strings.TrimSpace(model) == "" {
 		return nil, errors.New("rag: http embedder: no model; set index.embedding_model in r2c.toml")
 	}
-	return &HTTP{client: client, model: model}, nil
+	return &HTTP{client: client, model: model, MaxInputBytes: DefaultMaxInputBytes}, nil
 }
+
+// DefaultMaxInputBytes keeps inputs under 512 tokens even for code, which
+// tokenises at about 3.5 bytes a token.
+const DefaultMaxInputBytes = 1600
 
 // Name implements Embedder: "openai:" and the model.
 func (h *HTTP) Name() string { return "openai:" + h.model }
@@ -48,6 +61,13 @@ func (h *HTTP) Dim() int {
 func (h *HTTP) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	if len(texts) == 0 {
 		return nil, nil
+	}
+	if h.MaxInputBytes > 0 {
+		cut := make([]string, len(texts))
+		for i, t := range texts {
+			cut[i] = truncateUTF8(t, h.MaxInputBytes)
+		}
+		texts = cut
 	}
 	vecs, err := h.client.Embed(ctx, h.model, texts)
 	if err != nil {
@@ -74,6 +94,17 @@ func (h *HTTP) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 		vecs[i] = out
 	}
 	return vecs, nil
+}
+
+// truncateUTF8 returns at most max bytes of s, cut before a character.
+func truncateUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max]
 }
 
 // EmbedderFromConfig returns the embedder cfg.Index selects: the offline

@@ -30,6 +30,7 @@ type embeddingServer struct {
 	models   []string
 	inputs   int
 	requests int
+	longest  int // bytes of the longest input
 }
 
 func newEmbeddingServer(t *testing.T, dim int) *embeddingServer {
@@ -52,6 +53,9 @@ func newEmbeddingServer(t *testing.T, dim int) *embeddingServer {
 		s.models = append(s.models, req.Model)
 		s.inputs += len(req.Input)
 		s.requests++
+		for _, in := range req.Input {
+			s.longest = max(s.longest, len(in))
+		}
 		s.mu.Unlock()
 		dim := int(s.dim.Load())
 		type item struct {
@@ -206,5 +210,17 @@ func TestEmbedderFromConfig(t *testing.T) {
 	vecs, err := emb.Embed(context.Background(), []string{"a b", "c"})
 	if err != nil || len(vecs) != 2 || len(vecs[0]) != 8 || emb.Name() != "openai:nomic" {
 		t.Fatalf("configured embedder: %v %v", vecs, err)
+	}
+
+	// Long inputs are cut, at a character boundary, before they are sent.
+	long := strings.Repeat("é", DefaultMaxInputBytes) // 2 bytes a character
+	if _, err := emb.Embed(context.Background(), []string{long}); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	longest := srv.longest
+	srv.mu.Unlock()
+	if longest > DefaultMaxInputBytes || longest < DefaultMaxInputBytes-1 {
+		t.Fatalf("longest input sent: %d bytes, limit %d", longest, DefaultMaxInputBytes)
 	}
 }
