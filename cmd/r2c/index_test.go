@@ -72,6 +72,15 @@ func TestIndexThenSearch(t *testing.T) {
 		t.Fatalf("re-index: %d\n%s", status, out)
 	}
 
+	// --rebuild starts over: everything is added again.
+	out, _, status = runCLI(t, "index", "--root", root, "--rebuild", "--papers", fixturePapers(t))
+	if status != exitOK || !strings.Contains(out, "files: 3 added") || !strings.Contains(out, "0 code chunks") {
+		t.Fatalf("index --rebuild: %d\n%s", status, out)
+	}
+	if _, _, status = runCLI(t, "index", "--root", root, code); status != exitOK {
+		t.Fatalf("re-index code after the rebuild: %d", status)
+	}
+
 	out, errOut, status = runCLI(t, "search", "--root", root, "--json", "-k", "2", "--papers", "B starts at zero and A is Gaussian at initialization")
 	if status != exitOK {
 		t.Fatalf("search: %d\n%s\n%s", status, out, errOut)
