@@ -1,6 +1,6 @@
 // Package agents holds r2c's four agents — Analyzer, Planner, Implementer and
 // Validator — and the plain-data values they hand to each other (Spec, Plan,
-// Task, Code, Report).
+// Task, Code, Verdict).
 //
 // Every agent is a thin layer over the model client: it renders an embedded
 // prompt template (prompts/*.tmpl), asks the model through the server's chat
