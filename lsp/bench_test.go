@@ -1,0 +1,106 @@
+package lsp_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/r2c-ai/r2c/lsp"
+	"github.com/r2c-ai/r2c/lsp/lsptest"
+)
+
+// pythonSource generates n lines of plausible Python (seeded): functions in
+// snake_case, and with camel set one in eight in camelCase, so a profile
+// learned from camel=false code has findings in camel=true code.
+func pythonSource(rng *rand.Rand, n int, camel bool) string {
+	var b strings.Builder
+	words := []string{"load", "scale", "attention", "query", "key", "value", "mask", "norm", "layer", "head"}
+	for lines := 0; lines < n; {
+		a, c := words[rng.Intn(len(words))], words[rng.Intn(len(words))]
+		name := a + "_" + c
+		if camel && rng.Intn(8) == 0 {
+			name = a + strings.ToUpper(c[:1]) + c[1:]
+		}
+		fmt.Fprintf(&b, "def %s(x, y):\n    \"\"\"Compute %s.\"\"\"\n    total = x * %d + y\n    return total\n\n\n", name, a, rng.Intn(100))
+		lines += 6
+	}
+	return b.String()
+}
+
+// p50 reports the median of ds in milliseconds as a benchmark metric.
+func reportPercentiles(b *testing.B, ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(ds[len(ds)*9/10].Microseconds())/1000, "p90-ms")
+}
+
+func benchEditor(b *testing.B, src string) *lsptest.Editor {
+	b.Helper()
+	rng := rand.New(rand.NewSource(1))
+	files := map[string]string{}
+	for i := 0; i < 4; i++ {
+		files[fmt.Sprintf("lib/m%d.py", i)] = pythonSource(rng, 300, false)
+	}
+	e := lsptest.New(b, serve(lsp.Options{}), lsptest.Config{Files: files, InitializationOptions: map[string]any{
+		"style":  map[string]any{"profile": ".r2c/style.json", "min_evidence": 2},
+		"server": map[string]any{"debounce": "1ms"},
+	}})
+	if err := e.ExecuteCommand(context.Background(), protocol.Command{Command: lsp.CommandLearnStyle}, nil); err != nil {
+		b.Fatal(err)
+	}
+	e.CreateBuffer("bench.py", src)
+	e.AwaitDiagnostics("bench.py", "style findings", func(ds []protocol.Diagnostic) bool { return len(ds) > 0 })
+	return e
+}
+
+var sinkActions []protocol.CodeAction
+
+// BenchmarkCodeAction measures textDocument/codeAction round trips through
+// the JSON-RPC pipe on a 2,000-line file with style findings (target: p50 < 5 ms).
+func BenchmarkCodeAction(b *testing.B) {
+	rng := rand.New(rand.NewSource(2))
+	e := benchEditor(b, pythonSource(rng, 2000, true))
+	lines := strings.Count(e.BufferText("bench.py"), "\n")
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		pos := protocol.Position{Line: uint32(rng.Intn(lines))}
+		start := time.Now()
+		sinkActions = e.CodeActions("bench.py", protocol.Range{Start: pos, End: pos})
+		ds = append(ds, time.Since(start))
+	}
+	b.StopTimer()
+	reportPercentiles(b, ds)
+}
+
+// BenchmarkDiagnosticsAfterEdit measures, end to end through the pipe, the
+// time from sending an edit of a 2,000-line file to receiving the
+// diagnostics for that version (debounce 1 ms; target: p50 < 20 ms).
+func BenchmarkDiagnosticsAfterEdit(b *testing.B) {
+	rng := rand.New(rand.NewSource(3))
+	e := benchEditor(b, pythonSource(rng, 2000, true))
+	lines := strings.Count(e.BufferText("bench.py"), "\n")
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Rename a local on a random line: a typical keystroke-sized edit.
+		pos := protocol.Position{Line: uint32(rng.Intn(lines)), Character: 0}
+		start := time.Now()
+		e.EditBuffer("bench.py", lsptest.Edit{Range: protocol.Range{Start: pos, End: pos}, Text: " "})
+		e.AwaitDiagnostics("bench.py", "diagnostics of the edit", func([]protocol.Diagnostic) bool { return true })
+		ds = append(ds, time.Since(start))
+		e.EditBuffer("bench.py", lsptest.Edit{Range: protocol.Range{Start: pos, End: protocol.Position{Line: pos.Line, Character: 1}}, Text: ""})
+		e.AwaitDiagnostics("bench.py", "diagnostics of the undo", func([]protocol.Diagnostic) bool { return true })
+	}
+	b.StopTimer()
+	reportPercentiles(b, ds)
+}
