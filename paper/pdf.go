@@ -46,11 +46,12 @@ type fontInfo struct {
 	widths             []float64
 	twoByte            bool
 	defaultWidth       float64
+	cidWidths          map[int]float64
 }
 
 func (f *fontInfo) decode(code int) string {
 	if f.twoByte {
-		return f.enc.Decode(string([]byte{byte(code >> 8), byte(code)}))
+		return normalizeGlyph(f.enc.Decode(string([]byte{byte(code >> 8), byte(code)})))
 	}
 	if !f.known[code] {
 		f.decoded[code] = normalizeGlyph(f.enc.Decode(string([]byte{byte(code)})))
@@ -59,7 +60,38 @@ func (f *fontInfo) decode(code int) string {
 	return f.decoded[code]
 }
 
+// cidWidths reads a CID font's W array: "c [w1 w2 ...]" gives widths
+// from c on, "c1 c2 w" one width for a range.
+func cidWidths(w pdf.Value) map[int]float64 {
+	out := map[int]float64{}
+	for i := 0; i+1 < w.Len() && len(out) < 1<<16; {
+		first := int(w.Index(i).Int64())
+		if next := w.Index(i + 1); next.Kind() == pdf.Array {
+			for j := 0; j < next.Len() && j < 1<<16; j++ {
+				out[first+j] = next.Index(j).Float64()
+			}
+			i += 2
+			continue
+		}
+		if i+2 >= w.Len() {
+			break
+		}
+		last, width := int(w.Index(i+1).Int64()), w.Index(i+2).Float64()
+		for c := first; c <= last && c-first < 1<<16; c++ {
+			out[c] = width
+		}
+		i += 3
+	}
+	return out
+}
+
 func (f *fontInfo) width(code int) float64 {
+	if f.twoByte {
+		if w, ok := f.cidWidths[code]; ok {
+			return w
+		}
+		return f.defaultWidth
+	}
 	if i := code - f.first; i >= 0 && i < len(f.widths) && f.widths[i] > 0 {
 		return f.widths[i]
 	}
@@ -123,11 +155,13 @@ func newFontInfo(f pdf.Font) *fontInfo {
 	}
 	if f.V.Key("Subtype").Name() == "Type0" {
 		fi.twoByte = true
-		if dw := f.V.Key("DescendantFonts").Index(0).Key("DW"); dw.Kind() == pdf.Integer || dw.Kind() == pdf.Real {
+		desc := f.V.Key("DescendantFonts").Index(0)
+		if dw := desc.Key("DW"); dw.Kind() == pdf.Integer || dw.Kind() == pdf.Real {
 			fi.defaultWidth = dw.Float64()
 		} else {
 			fi.defaultWidth = 1000
 		}
+		fi.cidWidths = cidWidths(desc.Key("W"))
 	}
 	if cmapIsSafe(f.V.Key("ToUnicode")) {
 		fi.enc = f.Encoder()
@@ -799,7 +833,9 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 			if text.Len() > 0 {
 				text.WriteByte(' ')
 			}
-		} else if gap > 0.15*ref || pendingSpace && gap > 0.05*ref {
+		} else if gap > 0.15*ref || pendingSpace {
+			// An explicit space glyph counts whatever the geometry says:
+			// fonts with missing widths misplace the pen.
 			cur.sb.WriteByte(' ')
 			text.WriteByte(' ')
 		}

@@ -300,8 +300,10 @@ func isEquationLine(l *line, body float64) bool {
 	if eqNumberCell(l) != "" {
 		return true
 	}
-	indented := l.x0 > l.colX0+1.2*body
-	return indented && l.math >= 0.35 && len(l.text) < 200
+	// A display is set off on both sides; a prose line with much inline
+	// math still runs to the column's right edge.
+	displayed := l.x0 > l.colX0+1.2*body && l.x1 < l.colX1-body
+	return displayed && l.math >= 0.35 && len(l.text) < 200
 }
 
 // eqNumberCell returns the equation number when the line's last cell is a

@@ -1,0 +1,80 @@
+package paper
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildPDF assembles a PDF from object bodies (object i+1 is objs[i]); the
+// catalog must be object 1.
+func buildPDF(objs []string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.5\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+func stream(s string) string {
+	return fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(s), s)
+}
+
+// TestCIDFontWithExplicitSpaces reads a Type0 (Identity-H) font with two-byte
+// codes, a W width array and a ToUnicode cmap, the way word processors and
+// browsers write PDFs: words are separated by space glyphs, not gaps.
+func TestCIDFontWithExplicitSpaces(t *testing.T) {
+	cmap := `/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+/CMapName /Test def 1 begincodespacerange <0000> <FFFF> endcodespacerange
+8 beginbfchar <0001> <0048> <0002> <0065> <0003> <006C> <0004> <006F> <0005> <0020> <0006> <0077> <0007> <0072> <0008> <0064> endbfchar
+endcmap CMapName currentdict /CMap defineresource pop end end`
+	// "Hello world" twice; the second line uses a copy of the font without
+	// widths, so the pen overshoots and only the space glyph separates the
+	// words. Code 0009 is not in the cmap and is dropped.
+	content := "BT /F1 12 Tf 72 700 Td <00010002000300030004000500060004000700030008> Tj ET\n" +
+		"BT /F2 12 Tf 72 680 Td <000100020003000300040005000600040007000300080009> Tj ET"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R /F2 8 0 R >> >> /Contents 4 0 R >>",
+		stream(content),
+		"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+TestSans /Encoding /Identity-H /DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+		"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+TestSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 /W [1 [722 556 222 222 556 278 722] 7 7 333] >>",
+		stream(cmap),
+		"<< /Type /Font /Subtype /Type0 /BaseFont /Other /Encoding /Identity-H /DescendantFonts [9 0 R] /ToUnicode 7 0 R >>",
+		"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Other /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>",
+	}
+	data := buildPDF(objs)
+	text, err := PDFText("cid.pdf", data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(text, "\f\n"), "\n")
+	if len(lines) != 2 || lines[0] != "Hello world" || lines[1] != "Hello world" {
+		t.Errorf("got %q, want two lines of \"Hello world\"", lines)
+	}
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		path := filepath.Join(t.TempDir(), "cid.pdf")
+		os.WriteFile(path, data, 0o644)
+		out, err := exec.Command("pdftotext", path, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(strings.Fields(string(out)), " "); got != "Hello world Hello world" {
+			t.Errorf("pdftotext reads %q: the fixture is not what this test thinks", got)
+		}
+	}
+}
