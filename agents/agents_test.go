@@ -152,10 +152,15 @@ func TestAssembleFileIsValidPython(t *testing.T) {
 	if err != nil {
 		t.Skip("needs python3")
 	}
-	src := AssembleFile([]string{
-		"from __future__ import annotations\nimport numpy as np\n\n\ndef softmax(x):\n    return np.exp(x) / np.exp(x).sum()\n",
-		"import math\nimport numpy as np\nfrom __future__ import annotations\n\n\ndef attention(q, k, v):\n    return softmax(q @ k.T / math.sqrt(q.shape[-1])) @ v\n",
+	// The attention answer repeats a softmax of its own; the softmax task
+	// owns that symbol, so its version is kept and the copy dropped.
+	src := AssembleFile([]Part{
+		{Symbol: "softmax", Source: "from __future__ import annotations\nimport numpy as np\n\n\ndef softmax(x):\n    return np.exp(x) / np.exp(x).sum()\n"},
+		{Symbol: "attention", Source: "import math\nimport numpy as np\nfrom __future__ import annotations\n\n\n@staticmethod\ndef softmax(x):\n    return 'copy'\n\n\ndef attention(q, k, v):\n    return softmax(q @ k.T / math.sqrt(q.shape[-1])) @ v\n"},
 	})
+	if strings.Contains(src, "'copy'") || strings.Contains(src, "@staticmethod") {
+		t.Fatalf("the repeated softmax was kept:\n%s", src)
+	}
 	if strings.Count(src, "import numpy as np") != 1 || !strings.HasPrefix(src, "from __future__ import annotations\n") {
 		t.Fatalf("assembled:\n%s", src)
 	}

@@ -3,10 +3,12 @@ package agents
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/r2c-ai/r2c/llm"
+	"github.com/r2c-ai/r2c/style"
 )
 
 // ImplementInput is one task with everything its code must agree with.
@@ -113,12 +115,32 @@ func (p *Plan) tasksFor(path string) []Task {
 	return out
 }
 
-// AssembleFile joins the code of the tasks that write one file, in plan
-// order, hoisting their import lines (deduplicated, __future__ first) to the
-// top so each symbol-sized answer may carry its own imports.
-func AssembleFile(chunks []string) string {
-	if len(chunks) == 1 {
-		return chunks[0]
+// Part is one task's code for a module: the symbol the task owns (empty
+// for a whole-module task) and its source.
+type Part struct {
+	Symbol string
+	Source string
+}
+
+// AssembleFile joins the code of the tasks that write one module, in plan
+// order: import lines are hoisted to the top (deduplicated, __future__
+// first) so each symbol-sized answer may carry its own imports, and a
+// top-level definition of a symbol another part owns is dropped — models
+// asked for one function often repeat the helpers they were shown, and the
+// owner's version is the one that counts.
+func AssembleFile(parts []Part) string {
+	if len(parts) == 1 {
+		return parts[0].Source
+	}
+	owned := map[string]bool{}
+	for _, p := range parts {
+		if p.Symbol != "" {
+			owned[p.Symbol] = true
+		}
+	}
+	chunks := make([]string, len(parts))
+	for i, p := range parts {
+		chunks[i] = dropDefinitions(p.Source, func(name string) bool { return owned[name] && name != p.Symbol })
 	}
 	var future, imports, bodies []string
 	seen := map[string]bool{}
@@ -157,3 +179,28 @@ func AssembleFile(chunks []string) string {
 	b.WriteString("\n")
 	return b.String()
 }
+
+// dropDefinitions removes the top-level functions and classes (decorators
+// included) whose name drop reports; source that does not parse is returned
+// unchanged, for the Validator to report.
+func dropDefinitions(src string, drop func(name string) bool) string {
+	symbols, err := style.Symbols([]byte(src))
+	if err != nil {
+		return src
+	}
+	out := src
+	for i := len(symbols) - 1; i >= 0; i-- { // from the end, so offsets hold
+		sym := symbols[i]
+		if sym.Parent != "" || sym.Kind == "method" || !drop(sym.Name) || sym.EndByte > len(out) {
+			continue
+		}
+		out = out[:sym.StartByte] + out[sym.EndByte:]
+	}
+	if out == src {
+		return src
+	}
+	return strings.TrimLeft(extraBlankLines.ReplaceAllString(out, "\n\n\n"), "\n")
+}
+
+// extraBlankLines matches the gap a removed definition leaves behind.
+var extraBlankLines = regexp.MustCompile(`\n{4,}`)

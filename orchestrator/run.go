@@ -419,13 +419,13 @@ func (s *runState) moduleOfTest(test string) string {
 
 // fileLocked assembles one module from its tasks' current code; s.mu held.
 func (s *runState) fileLocked(path string) string {
-	var chunks []string
+	var parts []agents.Part
 	for _, t := range s.plan.Tasks {
 		if c, ok := s.code[t.ID]; ok && t.File == path {
-			chunks = append(chunks, c)
+			parts = append(parts, agents.Part{Symbol: t.Symbol, Source: c})
 		}
 	}
-	return agents.AssembleFile(chunks)
+	return agents.AssembleFile(parts)
 }
 
 func (s *runState) validateNode(ctx context.Context) error {
