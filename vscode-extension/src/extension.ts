@@ -11,34 +11,12 @@ import {
   ServerOptions,
   TransportKind,
 } from 'vscode-languageclient/node';
+import { settingsToOptions } from './settings';
 
 let client: LanguageClient | undefined;
 
-/** r2c's configuration object (the keys of r2c.toml) built from VS Code settings. */
-export function settingsToOptions(cfg: vscode.WorkspaceConfiguration): Record<string, unknown> {
-  const opts: Record<string, any> = {};
-  const str = (key: string): string => (cfg.get<string>(key) ?? '').trim();
-  if (str('endpoint')) {
-    opts.endpoint = str('endpoint');
-  }
-  if (str('model')) {
-    opts.model = { name: str('model') };
-  }
-  opts.style = { diagnostics: cfg.get<boolean>('styleDiagnostics', true) };
-  if (str('styleProfile')) {
-    opts.style.profile = str('styleProfile');
-  }
-  if (str('python')) {
-    opts.sandbox = { python: str('python') };
-  }
-  opts.server = { validate_on_save: cfg.get<boolean>('validateOnSave', false) };
-  if (str('debounce')) {
-    opts.server.debounce = str('debounce');
-  }
-  if (str('logFile')) {
-    opts.server.log_file = str('logFile');
-  }
-  return opts;
+function options(cfg: vscode.WorkspaceConfiguration): Record<string, unknown> {
+  return settingsToOptions(<T>(key: string, fallback: T) => cfg.get<T>(key, fallback));
 }
 
 async function execute(command: string, args: unknown[]): Promise<any> {
@@ -153,7 +131,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       { scheme: 'file', language: 'latex' },
       { scheme: 'file', language: 'tex' },
     ],
-    initializationOptions: settingsToOptions(cfg),
+    initializationOptions: options(cfg),
   };
   client = new LanguageClient('r2c', 'r2c', serverOptions, clientOptions);
   context.subscriptions.push(
@@ -163,7 +141,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('r2c') && client) {
         void client.sendNotification(DidChangeConfigurationNotification.type, {
-          settings: settingsToOptions(vscode.workspace.getConfiguration('r2c')),
+          settings: options(vscode.workspace.getConfiguration('r2c')),
         });
       }
     }),
