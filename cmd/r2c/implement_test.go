@@ -104,6 +104,18 @@ func TestImplementEndToEnd(t *testing.T) {
 		}
 	}
 
+	ex, _, code := runCLI(t, "runs", "show", "--root", root, id[1], "exchanges/001-analyzer.json")
+	if code != exitOK || !strings.Contains(ex, `"agent": "analyzer"`) || !strings.Contains(ex, "Do not fabricate") {
+		t.Errorf("runs show FILE: code %d\n%s", code, ex)
+	}
+	if _, stderr, code := runCLI(t, "runs", "show", "--root", root, id[1], "../../r2c.toml"); code != exitUsage || !strings.Contains(stderr, "not a file of the run's record") {
+		t.Errorf("runs show with an escaping path: code %d, %s", code, stderr)
+	}
+	js, _, code := runCLI(t, "runs", "show", "--root", root, "--json", id[1])
+	if code != exitOK || !strings.Contains(js, `"status": "passed"`) || !strings.Contains(js, `"total_tokens"`) {
+		t.Errorf("runs show --json: code %d\n%s", code, js)
+	}
+
 	// A second run into the same folder refuses to overwrite and changes nothing.
 	before, _ := os.ReadFile(filepath.Join(out, "attention.py"))
 	_, stderr, code = runCLI(t, "implement", "--paper", paper, "--section", "3.2", "--out", out, "--endpoint", srv.URL(), "--root", root)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -62,14 +64,15 @@ func runRunsList(ctx context.Context, s stdio, args []string) int {
 }
 
 func runRunsShow(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c runs show", "[--root DIR] ID", "Shows a recorded run: its outcome, per-step timings, token counts and the files of its record\n(spec, plan, every prompt and answer, every test report). ID may be a unique prefix.")
+	fs := newFlags(s, "r2c runs show", "[--root DIR] [--json] ID [FILE]", "Shows a recorded run: its outcome, per-step timings, token counts and the files of its record\n(spec, plan, every prompt and answer, every test report). ID may be a unique prefix.\nWith FILE (a path listed under \"record\", e.g. exchanges/003-implementer-attention.json), prints that file.")
 	root := fs.String("root", ".", "workspace root")
+	asJSON := fs.Bool("json", false, "print the run's record (run.json) as JSON")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() < 1 || fs.NArg() > 2 {
 		fs.Usage()
-		return s.errorf(exitUsage, "runs show: give one run ID (see r2c runs list)")
+		return s.errorf(exitUsage, "runs show: give one run ID (see r2c runs list) and optionally one FILE of its record")
 	}
 	dir, err := runsDir(*root)
 	if err != nil {
@@ -80,6 +83,17 @@ func runRunsShow(ctx context.Context, s stdio, args []string) int {
 		return s.errorf(exitFail, "%v", err)
 	}
 	runDir := orchestrator.RunDir(dir, r.ID)
+	if fs.NArg() == 2 {
+		return showRecordFile(s, runDir, fs.Arg(1))
+	}
+	if *asJSON {
+		enc := json.NewEncoder(s.out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return s.errorf(exitFail, "runs show: %v", err)
+		}
+		return exitOK
+	}
 	w := s.out
 	fmt.Fprintf(w, "run:         %s\n", r.ID)
 	fmt.Fprintf(w, "paper:       %s, section %s\n", r.Paper, r.Section)
@@ -122,5 +136,20 @@ func runRunsShow(ctx context.Context, s stdio, args []string) int {
 	if err != nil {
 		return s.errorf(exitFail, "runs show: %v", err)
 	}
+	return exitOK
+}
+
+// showRecordFile prints one file of a run's record; the name must stay
+// inside the run's folder.
+func showRecordFile(s stdio, runDir, name string) int {
+	clean := filepath.Clean(filepath.FromSlash(name))
+	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return s.errorf(exitUsage, "runs show: %q is not a file of the run's record", name)
+	}
+	b, err := os.ReadFile(filepath.Join(runDir, clean))
+	if err != nil {
+		return s.errorf(exitFail, "runs show: %v (r2c runs show ID lists the record's files)", err)
+	}
+	s.out.Write(b)
 	return exitOK
 }
