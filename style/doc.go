@@ -3,7 +3,7 @@
 //
 // Python is parsed with tree-sitter (cgo), which tolerates syntax errors and
 // re-parses incrementally after an edit. An analysis extracts style
-// observations along some two dozen dimensions (naming per kind, docstring
+// observations along 34 dimensions (naming per kind, docstring
 // format, type-hint coverage, string formatting, quotes, import style,
 // function length, ...). A Profile aggregates those observations over a code
 // base as distributions with counts, so that the strength of the evidence
