@@ -10,7 +10,7 @@ import (
 // TestLaTeXMatchesSourceFacts parses the fixtures' LaTeX with parseLaTeX
 // and checks it against the regular-expression oracle of pdf_test.go.
 func TestLaTeXMatchesSourceFacts(t *testing.T) {
-	for _, name := range []string{"onecol", "twocol"} {
+	for _, name := range []string{"onecol", "twocol", "neurips"} {
 		t.Run(name, func(t *testing.T) {
 			facts := readTexFacts(t, "testdata/"+name+".tex")
 			p := loadFixture(t, name+".tex")
@@ -36,7 +36,7 @@ func TestLaTeXMatchesSourceFacts(t *testing.T) {
 // implementations; on the same paper they must put the same numbered
 // equations in the same sections.
 func TestLaTeXAgreesWithPDF(t *testing.T) {
-	for _, name := range []string{"onecol", "twocol"} {
+	for _, name := range []string{"onecol", "twocol", "neurips"} {
 		t.Run(name, func(t *testing.T) {
 			fromTeX, fromPDF := loadFixture(t, name+".tex"), loadPDF(t, name)
 			perSection := func(p *Paper) map[string][]string {

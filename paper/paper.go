@@ -318,8 +318,14 @@ func (s *Section) writeMarkdown(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, "%s:\n```\n%s\n```\n\n", title, strings.TrimRight(a.Text, "\n"))
 	}
+	shown := map[string]bool{}
+	for _, t := range s.Tables {
+		shown[t.Caption] = true
+	}
 	for _, c := range s.Captions {
-		fmt.Fprintf(b, "_%s_\n\n", c)
+		if !shown[c] {
+			fmt.Fprintf(b, "_%s_\n\n", c)
+		}
 	}
 	for _, c := range s.Children {
 		c.writeMarkdown(b)

@@ -42,7 +42,9 @@ func readTexFacts(t *testing.T, path string) texFacts {
 		switch {
 		case m[0] == `\appendix`:
 			appendix, counters = true, [3]int{}
-		case m[1] != "" && m[2] == "":
+		case m[1] != "" && m[2] == "*":
+			f.headings = append(f.headings, m[3])
+		case m[1] != "":
 			lvl := map[string]int{"section": 0, "subsection": 1, "subsubsection": 2}[m[1]]
 			counters[lvl]++
 			for j := lvl + 1; j < 3; j++ {
@@ -115,7 +117,7 @@ func numberedEquations(p *Paper) []string {
 // fonts, WinAnsi encodings, different text operators), and checks both
 // against the LaTeX source.
 func TestPDFStructureMatchesLaTeXSource(t *testing.T) {
-	for _, name := range []string{"onecol", "twocol"} {
+	for _, name := range []string{"onecol", "twocol", "neurips"} {
 		facts := readTexFacts(t, "testdata/"+name+".tex")
 		t.Run(name+"/pdflatex", func(t *testing.T) {
 			checkAgainstFacts(t, loadPDF(t, name), facts)
@@ -323,7 +325,7 @@ func TestTextMatchesPdftotext(t *testing.T) {
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Skip("pdftotext (poppler-utils) not installed")
 	}
-	for _, name := range []string{"onecol", "twocol"} {
+	for _, name := range []string{"onecol", "twocol", "neurips"} {
 		t.Run(name, func(t *testing.T) {
 			path := fixturePDF(t, name)
 			ref, err := exec.Command("pdftotext", path, "-").Output()
@@ -335,7 +337,11 @@ func TestTextMatchesPdftotext(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, b := words(string(ref)), words(ours)
+			// pdftotext keeps rotated text; PDFText leaves it out by design
+			// (twocol.tex's arXiv-style margin stamp), so drop it from the
+			// reference rather than widen the threshold.
+			refText := regexp.MustCompile(`(?m)^arXiv:2401\.00001v1.*$`).ReplaceAllString(string(ref), "")
+			a, b := words(refText), words(ours)
 			dice, order := diceBag(a, b), lcsRatio(a, b)
 			t.Logf("%s: %d/%d words, dice %.3f, order %.3f", name, len(b), len(a), dice, order)
 			if dice < 0.95 {
@@ -345,7 +351,7 @@ func TestTextMatchesPdftotext(t *testing.T) {
 			// (it reads the right column's first paragraph before the
 			// abstract), so order is compared on the one-column paper only;
 			// TestTwoColumnReadingOrder checks two columns against the source.
-			if name == "onecol" && order < 0.90 {
+			if name != "twocol" && order < 0.90 {
 				t.Errorf("word order differs from pdftotext: %.3f, want ≥ 0.90", order)
 			}
 		})

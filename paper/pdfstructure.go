@@ -54,7 +54,7 @@ func (a *pdfAnalyzer) run() {
 	running := runningLines(a.doc)
 	var lines []*line
 	for _, p := range a.doc.pages {
-		notes := footnoteLines(p, a.doc.bodySize)
+		notes := footnoteLines(p, a.doc.bodySize, running)
 		for _, l := range p.lines {
 			if isPageNumberLine(l, p) || running[l] {
 				continue
@@ -112,7 +112,7 @@ func (a *pdfAnalyzer) run() {
 			i = end
 			continue
 		}
-		if isEquationLine(l, body) {
+		if isEquationLine(l, body) || a.startsDisplay(lines, i) {
 			a.flushPara()
 			i = a.equation(lines, i)
 			continue
@@ -141,12 +141,12 @@ func isPageNumberLine(l *line, p pdfPage) bool {
 
 // footnoteLines finds the footnotes of a page: the run of lines in a
 // smaller font at the bottom of a column, below every body line of it.
-func footnoteLines(p pdfPage, body float64) map[*line]bool {
+func footnoteLines(p pdfPage, body float64, running map[*line]bool) map[*line]bool {
 	out := map[*line]bool{}
 	for _, col := range []int{-1, 0, 1} {
 		var ls []*line
 		for _, l := range p.lines {
-			if l.col == col {
+			if l.col == col && !running[l] && !isPageNumberLine(l, p) {
 				ls = append(ls, l)
 			}
 		}
@@ -334,8 +334,7 @@ func (a *pdfAnalyzer) equation(lines []*line, i int) int {
 		if n.page != prev.page || n.col != prev.col || prev.y-n.y > 2.2*body {
 			break
 		}
-		piece := n.x0 > n.colX0+2*body && n.x1 < n.colX1-1*body && len(n.text) < 40
-		if !isEquationLine(n, body) && !(piece && (n.math > 0.2 || len([]rune(n.text)) <= 6)) {
+		if !isEquationLine(n, body) && !isDisplayPiece(n, body) {
 			break
 		}
 		if _, _, ok := a.headingPeek(n); ok {
@@ -381,6 +380,22 @@ func (a *pdfAnalyzer) equation(lines []*line, i int) int {
 		a.b.equation(Equation{Number: num, Text: strings.Join(parts, " "), Page: block[nk].page})
 	}
 	return j
+}
+
+// startsDisplay: a short centred piece in text fonts (a fraction's
+// numerator such as "1") directly above an equation line belongs to it.
+func (a *pdfAnalyzer) startsDisplay(lines []*line, i int) bool {
+	l := lines[i]
+	if i+1 >= len(lines) || !isDisplayPiece(l, a.doc.bodySize) {
+		return false
+	}
+	n := lines[i+1]
+	return n.page == l.page && n.col == l.col && l.y-n.y < 1.2*a.doc.bodySize && isEquationLine(n, a.doc.bodySize)
+}
+
+// isDisplayPiece: a short line set off from both column edges.
+func isDisplayPiece(l *line, body float64) bool {
+	return l.x0 > l.colX0+2*body && l.x1 < l.colX1-body && (l.math > 0.2 || len([]rune(l.text)) <= 6)
 }
 
 func (a *pdfAnalyzer) headingPeek(l *line) (string, string, bool) {
