@@ -313,3 +313,14 @@ func TestImplementerFitsThePromptBudget(t *testing.T) {
 		t.Error("a prompt over budget was sent")
 	}
 }
+
+func TestMissingLibraries(t *testing.T) {
+	py := needPytest(t)
+	missing, err := (&Validator{}).MissingLibraries(context.Background(), py, []string{"numpy", "pytest", "math", "surely-not-installed-r2c", "pyyaml-missing"}, sandbox.LevelAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(missing, ",") != "surely-not-installed-r2c,pyyaml-missing" {
+		t.Fatalf("missing %v", missing)
+	}
+}

@@ -51,6 +51,7 @@ type Record struct {
 	Usage         llm.Usage           `json:"usage"`
 	ModelCalls    int                 `json:"model_calls"`
 	Files         []string            `json:"files,omitempty"`
+	Warnings      []string            `json:"warnings,omitempty"`
 	Timings       []Timing            `json:"timings"`
 }
 

@@ -33,9 +33,7 @@ func (s *runState) retrieve(ctx context.Context, sec *paper.Section) {
 	if _, err := os.Stat(filepath.Join(cfg.Index.Dir, "manifest.json")); errors.Is(err, fs.ErrNotExist) {
 		return
 	}
-	warn := func(err error) {
-		s.em.emit("run", EventProgress, 0, fmt.Sprintf("retrieval off for this run: %v", err))
-	}
+	warn := func(err error) { s.warn("run", fmt.Sprintf("retrieval off for this run: %v", err)) }
 	emb, err := rag.EmbedderFromConfig(cfg)
 	if err != nil {
 		warn(err)

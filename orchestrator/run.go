@@ -63,6 +63,9 @@ type Result struct {
 	Usage         llm.Usage
 	Duration      time.Duration
 	RunDir        string
+	// Warnings are problems that did not stop the run but explain a
+	// failure, e.g. a library the test interpreter lacks.
+	Warnings []string
 }
 
 // runState is the graph's shared state.
@@ -91,6 +94,7 @@ type runState struct {
 	verdict *agents.Verdict
 
 	best      *snapshot
+	warnings  []string
 	timings   []Timing
 	exchanges atomic.Int32
 }
@@ -148,7 +152,7 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 	} else if runErr != nil {
 		runErr = explain(runErr, cfg)
 	}
-	res.Spec, res.Plan, res.Rounds, res.PlanRevisions = s.spec, s.plan, s.rounds, s.revisions
+	res.Spec, res.Plan, res.Rounds, res.PlanRevisions, res.Warnings = s.spec, s.plan, s.rounds, s.revisions, s.warnings
 	if s.best != nil && res.Status != StatusCancelled {
 		res.Files, res.Report = s.best.files, s.best.report
 		if s.best.passed && runErr == nil {
@@ -317,8 +321,31 @@ func (s *runState) planNode(ctx context.Context) error {
 	}
 	s.plan = plan
 	s.rec.writeJSON(name, plan)
+	s.checkLibraries(ctx)
 	s.code, s.tests, s.round, s.verdict = map[string]string{}, map[string]string{}, 0, nil
 	return nil
+}
+
+// checkLibraries warns, before any code is written, when the plan relies on
+// libraries the test interpreter cannot import: those tests cannot pass
+// here, whatever the model writes.
+func (s *runState) checkLibraries(ctx context.Context) {
+	missing, err := s.validator.MissingLibraries(ctx, s.check.Python, s.plan.Libraries, s.check.MinLevel)
+	switch {
+	case err != nil:
+		s.warn("planner", fmt.Sprintf("could not check the plan's libraries: %v", err))
+	case len(missing) > 0:
+		s.warn("planner", fmt.Sprintf("the plan uses %s, which the test interpreter cannot import: tests using it cannot pass here (install it for that interpreter or set sandbox.python)", strings.Join(missing, ", ")))
+	}
+}
+
+// warn reports a problem that does not stop the run, as an event and in
+// the Result.
+func (s *runState) warn(node, msg string) {
+	s.mu.Lock()
+	s.warnings = append(s.warnings, msg)
+	s.mu.Unlock()
+	s.em.emit(node, EventProgress, 0, "warning: "+msg)
 }
 
 func (s *runState) allEvidence() string {
@@ -493,6 +520,7 @@ func (s *runState) finish(res *Result, runErr error) {
 	if s.best != nil {
 		rec.BestRound = s.best.round
 	}
+	rec.Warnings = res.Warnings
 	if res.Report != nil {
 		rec.Tests, rec.StyleScore = res.Report.Tests, res.Report.StyleScore
 	}

@@ -357,3 +357,24 @@ func TestRunUsesRetrievedContext(t *testing.T) {
 		}
 	}
 }
+
+// A plan that relies on a library the test interpreter lacks is reported
+// before any code is written, and the warning stays in the result.
+func TestRunWarnsAboutMissingLibraries(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	plan := strings.Replace(orchestratortest.Answer(t, "plan.json"), `"libraries": ["numpy"]`, `"libraries": ["numpy", "nonexistent-r2c-lib"]`, 1)
+	srv.On(llmtest.Contains(orchestratortest.PlannerPrompt), llmtest.Reply{Content: plan})
+	orchestratortest.Script(t, srv)
+	log := &eventLog{}
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: testConfig(t, srv.URL())}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "nonexistent-r2c-lib") || strings.Contains(res.Warnings[0], "numpy") {
+		t.Fatalf("warnings %q", res.Warnings)
+	}
+	if !log.has("planner", EventProgress, "warning: the plan uses nonexistent-r2c-lib") {
+		t.Error("no warning event")
+	}
+}

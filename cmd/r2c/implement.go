@@ -150,6 +150,9 @@ func printSummary(w io.Writer, res *orchestrator.Result, written []string, style
 	fmt.Fprintf(w, "tokens:      %d (prompt %d, completion %d)\n", res.Usage.TotalTokens, res.Usage.PromptTokens, res.Usage.CompletionTokens)
 	fmt.Fprintf(w, "time:        %s\n", res.Duration.Round(10*time.Millisecond))
 	fmt.Fprintf(w, "run:         %s (r2c runs show %s)\n", res.RunDir, res.RunID)
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(w, "warning:     %s\n", warning)
+	}
 	if res.Spec != nil && len(res.Spec.Ambiguities) > 0 {
 		fmt.Fprintln(w, "ambiguities the paper leaves open:")
 		for _, a := range res.Spec.Ambiguities {

@@ -110,6 +110,9 @@ func runRunsShow(ctx context.Context, s stdio, args []string) int {
 	if len(r.Files) > 0 {
 		fmt.Fprintf(w, "files:       %v\n", r.Files)
 	}
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(w, "warning:     %s\n", warning)
+	}
 	fmt.Fprintln(w, "\ntimings:")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, t := range r.Timings {
