@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -108,6 +110,7 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wd := s.progress.start(ctx, "r2c: Implement "+describeSection(req), "reading the paper", token, cancel)
+	defer wd.end("failed: internal error (see the log)") // only if no other end was sent: a panic
 	req.Config = s.config()
 	req.Config.RunsDir = s.workspacePath(req.Config.RunsDir)
 	req.Config.Index.Dir = s.workspacePath(req.Config.Index.Dir)
@@ -142,7 +145,7 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 		return nil, context.Canceled
 	case err != nil:
 		wd.end("failed: " + err.Error())
-		s.showMessage(protocol.MessageTypeError, "r2c: Implement "+describeSection(req)+" failed: "+err.Error())
+		s.showMessage(protocol.MessageTypeError, "r2c: Implement "+describeSection(req)+" failed: "+implementHint(err))
 		return nil, fmt.Errorf("implement: %w", err)
 	case res == nil || len(res.Files) == 0:
 		wd.end("finished without files")
@@ -168,6 +171,17 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 		s.showMessage(protocol.MessageTypeInfo, "r2c: wrote "+strings.Join(paths, ", "))
 	}
 	return &ImplementSummary{Status: res.Status, Files: paths, Applied: applied, Message: msg}, nil
+}
+
+// implementHint adds the fix to errors that need the user: a model server
+// that cannot be reached is the common one.
+func implementHint(err error) string {
+	var netErr *net.OpError
+	var urlErr *url.Error
+	if errors.As(err, &netErr) || errors.As(err, &urlErr) {
+		return err.Error() + ". Is the model server running? Set endpoint in r2c.toml (or the editor's r2c settings); `r2c doctor` checks it."
+	}
+	return err.Error()
 }
 
 func statusOf(res *ImplementResult) string {

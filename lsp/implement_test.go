@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,6 +281,15 @@ func TestPanicInHandlerIsRecoveredAndReported(t *testing.T) {
 		}
 		return false
 	})
+	// The progress report it had started still ends.
+	e.Await("the progress to end", func(s *lsptest.State) bool {
+		for _, p := range s.Progress {
+			if ok, msg := p.Ended(); !ok || !strings.Contains(msg, "internal error") {
+				return false
+			}
+		}
+		return len(s.Progress) == 1
+	})
 	// Still serving.
 	e.CreateBuffer("a.md", "# Intro\n")
 	if len(e.CodeActions("a.md", protocol.Range{})) == 0 {
@@ -305,4 +315,33 @@ func TestImplementArgumentsAreChecked(t *testing.T) {
 		t.Errorf("positional arguments: %v", err)
 	}
 	_ = fmt.Sprint
+}
+
+func TestUnreachableEndpointMessageNamesTheFix(t *testing.T) {
+	unreachable := func(ctx context.Context, req lsp.ImplementRequest, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
+		// A real dial to a closed port, as the model client would make.
+		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", "127.0.0.1:1")
+		if err == nil {
+			c.Close()
+			t.Skip("something listens on port 1")
+		}
+		return nil, fmt.Errorf("analyzer: %w", err)
+	}
+	e := lsptest.New(t, serve(lsp.Options{Implement: unreachable}), lsptest.Config{InitializationOptions: noProfile})
+	if err := e.ExecuteCommand(context.Background(), implementCommand("p.pdf", "3", "out"), nil); err == nil {
+		t.Fatal("implement succeeded without a model server")
+	}
+	s := e.Await("a message naming the fix", func(s *lsptest.State) bool {
+		for _, m := range s.Messages {
+			if m.Type == protocol.MessageTypeError && strings.Contains(m.Message, "endpoint in r2c.toml") {
+				return true
+			}
+		}
+		return false
+	})
+	for _, p := range s.Progress {
+		if ok, msg := p.Ended(); !ok || !strings.HasPrefix(msg, "failed") {
+			t.Errorf("progress not ended as failed: %v %q", ok, msg)
+		}
+	}
 }

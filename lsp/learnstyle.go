@@ -42,6 +42,7 @@ func (s *Server) learnStyle(ctx context.Context, a learnArgs, token protocol.Pro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wd := s.progress.start(ctx, "r2c: Learn my style", fmt.Sprintf("reading Python files under %s", dirs[0]), token, cancel)
+	defer wd.end("failed: internal error (see the log)") // only if no other end was sent: a panic
 	p, err := style.Learn(ctx, dirs)
 	if err != nil {
 		if ctx.Err() != nil {

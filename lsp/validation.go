@@ -53,6 +53,7 @@ func (s *Server) validateDocument(ctx context.Context, d *document, token protoc
 	defer cancel()
 	name := filepath.Base(snap.path)
 	wd := s.progress.start(ctx, "r2c: Validate "+name, "syntax, tests and style", token, cancel)
+	defer wd.end("failed: internal error (see the log)") // only if no other end was sent: a panic
 	if len(tests) == 0 {
 		wd.report("no test_"+name+" found: checking syntax and style only", 10)
 	} else {
