@@ -196,3 +196,22 @@ func TestArxivErrors(t *testing.T) {
 		t.Errorf("timeout: %v", err)
 	}
 }
+
+// TestArxivDefaultCacheDir: with no CacheDir, downloads go under
+// $XDG_CACHE_HOME/r2c/arxiv.
+func TestArxivDefaultCacheDir(t *testing.T) {
+	pdfBytes, err := os.ReadFile(fixturePDF(t, "twocol"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := newFakeArxiv(t, pdfBytes, nil)
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	if _, err := Load(context.Background(), "arXiv:2106.09685", Options{ArxivBaseURL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(cache, "r2c", "arxiv", "2106.09685", "paper.pdf"))
+	if err != nil || !bytes.Equal(got, pdfBytes) {
+		t.Fatalf("cached PDF: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package paper
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +37,21 @@ func minimalPDF(content string) []byte {
 const minimalContent = "BT /F2 18 Tf 72 700 Td (A Tiny Title) Tj ET\n" +
 	"BT /F2 12 Tf 72 650 Td (1 Introduction) Tj /F1 12 Tf 0 -20 Td [(Some) -250 (text) -250 (here.)] TJ ET\n" +
 	"BT /F1 12 Tf 100 600 Td (x = y + z) Tj 400 0 Td ((1)) Tj ET"
+
+// TestBoldBodyText: when the body font is bold, bold lines are not
+// headings; larger ones still are.
+func TestBoldBodyText(t *testing.T) {
+	content := "BT /F2 18 Tf 72 700 Td (A Bold Paper) Tj ET\n" +
+		"BT /F2 14 Tf 72 660 Td (1 Introduction) Tj ET\n" +
+		"BT /F2 10 Tf 72 640 Td (1 We start with a numbered claim in bold body text.) Tj 0 -12 Td (And continue it on a second line of bold body text here.) Tj 0 -12 Td (2 Another numbered line, also body text, not a heading.) Tj 0 -12 Td (The end of the paragraph in the same bold font as the rest.) Tj ET"
+	p, err := Parse("bold.pdf", minimalPDF(content), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(headings(p), "|"); got != "1 Introduction" {
+		t.Errorf("headings %q, want only 1 Introduction", got)
+	}
+}
 
 func TestMinimalPDF(t *testing.T) {
 	p, err := Parse("minimal.pdf", minimalPDF(minimalContent), Options{})

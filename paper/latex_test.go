@@ -3,6 +3,7 @@ package paper
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -151,5 +152,26 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(context.Background(), "testdata/does-not-exist.pdf", Options{})
 	if err == nil || !strings.Contains(err.Error(), "does-not-exist.pdf") {
 		t.Fatalf("error should name the file: %v", err)
+	}
+}
+
+// TestPlainTextFromPdftotext parses pdftotext's output of the one-column
+// fixture with the plain-text fallback: the headings, which pdftotext
+// splits into number and title paragraphs, come back as the source has them.
+func TestPlainTextFromPdftotext(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (poppler-utils) not installed")
+	}
+	out, err := exec.Command("pdftotext", fixturePDF(t, "onecol"), "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse("onecol.txt", out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := readTexFacts(t, "testdata/onecol.tex")
+	if got := headings(p); strings.Join(got, "|") != strings.Join(facts.headings, "|") {
+		t.Errorf("sections\n got %q\nwant %q", got, facts.headings)
 	}
 }

@@ -435,6 +435,28 @@ type pdfDoc struct {
 	pages    []pdfPage
 	bodySize float64
 	leading  float64
+	// boldBody is set when body text itself is bold, so bold no longer
+	// marks headings.
+	boldBody bool
+}
+
+// boldShare is the fraction of body-size glyphs set in a bold font.
+func boldShare(pages [][]glyph, body float64) float64 {
+	var bold, n float64
+	for _, gs := range pages {
+		for _, g := range gs {
+			if math.Abs(g.size-body) < 0.5 {
+				n++
+				if g.font.bold {
+					bold++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return bold / n
 }
 
 type pdfPage struct {
@@ -496,6 +518,7 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 		return nil, fmt.Errorf("paper: %s: %w (no text and no images)", name, ErrNoText)
 	}
 	doc.bodySize = bodyFontSize(all)
+	doc.boldBody = boldShare(all, doc.bodySize) > 0.5
 	for i := range doc.pages {
 		doc.pages[i].lines = layoutPage(all[i], doc.pages[i].width, doc.bodySize, i+1)
 	}

@@ -263,7 +263,7 @@ func (a *pdfAnalyzer) heading(l *line, lines []*line, i int) (number, title stri
 		return "", "", false
 	}
 	body := a.doc.bodySize
-	styled := l.bold >= 0.6 || l.size >= 1.15*body
+	styled := l.bold >= 0.6 && !a.doc.boldBody || l.size >= 1.15*body
 	if !styled {
 		return "", "", false
 	}

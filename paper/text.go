@@ -7,6 +7,7 @@ import (
 
 var (
 	textHeadingRE = regexp.MustCompile(`^((?:\d{1,2}(?:\.\d{1,2}){0,3})|[A-Z](?:\.\d{1,2}){0,3})\.?\s+(\p{Lu}.{0,90})$`)
+	loneNumberRE  = regexp.MustCompile(`^(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){0,3})$`)
 	textEqRE      = regexp.MustCompile(`^(.*[=≤≥<>∑∫].*?)\s+\((\d{1,3}(?:\.\d{1,3})?[a-z]?)\)$`)
 )
 
@@ -30,8 +31,22 @@ func parseText(src string) *Paper {
 	title := true
 	last := ""
 	inAppendix := false
-	for _, line := range lines {
-		t := strings.TrimSpace(line)
+	for i := 0; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		// pdftotext prints a heading's number and title as separate
+		// paragraphs ("2.1", "", "Self-Attention"): put them back together.
+		if loneNumberRE.MatchString(t) {
+			j := nextNonBlank(lines, i+1)
+			if k := nextNonBlank(lines, j+1); j < len(lines) && k < len(lines) && k-j <= 2 && pageNumberRE.MatchString(strings.TrimSpace(lines[j])) && !loneNumberRE.MatchString(strings.TrimSpace(lines[k])) {
+				j = k // a running page number printed between the two
+			}
+			if j < len(lines) && j-i <= 4 {
+				if title := strings.TrimSpace(lines[j]); title != "" && len(title) < 90 && !strings.HasSuffix(title, ".") && textHeadingRE.MatchString(t+" "+title) {
+					t = t + " " + title
+					i = j
+				}
+			}
+		}
 		switch {
 		case t == "":
 			flush()
