@@ -152,7 +152,7 @@ func TestRunFixesFailingCodeInRoundTwo(t *testing.T) {
 
 func TestRunTimeoutIsAClearError(t *testing.T) {
 	srv := llmtest.New(t)
-	srv.On(llmtest.Always(), llmtest.Reply{Content: "{}", Latency: time.Minute})
+	srv.On(llmtest.Always(), llmtest.Reply{Content: "{}", Latency: time.Hour})
 	cfg := testConfig(t, srv.URL())
 	cfg.Model.Timeout = config.Duration(200 * time.Millisecond)
 	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "Scaled Dot-Product Attention", Config: cfg}, nil)
@@ -186,7 +186,9 @@ func TestRunCancelledMidRunReturnsNoFiles(t *testing.T) {
 	// rule comes first, so it wins over the scripted softmax answer.
 	srv.OnFunc(orchestratortest.UserContains("Task softmax:"), func(*llmtest.Recorded) llmtest.Reply {
 		cancel()
-		return llmtest.Reply{Content: "late", Latency: time.Minute}
+		// Answered only if the client never hangs up: a run that does not
+		// stop its in-flight requests hangs here and the test times out.
+		return llmtest.Reply{Content: "late", Latency: time.Hour}
 	})
 	orchestratortest.Script(t, srv)
 	cfg := testConfig(t, srv.URL())

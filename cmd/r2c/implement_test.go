@@ -132,7 +132,8 @@ func TestImplementCancelledWritesNothing(t *testing.T) {
 	defer cancel()
 	srv.OnFunc(orchestratortest.UserContains(orchestratortest.AttentionTask), func(*llmtest.Recorded) llmtest.Reply {
 		cancel() // as if the user pressed Ctrl-C while the model writes code
-		return llmtest.Reply{Content: "late", Latency: time.Minute}
+		// Answered only if the client never hangs up (the test then hangs).
+		return llmtest.Reply{Content: "late", Latency: time.Hour}
 	})
 	orchestratortest.Script(t, srv)
 	out := filepath.Join(root, "out")
