@@ -236,7 +236,8 @@ func (c Config) APIKey() (string, error) {
 
 // Load builds the effective configuration for a workspace root (which may be
 // empty): defaults, then the user file, then root/r2c.toml, then the
-// environment. Relative paths in the workspace file are resolved against root.
+// environment. With a root, every relative path (defaults included) is
+// resolved against it.
 func Load(root string) (Config, error) {
 	cfg := Default()
 	if dir, err := os.UserConfigDir(); err == nil {
@@ -251,6 +252,12 @@ func Load(root string) (Config, error) {
 	}
 	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
 		return cfg, err
+	}
+	if root != "" {
+		// Defaults and environment values are relative too; resolving them
+		// here means every consumer finds the same index and profile
+		// whatever its working directory.
+		cfg.resolvePaths(root)
 	}
 	return cfg, cfg.Validate()
 }

@@ -94,3 +94,17 @@ func TestAPIKeyNeverFromConfigFile(t *testing.T) {
 		t.Fatalf("key from file: %q", k)
 	}
 }
+
+func TestDefaultPathsResolvedAgainstRoot(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	root := t.TempDir()
+	cfg, err := Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]string{"index.dir": cfg.Index.Dir, "style.profile": cfg.Style.Profile, "runs_dir": cfg.RunsDir} {
+		if !strings.HasPrefix(p, root+string(filepath.Separator)) {
+			t.Errorf("%s = %q, want it under the workspace root %q", name, p, root)
+		}
+	}
+}
