@@ -324,3 +324,23 @@ func TestMissingLibraries(t *testing.T) {
 		t.Fatalf("missing %v", missing)
 	}
 }
+
+func TestAnalyzerNotesMissingData(t *testing.T) {
+	srv := llmtest.New(t)
+	spec := `{"algorithm": "Adam", "summary": "s", "inputs": [], "outputs": [], "hyper_parameters": [], "equations": [], "dependencies": ["numpy"], "metrics": [], "ambiguities": []}`
+	srv.On(llmtest.Always(), llmtest.Reply{Content: spec})
+	st, _ := settingsFor(t, srv)
+	text := "We update the parameters with bias-corrected moment estimates. We evaluate on the MNIST dataset with a logistic regression model."
+	got, _, err := (&Analyzer{st}).Analyze(context.Background(), AnalyzeInput{Section: "2 Algorithm", Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Ambiguities) != 1 || !strings.Contains(got.Ambiguities[0], "MNIST dataset") || !strings.Contains(got.Ambiguities[0], "not available") {
+		t.Fatalf("ambiguities %q", got.Ambiguities)
+	}
+	// No data mentioned: nothing added.
+	got, _, err = (&Analyzer{st}).Analyze(context.Background(), AnalyzeInput{Section: "2 Algorithm", Text: "We update the parameters with bias-corrected moment estimates."})
+	if err != nil || len(got.Ambiguities) != 0 {
+		t.Fatalf("%v %q", err, got.Ambiguities)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/r2c-ai/r2c/llm"
@@ -54,7 +55,34 @@ func (a *Analyzer) Analyze(ctx context.Context, in AnalyzeInput) (*Spec, llm.Usa
 		return nil, usage, errors.New("analyzer: the model's spec names no algorithm")
 	}
 	spec.normalize()
+	spec.noteMissingData(in.Text)
 	return &spec, usage, nil
+}
+
+// dataWords mark sentences that rely on data the implementation will not
+// have.
+var dataWords = regexp.MustCompile(`(?i)\b(data ?sets?|corpus|corpora|training data|\w+\.(csv|jsonl?|npz|parquet|h5)|download(ed)?)\b`)
+
+// noteMissingData makes sure data the section relies on is an explicit
+// ambiguity even when the model forgot: generated code that assumes data
+// files which do not exist is the most common failure of paper-to-code
+// tools.
+func (s *Spec) noteMissingData(text string) {
+	for _, a := range s.Ambiguities {
+		if dataWords.MatchString(a) || strings.Contains(strings.ToLower(a), "data") {
+			return // the model already said so
+		}
+	}
+	for _, sentence := range regexp.MustCompile(`[^.!?]+[.!?]`).FindAllString(text, -1) {
+		if dataWords.MatchString(sentence) {
+			sentence = strings.Join(strings.Fields(sentence), " ")
+			if len(sentence) > 160 {
+				sentence = sentence[:157] + "..."
+			}
+			s.Ambiguities = append(s.Ambiguities, fmt.Sprintf("The section relies on data that is not available to the implementation (%q); the code takes arrays as inputs and reads no files.", sentence))
+			return
+		}
+	}
 }
 
 // pypiNames maps import names models often give to the PyPI distribution.
