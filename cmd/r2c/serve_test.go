@@ -3,17 +3,24 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.lsp.dev/protocol"
 
+	"github.com/r2c-ai/r2c/llm/llmtest"
+	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/lsp/lsptest"
+	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
+	"github.com/r2c-ai/r2c/sandbox"
 )
 
 var noProfileOptions = map[string]any{"style": map[string]any{"profile": ".r2c/none.json"}}
@@ -109,5 +116,63 @@ func TestServeRejectsArguments(t *testing.T) {
 	_, errOut, code = runCLI(t, "serve", "--listen", "256.0.0.1:99999")
 	if code != exitUsage || !strings.Contains(errOut, "serve:") {
 		t.Fatalf("bad address: code %d, stderr %q", code, errOut)
+	}
+}
+
+// TestServeImplementEndToEnd runs "Implement paper section" through `r2c
+// serve` with the real orchestrator against the scripted fake model server
+// (real HTTP, real pytest in the sandbox): progress per agent, files created
+// through workspace/applyEdit, and pytest passing on them on its own.
+func TestServeImplementEndToEnd(t *testing.T) {
+	py, err := sandbox.FindPython("")
+	if err != nil || !py.HasPytest {
+		t.Skipf("needs python3 with pytest and numpy (Debian: python3-pytest python3-numpy): %v", err)
+	}
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	paper := orchestratortest.Paper(t)
+
+	e := lsptest.New(t, cliServe(), lsptest.Config{
+		InitializationOptions: map[string]any{"endpoint": srv.URL(), "style": map[string]any{"profile": ".r2c/none.json"}},
+		Timeout:               3 * time.Minute,
+	})
+	raw, _ := json.Marshal(map[string]string{"paper": paper, "section": "3.2 Scaled Dot-Product Attention", "targetDir": "attention"})
+	var sum lsp.ImplementSummary
+	if err := e.ExecuteCommand(context.Background(), protocol.Command{Command: lsp.CommandImplement, Arguments: []protocol.LSPAny{raw}}, &sum); err != nil {
+		t.Fatalf("implement: %v", err)
+	}
+	if sum.Status != "passed" || !sum.Applied || len(sum.Files) == 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	for _, f := range sum.Files {
+		if !strings.HasPrefix(f, e.Path("attention")+string(filepath.Separator)) {
+			t.Errorf("file %s outside the target folder", f)
+		}
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("created file missing: %v", err)
+		}
+	}
+	var messages []string
+	for _, p := range e.Snapshot().Progress {
+		for _, v := range p.Values {
+			if m, ok := v["message"].(string); ok {
+				messages = append(messages, m)
+			}
+		}
+		if ok, msg := p.Ended(); !ok || !strings.HasPrefix(msg, "passed") {
+			t.Errorf("progress end %v %q", ok, msg)
+		}
+	}
+	for _, agent := range []string{"Analyzer", "Planner", "Implementer", "Validator"} {
+		if !strings.Contains(strings.Join(messages, "\n"), agent+":") {
+			t.Errorf("no progress step for %s in %q", agent, messages)
+		}
+	}
+	// pytest, on its own, agrees that the created code passes.
+	cmd := exec.Command(py.Path, "-m", "pytest", "-q", "-p", "no:cacheprovider", ".")
+	cmd.Dir = e.Path("attention")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pytest on the created files: %v\n%s", err, out)
 	}
 }
