@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -46,6 +47,10 @@ type Request struct {
 	Context []string
 	// StreamTokens streams code answers and emits "tokens" events.
 	StreamTokens bool
+	// Root is the workspace root: relative Config.RunsDir and
+	// Config.Index.Dir are taken relative to it ("" is the working
+	// directory).
+	Root string
 }
 
 // Result is a finished run. Files hold the best round's modules and tests
@@ -127,6 +132,11 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 	}
 	if cfg.RunsDir == "" {
 		cfg.RunsDir = ".r2c/runs"
+	}
+	for _, dir := range []*string{&cfg.RunsDir, &cfg.Index.Dir} {
+		if *dir != "" && !filepath.IsAbs(*dir) {
+			*dir = filepath.Join(req.Root, *dir)
+		}
 	}
 	req.Config = cfg
 	id := newRunID(start)

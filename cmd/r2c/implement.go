@@ -51,11 +51,6 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 		return s.errorf(exitUsage, "implement: %v", err)
 	}
 	cfg.Merge(config.Config{Endpoint: *endpoint, Model: config.Model{Name: *model}, Rounds: *rounds})
-	for _, dir := range []*string{&cfg.RunsDir, &cfg.Index.Dir} {
-		if *dir != "" && !filepath.IsAbs(*dir) {
-			*dir = filepath.Join(*root, *dir)
-		}
-	}
 	profile, err := loadProfile(cfg, *root)
 	if err != nil {
 		return s.errorf(exitUsage, "implement: %v", err)
@@ -64,7 +59,7 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 		fmt.Fprintf(s.err, "r2c: no style profile at %s: code is checked for syntax and tests only (learn one with r2c style learn)\n", profilePath(cfg, *root))
 	}
 
-	req := orchestrator.Request{Paper: *paperPath, Section: *section, OutDir: *out, Config: cfg, Profile: profile}
+	req := orchestrator.Request{Paper: *paperPath, Section: *section, OutDir: *out, Config: cfg, Profile: profile, Root: *root}
 	res, err := orchestrator.Run(ctx, req, progressPrinter{w: s.err, start: time.Now()})
 	if err != nil {
 		code := exitFail
