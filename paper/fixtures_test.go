@@ -39,6 +39,15 @@ func buildFixtures() {
 	}
 	fixturesDir = dir
 	srcs, _ := filepath.Glob("testdata/*.tex")
+	// onecol-nouni: the one-column paper without ToUnicode maps, as
+	// pdfTeX writes it unless \pdfgentounicode=1 (most arXiv PDFs before
+	// TeX Live made that the default): text must come from glyph names.
+	if b, err := os.ReadFile("testdata/onecol.tex"); err == nil {
+		nouni := filepath.Join(dir, "onecol-nouni.tex")
+		if err := os.WriteFile(nouni, append([]byte("\\pdfgentounicode=0\n"), b...), 0o644); err == nil {
+			srcs = append(srcs, nouni)
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(srcs))
 	for i, src := range srcs {

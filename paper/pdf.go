@@ -169,6 +169,22 @@ func newFontInfo(f pdf.Font) *fontInfo {
 	if fi.enc == nil {
 		fi.enc = identityEncoding{}
 	}
+	if !fi.twoByte && f.V.Key("ToUnicode").Kind() != pdf.Stream {
+		// No ToUnicode: trust glyph names, from /Differences first, then
+		// from the embedded font's own encoding.
+		names := builtinEncoding(f.V)
+		if names == nil {
+			names = map[int]string{}
+		}
+		for code, n := range differencesNames(f.V.Key("Encoding")) {
+			names[code] = n
+		}
+		for code, n := range names {
+			if t, ok := glyphText(n); ok {
+				fi.decoded[code], fi.known[code] = normalizeGlyph(t), true
+			}
+		}
+	}
 	return fi
 }
 

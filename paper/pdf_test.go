@@ -117,8 +117,8 @@ func numberedEquations(p *Paper) []string {
 // fonts, WinAnsi encodings, different text operators), and checks both
 // against the LaTeX source.
 func TestPDFStructureMatchesLaTeXSource(t *testing.T) {
-	for _, name := range []string{"onecol", "twocol", "neurips"} {
-		facts := readTexFacts(t, "testdata/"+name+".tex")
+	for _, name := range []string{"onecol", "twocol", "neurips", "onecol-nouni"} {
+		facts := readTexFacts(t, "testdata/"+strings.TrimSuffix(name, "-nouni")+".tex")
 		t.Run(name+"/pdflatex", func(t *testing.T) {
 			checkAgainstFacts(t, loadPDF(t, name), facts)
 		})
@@ -325,7 +325,7 @@ func TestTextMatchesPdftotext(t *testing.T) {
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Skip("pdftotext (poppler-utils) not installed")
 	}
-	for _, name := range []string{"onecol", "twocol", "neurips"} {
+	for _, name := range []string{"onecol", "twocol", "neurips", "onecol-nouni"} {
 		t.Run(name, func(t *testing.T) {
 			path := fixturePDF(t, name)
 			ref, err := exec.Command("pdftotext", path, "-").Output()
@@ -470,5 +470,25 @@ func TestPDFLimits(t *testing.T) {
 	}
 	if _, err := Load(context.Background(), path, Options{MaxBytes: 1000}); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("MaxBytes 1000: %v", err)
+	}
+}
+
+// TestNoToUnicodeMaps: without ToUnicode maps, ligatures (fi, ff), Greek
+// and math symbols are read from the fonts' glyph names. The expected
+// strings are onecol.tex's ("finite", "Geoffrey", "\gamma", "\odot").
+func TestNoToUnicodeMaps(t *testing.T) {
+	path := fixturePDF(t, "onecol-nouni")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := PDFText(path, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"which stays finite when", "learned gain γ and", "Geoffrey Hinton", "LN(x) = γ ⊙", "Attention(Q, K, V )"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q", want)
+		}
 	}
 }
