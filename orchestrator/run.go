@@ -193,6 +193,13 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	s.rec.writeFile("section.md", []byte(s.text.Text))
 	s.retrieve(ctx, sec)
 
+	// Then the interpreter: without pytest no code can be validated, so
+	// asking the model would be wasted.
+	python, err := sandbox.FindPython(cfg.Sandbox.Python)
+	if err != nil {
+		return nil, err
+	}
+
 	key, err := cfg.APIKey()
 	if err != nil {
 		return nil, err
@@ -229,7 +236,7 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 		return client, fmt.Errorf("config sandbox.min_isolation: %w", err)
 	}
 	s.check = agents.CheckInput{
-		Profile: s.req.Profile, Python: cfg.Sandbox.Python, MinLevel: level,
+		Profile: s.req.Profile, Python: python.Path, MinLevel: level,
 		Limits: sandbox.Limits{Wall: cfg.Sandbox.Timeout.D(), MemoryBytes: int64(cfg.Sandbox.MemoryMB) << 20, Processes: cfg.Sandbox.MaxProcesses},
 	}
 

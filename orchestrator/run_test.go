@@ -151,6 +151,7 @@ func TestRunFixesFailingCodeInRoundTwo(t *testing.T) {
 }
 
 func TestRunTimeoutIsAClearError(t *testing.T) {
+	needPytest(t)
 	srv := llmtest.New(t)
 	srv.On(llmtest.Always(), llmtest.Reply{Content: "{}", Latency: time.Hour})
 	cfg := testConfig(t, srv.URL())
@@ -169,6 +170,7 @@ func TestRunTimeoutIsAClearError(t *testing.T) {
 }
 
 func TestRunUnreachableEndpointNamesTheFix(t *testing.T) {
+	needPytest(t)
 	cfg := testConfig(t, "http://127.0.0.1:1/v1")
 	cfg.MaxRetries = -1
 	_, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, nil)
@@ -178,6 +180,7 @@ func TestRunUnreachableEndpointNamesTheFix(t *testing.T) {
 }
 
 func TestRunCancelledMidRunReturnsNoFiles(t *testing.T) {
+	needPytest(t)
 	srv := llmtest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

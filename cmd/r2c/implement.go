@@ -13,6 +13,7 @@ import (
 
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/orchestrator"
+	"github.com/r2c-ai/r2c/sandbox"
 	"github.com/r2c-ai/r2c/style"
 )
 
@@ -36,7 +37,7 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 	section := fs.String("section", "", `the section to implement: a number ("3.2"), a title, or both`)
 	out := fs.String("out", ".", "folder the generated modules and tests are written to")
 	endpoint := fs.String("endpoint", "", "OpenAI-compatible base URL of the model server, e.g. http://localhost:8080/v1 (config: endpoint)")
-	model := fs.String("model", "", `model or LoRA adapter name for every agent ("tgi" is TGI's base model; config: model.name)`)
+	model := fs.String("model", "", `default model or LoRA adapter name, for agents without their own agents.<agent>.name ("tgi" is TGI's base model; config: model.name)`)
 	rounds := fs.Int("rounds", 0, "correction rounds per plan (config: rounds, default 3)")
 	root := fs.String("root", ".", "workspace root: where r2c.toml, the style profile and .r2c/runs live")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -63,8 +64,8 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 	res, err := orchestrator.Run(ctx, req, progressPrinter{w: s.err, start: time.Now()})
 	if err != nil {
 		code := exitFail
-		if errors.Is(err, orchestrator.ErrUnreachable) {
-			code = exitUsage
+		if errors.Is(err, orchestrator.ErrUnreachable) || errors.Is(err, sandbox.ErrNoPytest) || errors.Is(err, sandbox.ErrIsolation) {
+			code = exitUsage // the environment, not the paper or the model's code
 		}
 		if res != nil && res.RunDir != "" {
 			fmt.Fprintf(s.err, "r2c: run recorded in %s\n", res.RunDir)

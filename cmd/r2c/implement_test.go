@@ -60,7 +60,7 @@ func TestImplementEndToEnd(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	t.Logf("stderr:\n%s\nstdout:\n%s", stderr, stdout)
+	t.Logf("stderr:\n%s\nstdout:\n%s", stderr, stdout) // visible with -v
 	for _, want := range []string{"status:      passed", "tests:       5/5 passed", "rounds:      2 (plan revisions: 0)", "style score: not checked", "WMT 2014"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
@@ -126,6 +126,7 @@ func TestImplementEndToEnd(t *testing.T) {
 }
 
 func TestImplementCancelledWritesNothing(t *testing.T) {
+	pythonWithPytest(t)
 	root := isolatedWorkspace(t)
 	srv := llmtest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -147,6 +148,7 @@ func TestImplementCancelledWritesNothing(t *testing.T) {
 }
 
 func TestImplementUnreachableEndpointNamesTheFix(t *testing.T) {
+	pythonWithPytest(t)
 	root := isolatedWorkspace(t)
 	if err := os.WriteFile(filepath.Join(root, "r2c.toml"), []byte("max_retries = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -216,5 +218,27 @@ func TestImplementUsesTheStyleProfile(t *testing.T) {
 	}
 	if implementer == 0 {
 		t.Fatal("no implementer request")
+	}
+}
+
+// Without an interpreter that has pytest nothing can be validated: the run
+// stops before asking the model, with exit status 2 and the fix.
+func TestImplementWithoutPytestStopsEarly(t *testing.T) {
+	python := pythonWithPytest(t)
+	root := isolatedWorkspace(t)
+	// The same interpreter without site-packages cannot import pytest.
+	noSite := filepath.Join(t.TempDir(), "python3-nosite")
+	if err := os.WriteFile(noSite, []byte("#!/bin/sh\nexec "+python+" -S \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("R2C_PYTHON", noSite)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	_, stderr, code := runCLI(t, "implement", "--paper", orchestratortest.Paper(t), "--section", "3.2", "--out", filepath.Join(root, "out"), "--endpoint", srv.URL(), "--root", root)
+	if code != exitUsage || !strings.Contains(stderr, "pytest") || !strings.Contains(stderr, "fix") {
+		t.Fatalf("code %d, stderr:\n%s", code, stderr)
+	}
+	if n := len(srv.ChatRequests()); n != 0 {
+		t.Errorf("%d model requests before the environment was checked", n)
 	}
 }
