@@ -175,3 +175,21 @@ func TestPlainTextFromPdftotext(t *testing.T) {
 		t.Errorf("sections\n got %q\nwant %q", got, facts.headings)
 	}
 }
+
+func TestDehyphenate(t *testing.T) {
+	cases := []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"a repre-", "sentation of"}, "a representation of"},
+		{[]string{"uses self-", "attention and fine-", "tuning"}, "uses self-attention and fine-tuning"},
+		{[]string{"ends with a dash -", "next"}, "ends with a dash - next"},
+		{[]string{"Transformer-", "XL is a model"}, "Transformer-XL is a model"},
+		{[]string{"one", "two"}, "one two"},
+	}
+	for _, c := range cases {
+		if got := dehyphenate(c.lines); got != c.want {
+			t.Errorf("dehyphenate(%q) = %q, want %q", c.lines, got, c.want)
+		}
+	}
+}

@@ -140,28 +140,53 @@ func itoa(n int) string {
 	return string(d)
 }
 
+// compoundPrefixes are first halves of hyphenated compounds common in ML
+// papers ("self-attention", "fine-tuning", "zero-shot"): a line break after
+// one keeps its hyphen. They are not syllables TeX would break a word at.
+var compoundPrefixes = map[string]bool{
+	"self": true, "multi": true, "non": true, "fine": true, "few": true, "zero": true, "one": true,
+	"two": true, "low": true, "high": true, "cross": true, "end": true, "semi": true, "state": true,
+	"large": true, "small": true, "long": true, "short": true, "top": true, "task": true, "open": true,
+	"real": true, "data": true, "sequence": true, "token": true, "layer": true, "left": true, "right": true,
+	"single": true, "well": true, "half": true, "full": true, "mixture": true, "in": false,
+}
+
 // dehyphenate joins wrapped lines into one paragraph, undoing end-of-line
 // hyphenation ("repre-" + "sentation") when the next line starts in lower
-// case.
+// case, except after a compound's first half ("self-" + "attention").
 func dehyphenate(lines []string) string {
 	var b strings.Builder
+	joined := false // the previous line's hyphen was removed: no space
 	for i, l := range lines {
 		l = strings.TrimSpace(l)
-		if i > 0 {
-			prev := lines[i-1]
-			if !(strings.HasSuffix(prev, "-") && len(prev) > 1 && isLetter(prev[len(prev)-2]) && l != "" && l[0] >= 'a' && l[0] <= 'z') {
-				b.WriteByte(' ')
-			}
+		if i > 0 && !joined && b.Len() > 0 {
+			b.WriteByte(' ')
 		}
+		joined = false
 		if i < len(lines)-1 && strings.HasSuffix(l, "-") && len(l) > 1 && isLetter(l[len(l)-2]) {
 			next := strings.TrimSpace(lines[i+1])
-			if next != "" && next[0] >= 'a' && next[0] <= 'z' {
-				l = l[:len(l)-1]
+			switch {
+			case next != "" && next[0] >= 'a' && next[0] <= 'z':
+				joined = true
+				if !compoundPrefixes[strings.ToLower(lastWord(l[:len(l)-1]))] {
+					l = l[:len(l)-1]
+				}
+			case next != "" && (next[0] >= 'A' && next[0] <= 'Z' || next[0] >= '0' && next[0] <= '9'):
+				joined = true // "Transformer-" + "XL": a compound, TeX never breaks there
 			}
 		}
 		b.WriteString(l)
 	}
 	return b.String()
+}
+
+// lastWord is the trailing run of letters of s.
+func lastWord(s string) string {
+	i := len(s)
+	for i > 0 && isLetter(s[i-1]) {
+		i--
+	}
+	return s[i:]
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
