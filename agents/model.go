@@ -56,11 +56,11 @@ func (s Settings) request(msgs []llm.Message) llm.Request {
 	return llm.Request{Model: s.ModelName, Messages: msgs, Temperature: s.Temperature, MaxTokens: s.MaxTokens, Timeout: s.Timeout}
 }
 
-func (s Settings) record(agent, taskID string, msgs []llm.Message, resp *llm.Response, raw string, start time.Time, err error) {
+func (s Settings) record(agent, taskID string, msgs []llm.Message, resp *llm.Response, start time.Time, err error) {
 	if s.OnExchange == nil {
 		return
 	}
-	ex := Exchange{Agent: agent, TaskID: taskID, Model: s.ModelName, Messages: msgs, Response: raw, Duration: time.Since(start)}
+	ex := Exchange{Agent: agent, TaskID: taskID, Model: s.ModelName, Messages: msgs, Duration: time.Since(start)}
 	if resp != nil {
 		ex.Usage, ex.Attempts, ex.Response, ex.Model = resp.Usage, resp.Attempts, resp.Content, resp.Model
 	}
@@ -81,7 +81,7 @@ func (s Settings) chatJSON(ctx context.Context, agent string, msgs []llm.Message
 	}
 	start := time.Now()
 	resp, err := s.Model.ChatJSON(ctx, s.request(msgs), schema, out)
-	s.record(agent, "", msgs, resp, "", start, err)
+	s.record(agent, "", msgs, resp, start, err)
 	if resp == nil {
 		return llm.Usage{}, err
 	}
@@ -99,7 +99,7 @@ func (s Settings) chatCode(ctx context.Context, agent, taskID string, msgs []llm
 	}
 	start := time.Now()
 	resp, err := s.Model.Chat(ctx, req)
-	s.record(agent, taskID, msgs, resp, "", start, err)
+	s.record(agent, taskID, msgs, resp, start, err)
 	if err != nil {
 		return "", llm.Usage{}, err
 	}
