@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 
 	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/orchestrator"
@@ -41,8 +43,7 @@ func runServe(ctx context.Context, s stdio, args []string) int {
 		Version:    version,
 	}
 	if *listen == "" {
-		code := lsp.New(opts).Serve(ctx, stdioConn{r: s.in, w: s.out})
-		return code
+		return lsp.New(opts).Serve(ctx, stdioConn{r: pollable(s.in), w: s.out})
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -92,6 +93,26 @@ func (c stdioConn) Close() error {
 		errs = append(errs, cl.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// pollable returns stdin in a form whose Close interrupts a pending Read,
+// so the server can exit as soon as the client sends exit: a pipe inherited
+// in blocking mode is not watched by Go's poller, and closing it would not
+// wake the reader. Terminals are left alone (their mode is shared).
+func pollable(r io.Reader) io.Reader {
+	f, ok := r.(*os.File)
+	if !ok {
+		return r
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return r
+	}
+	fd := int(f.Fd())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		return r
+	}
+	return os.NewFile(uintptr(fd), f.Name())
 }
 
 // implementWithOrchestrator runs the four-agent graph for the language server.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -174,5 +175,48 @@ func TestServeImplementEndToEnd(t *testing.T) {
 	cmd.Dir = e.Path("attention")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("pytest on the created files: %v\n%s", err, out)
+	}
+}
+
+// TestServeBinaryExitCodes runs the built binary over real pipes, as an
+// editor does: 0 after shutdown then exit, 1 after exit alone.
+func TestServeBinaryExitCodes(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "r2c")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	frame := func(body string) string { return "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body }
+	for _, c := range []struct {
+		shutdown bool
+		want     int
+	}{{true, 0}, {false, 1}} {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(stdin, frame(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}`))
+		io.WriteString(stdin, frame(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
+		if c.shutdown {
+			io.WriteString(stdin, frame(`{"jsonrpc":"2.0","id":2,"method":"shutdown"}`))
+		}
+		io.WriteString(stdin, frame(`{"jsonrpc":"2.0","method":"exit"}`))
+		out, _ := io.ReadAll(stdout) // the server closes stdout when it exits
+		err := cmd.Wait()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.want {
+			t.Errorf("shutdown=%v: exit code %d, want %d", c.shutdown, code, c.want)
+		}
+		if !strings.Contains(string(out), `"capabilities"`) {
+			t.Errorf("no initialize result on stdout: %q", out)
+		}
+		stdin.Close()
 	}
 }
