@@ -421,9 +421,23 @@ func (a *pdfAnalyzer) table(lines []*line, i int) (int, bool) {
 	if !multi(lines[i]) {
 		return i, false
 	}
+	near := func(p, n *line) bool {
+		return n.page == p.page && n.col == p.col && p.y-n.y < 2.5*a.doc.bodySize
+	}
 	j := i
-	for j+1 < len(lines) && multi(lines[j+1]) && lines[j+1].page == lines[j].page && lines[j+1].col == lines[j].col && lines[j].y-lines[j+1].y < 2.5*a.doc.bodySize {
-		j++
+	for j+1 < len(lines) && near(lines[j], lines[j+1]) {
+		n := lines[j+1]
+		if multi(n) {
+			j++
+			continue
+		}
+		// A one-cell group row ("Parameter-efficient") inside the table:
+		// short, and followed by another row of cells.
+		if j+2 < len(lines) && len(n.cells) == 1 && len(n.text) < 40 && multi(lines[j+2]) && near(n, lines[j+2]) && n.x1 < lines[j].x1 {
+			j += 2
+			continue
+		}
+		break
 	}
 	rows := j - i + 1
 	captioned := nearCaption(lines, i, j, "Tab")
