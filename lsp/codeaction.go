@@ -77,6 +77,9 @@ func (s *Server) codeAction(_ context.Context, params jsonrpc2.RawMessage) (any,
 	if req, ok := implementAt(snap, start.line, s.rootDir()); ok {
 		add(commandAction("r2c: Implement "+describeSection(req), kindImplement, CommandImplement, req))
 	}
+	if s.opts.Index != nil && isPaperText(snap.lang, snap.path) {
+		add(commandAction("r2c: Index this paper for retrieval", kindIndexPaper, CommandIndexPaper, indexArgs{Paper: snap.path}))
+	}
 	add(commandAction("r2c: Learn my style from this workspace", kindLearnStyle, CommandLearnStyle, learnArgs{}))
 	return actions, nil
 }

@@ -43,6 +43,12 @@ func (s *Server) executeCommand(ctx context.Context, params jsonrpc2.RawMessage)
 			return nil, err
 		}
 		return s.learnStyle(ctx, a, token)
+	case CommandIndexPaper:
+		var a indexArgs
+		if err := commandArgs(p.Arguments, &a, "paper"); err != nil {
+			return nil, err
+		}
+		return s.indexPaper(ctx, a, token)
 	case CommandImplement:
 		var a ImplementRequest
 		if err := commandArgs(p.Arguments, &a, "paper", "section", "targetDir"); err != nil {
@@ -50,7 +56,7 @@ func (s *Server) executeCommand(ctx context.Context, params jsonrpc2.RawMessage)
 		}
 		return s.implement(ctx, a, token)
 	}
-	return nil, invalidParams("unknown command %q (r2c offers %s, %s and %s)", p.Command, CommandImplement, CommandValidate, CommandLearnStyle)
+	return nil, invalidParams("unknown command %q (r2c offers %s, %s, %s and %s)", p.Command, CommandImplement, CommandValidate, CommandLearnStyle, CommandIndexPaper)
 }
 
 // commandArgs decodes arguments given either as one object or, for

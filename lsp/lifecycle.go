@@ -96,11 +96,11 @@ func (s *Server) initialize(_ context.Context, params jsonrpc2.RawMessage) (any,
 			},
 			CodeActionProvider: &protocol.CodeActionOptions{
 				CodeActionKinds: []protocol.CodeActionKind{
-					protocol.CodeActionKindQuickFix, kindValidate, kindLearnStyle, kindImplement,
+					protocol.CodeActionKindQuickFix, kindValidate, kindLearnStyle, kindImplement, kindIndexPaper,
 				},
 			},
 			ExecuteCommandProvider: protocol.ExecuteCommandOptions{
-				Commands: []string{CommandImplement, CommandValidate, CommandLearnStyle},
+				Commands: []string{CommandImplement, CommandValidate, CommandLearnStyle, CommandIndexPaper},
 			},
 		},
 		ServerInfo: protocol.ServerInfo{Name: "r2c", Version: protocol.NewOptional(s.opts.Version)},

@@ -41,6 +41,9 @@ type Options struct {
 	// Implement runs the paper-to-code graph. Nil: the implement command
 	// answers that it is not available in this build.
 	Implement Implementer
+	// Index adds papers to the retrieval index. Nil: "Index paper" is not
+	// offered.
+	Index Indexer
 	// WriteFiles writes generated files all-or-nothing, refusing to
 	// overwrite, when the client cannot apply workspace edits. Nil: a
 	// built-in writer with the same guarantees.

@@ -10,8 +10,10 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/orchestrator"
+	"github.com/r2c-ai/r2c/rag"
 )
 
 func serveCommand() command {
@@ -39,6 +41,7 @@ func runServe(ctx context.Context, s stdio, args []string) int {
 	opts := lsp.Options{
 		LogFile:    *logFile,
 		Implement:  implementWithOrchestrator,
+		Index:      indexPapers,
 		WriteFiles: writeGenerated,
 		Version:    version,
 	}
@@ -135,6 +138,36 @@ func implementWithOrchestrator(ctx context.Context, req lsp.ImplementRequest, on
 		summary += fmt.Sprintf(", %d/%d tests passed, style %.0f/100", r.Tests.Passed, r.Tests.Total, r.StyleScore)
 	}
 	return &lsp.ImplementResult{Status: res.Status, Files: files, Summary: summary}, nil
+}
+
+// indexPapers adds papers to the retrieval index for the language server.
+func indexPapers(ctx context.Context, cfg config.Config, papers []string, report func(string, float64)) (string, error) {
+	emb, err := rag.EmbedderFromConfig(cfg)
+	if err != nil {
+		return "", err
+	}
+	ix, err := rag.Open(cfg.Index.Dir, emb)
+	if err != nil {
+		return "", err
+	}
+	// Stages in order, each with its share of the bar.
+	span := map[string][2]float64{"scan": {0, 10}, "chunk": {10, 30}, "embed": {30, 90}, "save": {90, 99}}
+	st, err := ix.Update(ctx, rag.Sources{Papers: papers}, rag.UpdateOptions{Progress: func(p rag.Progress) {
+		sp := span[p.Stage]
+		pct := sp[0]
+		if p.Total > 0 {
+			pct += (sp[1] - sp[0]) * float64(p.Done) / float64(p.Total)
+		}
+		report(fmt.Sprintf("%s %d/%d", p.Stage, p.Done, p.Total), pct)
+	}})
+	if err != nil {
+		return "", err
+	}
+	if len(st.Failed) > 0 {
+		return "", st.Failed[0]
+	}
+	return fmt.Sprintf("%d chunks written (%d embedded, %d reused); the index holds %d paper chunks",
+		st.Chunks, st.Embedded, st.Reused, ix.Count(rag.Papers)), nil
 }
 
 // writeGenerated writes generated files all-or-nothing for clients that

@@ -17,10 +17,12 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/llm/llmtest"
 	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/lsp/lsptest"
 	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
+	"github.com/r2c-ai/r2c/rag"
 	"github.com/r2c-ai/r2c/sandbox"
 )
 
@@ -218,5 +220,47 @@ func TestServeBinaryExitCodes(t *testing.T) {
 			t.Errorf("no initialize result on stdout: %q", out)
 		}
 		stdin.Close()
+	}
+}
+
+// TestServeIndexPaperAction indexes a Markdown paper through its code
+// action with the real store (offline embedder) and retrieves from it.
+func TestServeIndexPaperAction(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	paper := "# Attention\n\n## 3.2 Scaled Dot-Product Attention\n\nWe call our particular attention scaled dot-product attention. " +
+		"The input consists of queries and keys of dimension d_k and values of dimension d_v.\n\n## 3.3 Position-wise Feed-Forward Networks\n\n" +
+		"Each layer contains a fully connected feed-forward network applied to each position separately.\n"
+	e := lsptest.New(t, cliServe(), lsptest.Config{
+		Files:                 map[string]string{"paper.md": paper},
+		InitializationOptions: noProfileOptions,
+	})
+	e.OpenFile("paper.md")
+	var action *protocol.CodeAction
+	for _, a := range e.CodeActions("paper.md", protocol.Range{}, "source") {
+		if a.Command.Command == lsp.CommandIndexPaper {
+			action = &a
+		}
+	}
+	if action == nil {
+		t.Fatal("no Index paper action on a Markdown paper")
+	}
+	var sum lsp.IndexSummary
+	if err := e.ExecuteCommand(context.Background(), action.Command, &sum); err != nil {
+		t.Fatalf("index: %v", err)
+	}
+	if !strings.Contains(sum.Message, "chunks written") {
+		t.Fatalf("summary %+v", sum)
+	}
+	emb, err := rag.EmbedderFromConfig(config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := rag.Open(e.Path(".r2c/index"), emb)
+	if err != nil {
+		t.Fatalf("the index was not written where index.dir points: %v", err)
+	}
+	chunks, err := ix.Retrieve(context.Background(), "feed-forward network applied to each position", rag.RetrieveOptions{K: 1, Collections: []string{rag.Papers}})
+	if err != nil || len(chunks) == 0 || !strings.Contains(chunks[0].Text, "feed-forward") {
+		t.Fatalf("retrieve: %v %+v", err, chunks)
 	}
 }
