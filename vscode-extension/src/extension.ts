@@ -117,6 +117,23 @@ async function learnMyStyle(): Promise<void> {
   }
 }
 
+async function indexPaperFile(): Promise<void> {
+  const files = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    filters: { Papers: ['pdf', 'md', 'tex', 'txt'] },
+    openLabel: 'Index this paper',
+  });
+  const paper = files?.[0]?.fsPath;
+  if (!paper) {
+    return;
+  }
+  try {
+    report(await execute('r2c.indexPaper', [{ paper }]));
+  } catch (err) {
+    failed(err);
+  }
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const cfg = vscode.workspace.getConfiguration('r2c');
   const serverOptions: ServerOptions = {
@@ -138,6 +155,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('r2c.implementSection', implementSection),
     vscode.commands.registerCommand('r2c.validateModule', validateModule),
     vscode.commands.registerCommand('r2c.learnMyStyle', learnMyStyle),
+    vscode.commands.registerCommand('r2c.indexPaperFile', indexPaperFile),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('r2c') && client) {
         void client.sendNotification(DidChangeConfigurationNotification.type, {

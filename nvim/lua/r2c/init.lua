@@ -1,6 +1,6 @@
 -- r2c for Neovim 0.7+: starts `r2c serve` for Python, Markdown and LaTeX
 -- buffers (one server per project root) and adds :R2CImplement,
--- :R2CValidate and :R2CLearnStyle. Diagnostics, quick fixes and the
+-- :R2CValidate, :R2CLearnStyle and :R2CIndexPaper. Diagnostics, quick fixes and the
 -- "Validate module" / "Implement paper section" code actions come through
 -- Neovim's built-in LSP client (vim.lsp.buf.code_action()).
 --
@@ -126,6 +126,13 @@ function M.learn_style(bufnr, on_done)
   M.execute('r2c.learnStyle', nil, bufnr, on_done)
 end
 
+--- Adds a paper to the retrieval index (default: the current buffer's file).
+function M.index_paper(paper, bufnr, on_done)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  paper = (paper and paper ~= '') and paper or vim.api.nvim_buf_get_name(bufnr)
+  M.execute('r2c.indexPaper', { { paper = paper } }, bufnr, on_done)
+end
+
 --- Implements a paper section; missing arguments are asked for.
 function M.implement(paper, section, target, bufnr, on_done)
   paper = (paper and paper ~= '') and paper or vim.fn.input('Paper (path or arXiv id): ', '', 'file')
@@ -158,6 +165,9 @@ function M.setup(opts)
   vim.api.nvim_create_user_command('R2CValidate', function()
     M.validate()
   end, { desc = 'r2c: validate this module (syntax, tests, style)' })
+  vim.api.nvim_create_user_command('R2CIndexPaper', function(c)
+    M.index_paper(c.fargs[1])
+  end, { nargs = '?', complete = 'file', desc = 'r2c: add a paper to the retrieval index' })
   vim.api.nvim_create_user_command('R2CLearnStyle', function()
     M.learn_style()
   end, { desc = 'r2c: learn my style from this workspace' })
