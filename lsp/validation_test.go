@@ -116,3 +116,30 @@ func TestValidateNamesTheFixWhenPythonIsMissing(t *testing.T) {
 		})
 	})
 }
+
+func TestValidateNamesTheFixWhenPytestIsMissing(t *testing.T) {
+	var bare string
+	for _, py := range []string{"python3", "/usr/local/bin/python3", "/usr/bin/python3"} {
+		if p, err := exec.LookPath(py); err == nil && exec.Command(p, "-c", "import pytest").Run() != nil {
+			bare = p
+			break
+		}
+	}
+	if bare == "" {
+		t.Skip("every python3 here has pytest; this test needs one without")
+	}
+	e := lsptest.New(t, serve(lsp.Options{}), lsptest.Config{Files: validateFiles, InitializationOptions: map[string]any{
+		"style":   map[string]any{"profile": ".r2c/none.json"},
+		"sandbox": map[string]any{"python": bare},
+	}})
+	e.OpenFile("pkg/mod.py")
+	arg := protocol.LSPAny(`{"uri":"` + string(e.URI("pkg/mod.py")) + `"}`)
+	if err := e.ExecuteCommand(context.Background(), protocol.Command{Command: lsp.CommandValidate, Arguments: []protocol.LSPAny{arg}}, nil); err == nil {
+		t.Fatal("validate ran tests without pytest")
+	}
+	e.Await("an error message naming the fix", func(s *lsptest.State) bool {
+		return slices.ContainsFunc(s.Messages, func(m protocol.ShowMessageParams) bool {
+			return m.Type == protocol.MessageTypeError && strings.Contains(m.Message, "python3-pytest") && strings.Contains(m.Message, "sandbox.python")
+		})
+	})
+}
