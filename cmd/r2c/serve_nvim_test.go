@@ -95,6 +95,9 @@ func TestNeovim(t *testing.T) {
 			Tests map[string]int `json:"tests"`
 		} `json:"summary"`
 		ValidateError string `json:"validate_error"`
+		FixTitle      string `json:"fix_title"`
+		FixedLine     string `json:"fixed_line"`
+		AfterFix      []diag `json:"after_fix"`
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatalf("result %s: %v", b, err)
@@ -122,6 +125,14 @@ func TestNeovim(t *testing.T) {
 	}
 	if !find(res.Validated, "r2c-style", 0) {
 		t.Errorf("style diagnostics lost after validation: %+v", res.Validated)
+	}
+	if res.FixedLine != "def compute_value(a, b):" || !strings.Contains(res.FixTitle, "compute_value") {
+		t.Errorf("quick fix %q left line 1 as %q", res.FixTitle, res.FixedLine)
+	}
+	for _, d := range res.AfterFix {
+		if d.Source == "r2c-style" {
+			t.Errorf("style diagnostic left after the quick fix: %+v", d)
+		}
 	}
 }
 

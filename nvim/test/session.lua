@@ -77,5 +77,32 @@ local ok, err = pcall(function()
     return false
   end, 20)
   out.validated = diagnostics(bufnr)
+
+  -- The style quick fix, applied the way vim.lsp.buf.code_action() does
+  -- (Neovim 0.7 gets a WorkspaceEdit with "changes": it has no documentChanges).
+  vim.api.nvim_win_set_cursor(0, { 1, 4 })
+  local fparams = vim.lsp.util.make_range_params()
+  fparams.context = { diagnostics = {}, only = { 'quickfix' } }
+  local fixes
+  vim.lsp.buf_request(bufnr, 'textDocument/codeAction', fparams, function(e, result)
+    if e then error(vim.inspect(e)) end
+    fixes = result or {}
+  end)
+  if not vim.wait(30000, function() return fixes ~= nil end, 20) then
+    error('no quick fixes answer')
+  end
+  if #fixes == 0 then
+    error('no quick fix for computeValue')
+  end
+  out.fix_title = fixes[1].title
+  vim.lsp.util.apply_workspace_edit(fixes[1].edit, client.offset_encoding)
+  out.fixed_line = vim.api.nvim_buf_get_lines(bufnr, 0, 1, false)[1]
+  vim.wait(30000, function()
+    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+      if d.source == 'r2c-style' then return false end
+    end
+    return true
+  end, 20)
+  out.after_fix = diagnostics(bufnr)
 end)
 finish(not ok and tostring(err) or nil)
