@@ -18,7 +18,7 @@ import (
 func doctorCommand() command {
 	return command{
 		name:    "doctor",
-		summary: "print the effective configuration and check python, pytest and the sandbox",
+		summary: "print the effective configuration and check the model endpoint, python, pytest and the sandbox",
 		run:     runDoctor,
 	}
 }
