@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -222,7 +226,7 @@ type textState struct {
 // docFonts caches parsed fonts across pages by their subset-tagged
 // BaseFont ("DZKFPA+CMR17"), which names one embedded font in one file;
 // parsing a ToUnicode cmap again on every page costs more than the page.
-func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (glyphs []glyph, images int) {
+func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *atomic.Int64) (glyphs []glyph, images int) {
 	fonts := map[string]*fontInfo{} // resource names are per page
 	contents := page.Key("Contents")
 	if contents.IsNull() {
@@ -230,6 +234,7 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 	}
 	res := inheritedKey(page, "Resources")
 	fontRes := res.Key("Font")
+	refs := fontRefs(fontRes)
 	xobjects := res.Key("XObject")
 	g := textState{ctm: identity, tm: identity, tlm: identity, th: 1}
 	var stack []textState
@@ -254,8 +259,7 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 			// Rotated text (arXiv's margin stamp, rotated table headers) is
 			// not part of the reading flow: keep horizontal glyphs only.
 			if s != "" && math.Abs(trm[1]) <= 0.05*math.Abs(trm[0]) && math.Abs(trm[2]) <= 0.05*math.Abs(trm[3]) {
-				*budget--
-				if *budget < 0 {
+				if len(glyphs)%4096 == 0 && budget.Add(-4096) < 0 {
 					panic(errTooManyGlyphs)
 				}
 				glyphs = append(glyphs, glyph{x: trm[4], y: trm[5], w: w0 * math.Hypot(trm[0], trm[1]), size: size, s: s, font: f})
@@ -320,12 +324,11 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 				name := args[0].str
 				f, ok := fonts[name]
 				if !ok {
-					fv := fontRes.Key(name)
-					base := fv.Key("BaseFont").Name()
-					if f, ok = docFonts[base]; !ok || !strings.Contains(base, "+") {
-						f = newFontInfo(pdf.Font{V: fv})
-						if strings.Contains(base, "+") {
-							docFonts[base] = f
+					ref := refs[name]
+					if f, ok = docFonts[ref]; !ok || ref == "" {
+						f = newFontInfo(pdf.Font{V: fontRes.Key(name)})
+						if ref != "" {
+							docFonts[ref] = f
 						}
 					}
 					fonts[name] = f
@@ -383,6 +386,24 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *int) (gly
 		}
 	})
 	return glyphs, images
+}
+
+var fontRefRE = regexp.MustCompile(`/([^\s/<>\[\]()]+) (\d+ \d+ R)`)
+
+// fontRefs maps a page's font resource names to their object references
+// ("F8" → "9 0 R"), read from the dictionary's printed form: the library
+// gives no other access to references, and a font used on every page is
+// then parsed once instead of on every page (a font dictionary inside a
+// compressed object stream costs a whole stream decompression to reach).
+func fontRefs(fontRes pdf.Value) map[string]string {
+	refs := map[string]string{}
+	if fontRes.Kind() != pdf.Dict {
+		return refs
+	}
+	for _, m := range fontRefRE.FindAllStringSubmatch(fontRes.String(), -1) {
+		refs[m[1]] = m[2]
+	}
+	return refs
 }
 
 var errTooManyGlyphs = errors.New("too much text (over 20 million glyphs)")
@@ -509,21 +530,27 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 		return nil, classifyPDFError(name, data, fmt.Errorf("%w: no pages", ErrMalformed))
 	}
 	doc = &pdfDoc{}
-	budget := maxGlyphs
+	var budget atomic.Int64
+	budget.Store(maxGlyphs)
+	all := make([][]glyph, len(pages))
+	imgs := make([]int, len(pages))
+	errs := make([]error, len(pages))
+	// Pages are read in parallel: the library's Reader only reads its
+	// immutable tables and an io.ReaderAt, and each worker keeps its own
+	// font cache (fontInfo decodes lazily, so it is not shared).
+	forEachPage(len(pages), func(worker, i int, fonts map[string]*fontInfo) {
+		all[i], imgs[i], errs[i] = safePageGlyphs(pages[i], fonts, &budget)
+	})
 	images, glyphCount := 0, 0
-	var all [][]glyph
-	fonts := map[string]*fontInfo{}
 	for i, pv := range pages {
-		gs, imgs, perr := safePageGlyphs(pv, fonts, &budget)
-		if perr != nil {
+		if perr := errs[i]; perr != nil {
 			if errors.Is(perr, errTooManyGlyphs) {
 				return nil, fmt.Errorf("paper: %s: %w: %v", name, ErrTooLarge, perr)
 			}
 			return nil, classifyPDFError(name, data, fmt.Errorf("%w: page %d of %s: %v", ErrMalformed, i+1, base, perr))
 		}
-		images += imgs
-		glyphCount += len(gs)
-		all = append(all, gs)
+		images += imgs[i]
+		glyphCount += len(all[i])
 		w, h := mediaBox(pv)
 		doc.pages = append(doc.pages, pdfPage{num: i + 1, width: w, height: h})
 	}
@@ -535,14 +562,44 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 	}
 	doc.bodySize = bodyFontSize(all)
 	doc.boldBody = boldShare(all, doc.bodySize) > 0.5
-	for i := range doc.pages {
+	layoutErrs := make([]error, len(doc.pages))
+	forEachPage(len(doc.pages), func(_, i int, _ map[string]*fontInfo) {
+		defer func() {
+			if r := recover(); r != nil {
+				layoutErrs[i] = fmt.Errorf("%w: laying out page %d: %v", ErrMalformed, i+1, r)
+			}
+		}()
 		doc.pages[i].lines = layoutPage(all[i], doc.pages[i].width, doc.bodySize, i+1)
+	})
+	if err := errors.Join(layoutErrs...); err != nil {
+		return nil, fmt.Errorf("paper: %s: %w", name, err)
 	}
 	doc.leading = medianLeading(doc)
 	return doc, nil
 }
 
-func safePageGlyphs(pv pdf.Value, fonts map[string]*fontInfo, budget *int) (gs []glyph, images int, err error) {
+// forEachPage runs fn for pages 0..n-1 on up to GOMAXPROCS workers and
+// returns when all are done; each worker gets its own font cache.
+func forEachPage(n int, fn func(worker, page int, fonts map[string]*fontInfo)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			fonts := map[string]*fontInfo{}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(w, i, fonts)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func safePageGlyphs(pv pdf.Value, fonts map[string]*fontInfo, budget *atomic.Int64) (gs []glyph, images int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(error); ok && errors.Is(e, errTooManyGlyphs) {
@@ -598,7 +655,7 @@ func bodyFontSize(pages [][]glyph) float64 {
 // cell is a run of glyphs on one baseline with no wide gap inside.
 type cell struct {
 	x0, x1, y float64
-	glyphs    []glyph
+	first     glyph // its first glyph: font and raise of a leading mark
 	text      string
 	sb        strings.Builder
 }
@@ -817,11 +874,33 @@ func groupLines(fs []*fragment, body float64) []*line {
 		y, size float64
 		frags   []*fragment
 	}
+	// Lines are found through buckets of baseline height, so a page of
+	// n fragments costs O(n), not O(n·lines).
+	const bucket = 2.0
+	maxSize := 0.0
+	for _, f := range fs {
+		if f.size > maxSize && f.size < 200 {
+			maxSize = f.size
+		}
+	}
+	reach := int(math.Ceil(0.5*maxSize/bucket)) + 1
+	index := map[int][]*proto{}
+	key := func(y float64) int {
+		if math.IsNaN(y) || math.Abs(y) > 1e6 {
+			return math.MinInt32
+		}
+		return int(math.Floor(y / bucket))
+	}
 	var ps []*proto
 	for _, f := range fs {
 		var best *proto
 		bestD := math.Inf(1)
-		for _, p := range ps {
+		k := key(f.y)
+		var near []*proto
+		for b := k - reach; b <= k+reach; b++ {
+			near = append(near, index[b]...)
+		}
+		for _, p := range near {
 			d := f.y - p.y
 			tolUp, tolDown := 0.25*p.size, 0.25*p.size
 			if f.size < 0.9*p.size { // scripts sit above or below the baseline
@@ -834,6 +913,7 @@ func groupLines(fs []*fragment, body float64) []*line {
 		if best == nil {
 			best = &proto{y: f.y, size: f.size}
 			ps = append(ps, best)
+			index[k] = append(index[k], best)
 		}
 		best.frags = append(best.frags, f)
 	}
@@ -867,7 +947,7 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 		ref := math.Max(g.size, 0.8*l.size)
 		gap := g.x - lastEnd
 		if cur == nil || gap > 0.9*ref {
-			cur = &cell{x0: g.x, y: l.y}
+			cur = &cell{x0: g.x, y: l.y, first: g}
 			l.cells = append(l.cells, cur)
 			if text.Len() > 0 {
 				text.WriteByte(' ')
@@ -879,7 +959,6 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 			text.WriteByte(' ')
 		}
 		pendingSpace = false
-		cur.glyphs = append(cur.glyphs, g)
 		cur.sb.WriteString(g.s)
 		cur.x1 = math.Max(cur.x1, g.x+g.w)
 		text.WriteString(g.s)
@@ -901,7 +980,7 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 	l.text = combineDiacritics(text.String())
 	for _, c := range l.cells {
 		c.text = combineDiacritics(c.sb.String())
-		c.sb.Reset()
+		c.sb = strings.Builder{}
 	}
 	return l
 }
@@ -909,6 +988,13 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 // combineDiacritics puts spacing accents TeX draws over letters (~ ^ ¨)
 // back as they are written: drop a lone combining mark's space.
 func combineDiacritics(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < 0x80
+	}
+	if ascii {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Mn, r) {
 			return -1

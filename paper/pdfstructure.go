@@ -97,7 +97,7 @@ func (a *pdfAnalyzer) run() {
 			a.footnote(l)
 			continue
 		}
-		if m := pdfAlgorithmRE.FindStringSubmatch(l.text); m != nil && l.cells[0].glyphs[0].font.bold {
+		if m := pdfAlgorithmRE.FindStringSubmatch(l.text); m != nil && l.cells[0].first.font.bold {
 			a.flushPara()
 			i = a.algorithm(lines, i)
 			continue
@@ -164,7 +164,7 @@ func footnoteLines(p pdfPage, body float64, running map[*line]bool) map[*line]bo
 			continue
 		}
 		top := run[len(run)-1]
-		if !(len(top.cells) > 0 && len(top.cells[0].glyphs) > 0 && top.cells[0].glyphs[0].y > top.y+0.2*top.size) {
+		if !(len(top.cells) > 0 && top.cells[0].first.y > top.y+0.2*top.size) {
 			continue
 		}
 		for _, l := range run {
@@ -232,7 +232,7 @@ func (a *pdfAnalyzer) findTitle(lines []*line) {
 		if l.page != 1 {
 			break
 		}
-		if t := normTitle(l.text); t == "abstract" || strings.HasPrefix(t, "abstract") && l.cells[0].glyphs[0].font.bold {
+		if t := normTitle(l.text); t == "abstract" || strings.HasPrefix(t, "abstract") && l.cells[0].first.font.bold {
 			break
 		}
 		first = append(first, l)
@@ -577,7 +577,7 @@ func (a *pdfAnalyzer) addText(l *line) {
 // footnote adds a footnote line: a line starting with its mark starts a
 // new note, others continue the last one.
 func (a *pdfAnalyzer) footnote(l *line) {
-	starts := len(a.notes) == 0 || l.cells[0].glyphs[0].y > l.y+0.2*l.size || len(l.text) > 0 && l.text[0] >= '0' && l.text[0] <= '9' || l.x0 > l.colX0+0.5*a.doc.bodySize
+	starts := len(a.notes) == 0 || l.cells[0].first.y > l.y+0.2*l.size || len(l.text) > 0 && l.text[0] >= '0' && l.text[0] <= '9' || l.x0 > l.colX0+0.5*a.doc.bodySize
 	if starts {
 		a.notes = append(a.notes, []string{footnoteMarkRE.ReplaceAllString(l.text, "$1 $2")})
 		return
