@@ -72,7 +72,7 @@ func (a *pdfAnalyzer) run() {
 		if l.text == a.b.p.Title && l.page == 1 || l.col == -2 {
 			continue
 		}
-		if num, title, ok := a.heading(l, lines, i); ok {
+		if num, title, ok := a.heading(l); ok {
 			a.flushPara()
 			// A heading may wrap onto a second line in the same font.
 			for i+1 < len(lines) && isHeadingContinuation(l, lines[i+1], a.doc.leading) {
@@ -257,7 +257,7 @@ func (a *pdfAnalyzer) findTitle(lines []*line) {
 }
 
 // heading decides whether line i is a section heading.
-func (a *pdfAnalyzer) heading(l *line, lines []*line, i int) (number, title string, ok bool) {
+func (a *pdfAnalyzer) heading(l *line) (number, title string, ok bool) {
 	text := strings.TrimSpace(l.text)
 	if len(text) == 0 || len(text) > 120 || l.math > 0.3 {
 		return "", "", false
@@ -400,7 +400,7 @@ func isDisplayPiece(l *line, body float64) bool {
 
 func (a *pdfAnalyzer) headingPeek(l *line) (string, string, bool) {
 	saved := a.lastNumber
-	n, t, ok := a.heading(l, nil, 0)
+	n, t, ok := a.heading(l)
 	a.lastNumber = saved
 	return n, t, ok
 }

@@ -18,9 +18,6 @@ type builder struct {
 	text     map[*Section][]string
 	abstract []string
 	refs     []string
-	// preamble collects text before the first heading; it becomes the
-	// abstract when the paper has no explicit one only if asked to.
-	preamble []string
 }
 
 const (
@@ -34,19 +31,19 @@ func newBuilder(format string) *builder {
 	return &builder{p: &Paper{Format: format}, text: map[*Section][]string{}}
 }
 
-var (
-	refTitles      = map[string]bool{"references": true, "bibliography": true, "reference": true, "literature cited": true, "works cited": true}
-	abstractTitles = map[string]bool{"abstract": true, "summary": false}
-)
+var refTitles = map[string]bool{"references": true, "bibliography": true, "reference": true, "literature cited": true, "works cited": true}
 
 // isReferencesTitle reports whether a heading starts the bibliography.
 func isReferencesTitle(t string) bool { return refTitles[normTitle(t)] }
+
+// isAbstractTitle reports whether a heading starts the abstract.
+func isAbstractTitle(t string) bool { return normTitle(t) == "abstract" }
 
 // heading starts a section. level is 1-based; number may be empty.
 func (b *builder) heading(number, title string, level, page int) {
 	title = strings.TrimSpace(title)
 	switch {
-	case abstractTitles[normTitle(title)] && number == "":
+	case isAbstractTitle(title) && number == "":
 		b.mode = modeAbstract
 		return
 	case isReferencesTitle(title):
@@ -73,8 +70,9 @@ func (b *builder) heading(number, title string, level, page int) {
 	b.cur = s
 }
 
-// paragraph adds prose to wherever the parser is: preamble, abstract,
-// current section or references.
+// paragraph adds prose to wherever the parser is: the abstract, the
+// current section or the references. Text before the first heading (author
+// names, affiliations) belongs to no section and is dropped.
 func (b *builder) paragraph(text string) {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -86,15 +84,14 @@ func (b *builder) paragraph(text string) {
 	case b.mode == modeRefs:
 		b.refs = append(b.refs, text)
 	case b.cur == nil:
-		b.preamble = append(b.preamble, text)
 	default:
 		b.text[b.cur] = append(b.text[b.cur], text)
 	}
 }
 
-// target is the section that blocks (equations, tables) attach to. Blocks
-// before the first heading attach to a synthetic-free nil and are dropped
-// into the preamble as text.
+// target is the section that blocks (equations, tables) attach to; nil
+// before the first heading and inside the abstract or references, where
+// blocks are dropped (an equation there is kept as a paragraph).
 func (b *builder) target() *Section {
 	if b.mode == modeBody || b.mode == modePreamble {
 		return b.cur

@@ -53,7 +53,7 @@ func parseText(src string) *Paper {
 		case title:
 			b.p.Title = t
 			title = false
-		case isReferencesTitle(t) || abstractTitles[normTitle(t)]:
+		case isReferencesTitle(t) || isAbstractTitle(t):
 			flush()
 			b.heading("", t, 1, 0)
 		case strings.EqualFold(t, "appendix") || strings.EqualFold(t, "appendices"):
