@@ -115,6 +115,7 @@ func runPaperShow(ctx context.Context, s stdio, args []string) int {
 // paperSummary is the JSON shape of "r2c paper sections --json".
 type paperSummary struct {
 	Title      string           `json:"title"`
+	Abstract   string           `json:"abstract,omitempty"`
 	Source     string           `json:"source"`
 	Format     string           `json:"format"`
 	Pages      int              `json:"pages"`
@@ -147,6 +148,6 @@ func paperSummaryOf(p *paper.Paper) paperSummary {
 		}
 		return out
 	}
-	return paperSummary{Title: p.Title, Source: p.Source, Format: p.Format, Pages: p.Pages,
+	return paperSummary{Title: p.Title, Abstract: p.Abstract, Source: p.Source, Format: p.Format, Pages: p.Pages,
 		References: len(p.References), Sections: conv(p.Sections), Notes: p.Notes}
 }

@@ -33,7 +33,7 @@ func TestPaperSectionsJSONFromLaTeX(t *testing.T) {
 	// onecol.tex: 5 numbered sections and appendix A; section 3 has 3.1
 	// (an align of three rows, one \\nonumber) and 3.2 (one numbered equation and one
 	// starred, one algorithm, and subsubsection 3.2.1).
-	if got.Title != "Gated Residual Attention for Sequence Modelling" || len(got.Sections) != 6 || got.References != 3 {
+	if got.Title != "Gated Residual Attention for Sequence Modelling" || len(got.Sections) != 6 || got.References != 3 || !strings.HasPrefix(got.Abstract, "We introduce gated residual attention") {
 		t.Fatalf("summary %+v", got)
 	}
 	method := got.Sections[2]
