@@ -78,3 +78,26 @@ endcmap CMapName currentdict /CMap defineresource pop end end`
 		}
 	}
 }
+
+// TestFormXObjectText: text drawn inside a Form XObject (as producers that
+// stamp or wrap pages do) is read, placed by the form's matrix; a form
+// that draws itself does not loop.
+func TestFormXObjectText(t *testing.T) {
+	form := "BT /F1 12 Tf 0 0 Td (Inside the form) Tj ET /Fm1 Do"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >> /Contents 4 0 R >>",
+		stream("BT /F1 12 Tf 72 720 Td (Page text above) Tj ET q 1 0 0 1 72 600 cm /Fm1 Do Q"),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+		fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 300 50] /Matrix [1 0 0 1 0 40] /Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >> /Length %d >>\nstream\n%s\nendstream", len(form), form),
+	}
+	text, err := PDFText("form.pdf", buildPDF(objs), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(text, "\f\n"), "\n")
+	if len(lines) != 2 || lines[0] != "Page text above" || lines[1] != "Inside the form" {
+		t.Errorf("got %q", lines)
+	}
+}

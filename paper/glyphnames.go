@@ -91,6 +91,16 @@ func glyphText(name string) (string, bool) {
 			return string(rune(r)), true
 		}
 	}
+	if strings.HasPrefix(name, "u") && len(name) >= 5 && len(name) <= 7 {
+		if r, err := strconv.ParseUint(name[1:], 16, 32); err == nil && r <= 0x10FFFF {
+			return string(rune(r)), true
+		}
+	}
+	// Variants ("summation.v1", "one.st", "a.sc") name their base glyph
+	// before the first period.
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		return glyphText(name[:i])
+	}
 	for _, p := range bigGlyphPrefixes {
 		if strings.HasPrefix(name, p.prefix) {
 			return p.text, true

@@ -51,10 +51,16 @@ type fontInfo struct {
 	twoByte            bool
 	defaultWidth       float64
 	cidWidths          map[int]float64
+	tu                 *toUnicode
 }
 
 func (f *fontInfo) decode(code int) string {
 	if f.twoByte {
+		if f.tu != nil {
+			if s, ok := f.tu.lookup(uint32(code)); ok {
+				return normalizeGlyph(s)
+			}
+		}
 		return normalizeGlyph(f.enc.Decode(string([]byte{byte(code >> 8), byte(code)})))
 	}
 	if !f.known[code] {
@@ -173,19 +179,32 @@ func newFontInfo(f pdf.Font) *fontInfo {
 	if fi.enc == nil {
 		fi.enc = identityEncoding{}
 	}
-	if !fi.twoByte && f.V.Key("ToUnicode").Kind() != pdf.Stream {
-		// No ToUnicode: trust glyph names, from /Differences first, then
-		// from the embedded font's own encoding.
-		names := builtinEncoding(f.V)
+	fi.tu = parseToUnicode(f.V.Key("ToUnicode"))
+	if !fi.twoByte {
+		// The ToUnicode map first; then glyph names, from /Differences and,
+		// without a map, from the embedded font's own encoding (reading the
+		// font program costs a decompression, so only when needed).
+		var names map[int]string
+		if fi.tu == nil {
+			names = builtinEncoding(f.V)
+		}
 		if names == nil {
 			names = map[int]string{}
 		}
 		for code, n := range differencesNames(f.V.Key("Encoding")) {
 			names[code] = n
 		}
-		for code, n := range names {
-			if t, ok := glyphText(n); ok {
-				fi.decoded[code], fi.known[code] = normalizeGlyph(t), true
+		for code := range 256 {
+			if fi.tu != nil {
+				if t, ok := fi.tu.lookup(uint32(code)); ok {
+					fi.decoded[code], fi.known[code] = normalizeGlyph(t), true
+					continue
+				}
+			}
+			if n, ok := names[code]; ok {
+				if t, ok := glyphText(n); ok {
+					fi.decoded[code], fi.known[code] = normalizeGlyph(t), true
+				}
 			}
 		}
 	}
@@ -218,25 +237,42 @@ type textState struct {
 }
 
 // pageGlyphs interprets one page's content stream and returns its glyphs
-// and whether it draws images. It is a small text-only interpreter over
-// ledongthuc/pdf's tokenizer: unlike the library's Content() it decodes
-// each character code on its own (ligature cmaps map one code to several
-// runes), applies word spacing and does not invent a glyph after each TJ.
+// and how many images it draws. It is a small text-only interpreter: it
+// decodes each character code on its own (ligature cmaps map one code to
+// several runes), applies word spacing, and follows Form XObjects, in which
+// some producers put a whole page's text.
 //
-// docFonts caches parsed fonts across pages by their subset-tagged
-// BaseFont ("DZKFPA+CMR17"), which names one embedded font in one file;
-// parsing a ToUnicode cmap again on every page costs more than the page.
+// docFonts caches parsed fonts across pages by object reference.
 func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *atomic.Int64) (glyphs []glyph, images int) {
-	fonts := map[string]*fontInfo{} // resource names are per page
 	contents := page.Key("Contents")
 	if contents.IsNull() {
 		return nil, 0
 	}
-	res := inheritedKey(page, "Resources")
+	in := &interpreter{docFonts: docFonts, budget: budget, active: map[string]bool{}}
+	in.run(contents, inheritedKey(page, "Resources"), identity, 0)
+	return in.glyphs, in.images
+}
+
+// maxFormDepth bounds nested Form XObjects.
+const maxFormDepth = 8
+
+type interpreter struct {
+	docFonts map[string]*fontInfo
+	budget   *atomic.Int64
+	glyphs   []glyph
+	images   int
+	active   map[string]bool // forms being run, by reference: no cycles
+}
+
+// run interprets one content stream (a page's or a form's) with its
+// resources, starting from the transformation ctm.
+func (in *interpreter) run(contents, res pdf.Value, ctm affine, depth int) {
+	fonts := map[string]*fontInfo{} // resource names are per content stream
 	fontRes := res.Key("Font")
 	refs := fontRefs(fontRes)
 	xobjects := res.Key("XObject")
-	g := textState{ctm: identity, tm: identity, tlm: identity, th: 1}
+	xrefs := fontRefs(xobjects)
+	g := textState{ctm: ctm, tm: identity, tlm: identity, th: 1}
 	var stack []textState
 	show := func(raw string) {
 		f := g.font
@@ -259,10 +295,10 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *atomic.In
 			// Rotated text (arXiv's margin stamp, rotated table headers) is
 			// not part of the reading flow: keep horizontal glyphs only.
 			if s != "" && math.Abs(trm[1]) <= 0.05*math.Abs(trm[0]) && math.Abs(trm[2]) <= 0.05*math.Abs(trm[3]) {
-				if len(glyphs)%4096 == 0 && budget.Add(-4096) < 0 {
+				if len(in.glyphs)%4096 == 0 && in.budget.Add(-4096) < 0 {
 					panic(errTooManyGlyphs)
 				}
-				glyphs = append(glyphs, glyph{x: trm[4], y: trm[5], w: w0 * math.Hypot(trm[0], trm[1]), size: size, s: s, font: f})
+				in.glyphs = append(in.glyphs, glyph{x: trm[4], y: trm[5], w: w0 * math.Hypot(trm[0], trm[1]), size: size, s: s, font: f})
 			}
 			tx := w0*g.size + g.tc
 			if step == 1 && code == 32 {
@@ -325,10 +361,10 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *atomic.In
 				f, ok := fonts[name]
 				if !ok {
 					ref := refs[name]
-					if f, ok = docFonts[ref]; !ok || ref == "" {
+					if f, ok = in.docFonts[ref]; !ok || ref == "" {
 						f = newFontInfo(pdf.Font{V: fontRes.Key(name)})
 						if ref != "" {
-							docFonts[ref] = f
+							in.docFonts[ref] = f
 						}
 					}
 					fonts[name] = f
@@ -378,23 +414,48 @@ func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *atomic.In
 				}
 			}
 		case "Do":
-			if n == 1 && args[0].kind == '/' && xobjects.Key(args[0].str).Key("Subtype").Name() == "Image" {
-				images++
+			if n != 1 || args[0].kind != '/' {
+				return
+			}
+			x := xobjects.Key(args[0].str)
+			switch x.Key("Subtype").Name() {
+			case "Image":
+				in.images++
+			case "Form":
+				ref := xrefs[args[0].str]
+				if depth >= maxFormDepth || ref == "" || in.active[ref] {
+					return
+				}
+				m := identity
+				if mv := x.Key("Matrix"); mv.Len() == 6 {
+					for k := range 6 {
+						if f := mv.Index(k).Float64(); !math.IsNaN(f) && !math.IsInf(f, 0) {
+							m[k] = f
+						}
+					}
+				}
+				formRes := x.Key("Resources")
+				if formRes.Kind() != pdf.Dict {
+					formRes = res
+				}
+				in.active[ref] = true
+				in.run(x, formRes, m.mul(g.ctm), depth+1)
+				delete(in.active, ref)
 			}
 		case "BI":
-			images++
+			in.images++
 		}
 	})
-	return glyphs, images
 }
 
 var fontRefRE = regexp.MustCompile(`/([^\s/<>\[\]()]+) (\d+ \d+ R)`)
 
-// fontRefs maps a page's font resource names to their object references
+// fontRefs maps a resource dictionary's names to their object references
 // ("F8" → "9 0 R"), read from the dictionary's printed form: the library
-// gives no other access to references, and a font used on every page is
-// then parsed once instead of on every page (a font dictionary inside a
-// compressed object stream costs a whole stream decompression to reach).
+// gives no other access to references. With them a font used on every page
+// is parsed once instead of on every page (a font dictionary inside a
+// compressed object stream costs a whole stream decompression to reach),
+// and a form that draws itself is caught.
 func fontRefs(fontRes pdf.Value) map[string]string {
 	refs := map[string]string{}
 	if fontRes.Kind() != pdf.Dict {
