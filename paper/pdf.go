@@ -619,7 +619,7 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 		if images > 0 {
 			return nil, fmt.Errorf("paper: %s: %w (%d images, no text)", name, ErrNoText, images)
 		}
-		return nil, fmt.Errorf("paper: %s: %w (no text and no images)", name, ErrNoText)
+		return nil, fmt.Errorf("paper: %s: %w (no text and no images: drawings only)", name, ErrNoText)
 	}
 	doc.bodySize = bodyFontSize(all)
 	doc.boldBody = boldShare(all, doc.bodySize) > 0.5
