@@ -94,3 +94,48 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+var (
+	type3Once sync.Once
+	type3Path string
+	type3Err  error
+)
+
+// fixtureType3 returns onecol.tex run through latex, dvips with bitmap
+// (pk) fonts and ps2pdf: a PDF of Type 3 fonts, as older arXiv papers made
+// with dvips are. It skips when those tools are missing.
+func fixtureType3(tb testing.TB) string {
+	tb.Helper()
+	for _, tool := range []string{"latex", "dvips", "ps2pdf", "mktexpk"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			tb.Skipf("%s not installed: the Type 3 font fixture cannot be built", tool)
+		}
+	}
+	fixturePDF(tb, "onecol") // for the shared temporary directory
+	type3Once.Do(func() {
+		job := filepath.Join(fixturesDir, "job-type3")
+		if type3Err = os.MkdirAll(job, 0o755); type3Err != nil {
+			return
+		}
+		src, _ := filepath.Abs("testdata/onecol.tex")
+		steps := [][]string{
+			{"latex", "-interaction=nonstopmode", "-halt-on-error", src},
+			{"latex", "-interaction=nonstopmode", "-halt-on-error", src},
+			{"dvips", "-Ppk", "-q", "onecol.dvi", "-o", "onecol.ps"},
+			{"ps2pdf", "onecol.ps", "onecol-type3.pdf"},
+		}
+		for _, s := range steps {
+			cmd := exec.Command(s[0], s[1:]...)
+			cmd.Dir = job
+			if out, err := cmd.CombinedOutput(); err != nil {
+				type3Err = fmt.Errorf("%v: %v\n%s", s, err, out)
+				return
+			}
+		}
+		type3Path = filepath.Join(job, "onecol-type3.pdf")
+	})
+	if type3Err != nil {
+		tb.Fatalf("building the Type 3 fixture: %v", type3Err)
+	}
+	return type3Path
+}

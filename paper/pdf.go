@@ -52,6 +52,12 @@ type fontInfo struct {
 	defaultWidth       float64
 	cidWidths          map[int]float64
 	tu                 *toUnicode
+	// widthScale is 1 except for Type 3 fonts, whose FontMatrix maps
+	// glyph widths to text space (rather than 1/1000).
+	widthScale float64
+	// anonymous fonts (Type 3, no BaseFont) have no name to read
+	// boldness or math from.
+	anonymous bool
 }
 
 func (f *fontInfo) decode(code int) string {
@@ -147,7 +153,8 @@ func newFontInfo(f pdf.Font) *fontInfo {
 		name = name[i+1:]
 	}
 	up := strings.ToUpper(name)
-	fi := &fontInfo{name: name, first: f.FirstChar(), defaultWidth: 500}
+	fi := &fontInfo{name: name, first: f.FirstChar(), defaultWidth: 500, widthScale: 1}
+	fi.anonymous = name == "" || f.V.Key("Subtype").Name() == "Type3"
 	for _, h := range mathFontHints {
 		if strings.Contains(up, h) {
 			fi.math = true
@@ -159,6 +166,16 @@ func newFontInfo(f pdf.Font) *fontInfo {
 		}
 	}
 	fi.italic = strings.Contains(up, "ITALIC") || strings.Contains(up, "CMTI") || strings.Contains(up, "OBLIQUE")
+	// Type 3 glyph widths are in glyph space, mapped to text space by the
+	// font's own FontMatrix rather than by 1/1000.
+	if f.V.Key("Subtype").Name() == "Type3" {
+		if fm := f.V.Key("FontMatrix"); fm.Len() == 6 {
+			a := fm.Index(0).Float64()
+			if a != 0 && !math.IsNaN(a) && !math.IsInf(a, 0) && math.Abs(a) < 1e3 {
+				fi.widthScale = a * 1000
+			}
+		}
+	}
 	w := f.V.Key("Widths")
 	for i := 0; i < w.Len() && i < 65536; i++ {
 		fi.widths = append(fi.widths, w.Index(i).Float64())
@@ -289,7 +306,7 @@ func (in *interpreter) run(contents, res pdf.Value, ctm affine, depth int) {
 				code = code<<8 | int(raw[i+1])
 			}
 			trm := affine{g.size * g.th, 0, 0, g.size, 0, g.trise}.mul(g.tm).mul(g.ctm)
-			w0 := f.width(code) / 1000
+			w0 := f.width(code) * f.widthScale / 1000
 			s := f.decode(code)
 			size := math.Hypot(trm[2], trm[3])
 			// Rotated text (arXiv's margin stamp, rotated table headers) is
@@ -538,6 +555,47 @@ type pdfDoc struct {
 	boldBody bool
 }
 
+// inferBoldness marks anonymous fonts (Type 3 bitmap fonts have no
+// name to say "Bold") as bold when their lower-case letters are clearly
+// wider than the body font's: bold cuts are about 10% wider.
+func inferBoldness(pages [][]glyph) {
+	type stat struct {
+		n   int
+		sum float64
+	}
+	stats := map[*fontInfo]*stat{}
+	for _, gs := range pages {
+		for _, g := range gs {
+			if len(g.s) != 1 || g.s[0] < 'a' || g.s[0] > 'z' || g.size <= 0 || g.w <= 0 {
+				continue
+			}
+			st := stats[g.font]
+			if st == nil {
+				st = &stat{}
+				stats[g.font] = st
+			}
+			st.n++
+			st.sum += g.w / g.size
+		}
+	}
+	// The body font is the one with the most letters.
+	var body *stat
+	for _, st := range stats {
+		if body == nil || st.n > body.n {
+			body = st
+		}
+	}
+	if body == nil {
+		return
+	}
+	bodyMean := body.sum / float64(body.n)
+	for f, st := range stats {
+		if f.anonymous && !f.math && st != body && st.n >= 5 && st.sum/float64(st.n) > 1.06*bodyMean {
+			f.bold = true
+		}
+	}
+}
+
 // boldShare is the fraction of body-size glyphs set in a bold font.
 func boldShare(pages [][]glyph, body float64) float64 {
 	var bold, n float64
@@ -622,6 +680,7 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 		return nil, fmt.Errorf("paper: %s: %w (no text and no images: drawings only)", name, ErrNoText)
 	}
 	doc.bodySize = bodyFontSize(all)
+	inferBoldness(all)
 	doc.boldBody = boldShare(all, doc.bodySize) > 0.5
 	layoutErrs := make([]error, len(doc.pages))
 	forEachPage(len(doc.pages), func(_, i int, _ map[string]*fontInfo) {

@@ -506,3 +506,41 @@ func trimRows(rows [][]string) [][]string {
 	}
 	return out
 }
+
+// TestType3BitmapFonts reads the one-column paper set in Type 3 bitmap
+// fonts (latex + dvips -Ppk + ps2pdf): glyph widths come from the fonts'
+// FontMatrix, and the structure must still match the source.
+func TestType3BitmapFonts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds pk fonts on first use: skipped with -short")
+	}
+	path := fixtureType3(t)
+	p, err := Load(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := readTexFacts(t, "testdata/onecol.tex")
+	if got := headings(p); strings.Join(got, "|") != strings.Join(facts.headings, "|") {
+		t.Errorf("section tree\n got %q\nwant %q", got, facts.headings)
+	}
+	if n := len(numberedEquations(p)); n != facts.numbered {
+		t.Errorf("numbered equations %d, want %d", n, facts.numbered)
+	}
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		ref, err := exec.Command("pdftotext", path, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(path)
+		ours, err := PDFText(path, data, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := words(string(ref)), words(ours)
+		if d, o := diceBag(a, b), lcsRatio(a, b); d < 0.95 || o < 0.90 {
+			t.Errorf("text differs from pdftotext: dice %.3f order %.3f", d, o)
+		} else {
+			t.Logf("dice %.3f order %.3f", d, o)
+		}
+	}
+}
