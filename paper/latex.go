@@ -52,6 +52,7 @@ type latexState struct {
 // each is recorded in Paper.Notes.
 func parseLaTeX(src string) *Paper {
 	src = stripLaTeXComments(strings.ReplaceAll(src, "\r\n", "\n"))
+	src = stripDisabled(src)
 	st := &latexState{b: newBuilder("latex"), labels: map[string]string{}}
 	if body, ok := braceArg(src, `\title`); ok {
 		st.b.p.Title = cleanLaTeX(removeCommand(strings.ReplaceAll(body, `\\`, " "), `\thanks`))
@@ -462,6 +463,39 @@ func stripLaTeXComments(s string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+var ifTokenRE = regexp.MustCompile(`\\if[a-zA-Z@]*|\\fi\b`)
+
+// stripDisabled removes text authors switched off: \iffalse ... \fi
+// (nested conditionals counted) and comment environments.
+func stripDisabled(s string) string {
+	for {
+		i := strings.Index(s, `\iffalse`)
+		if i < 0 {
+			break
+		}
+		depth, end := 0, len(s)
+		for _, loc := range ifTokenRE.FindAllStringIndex(s[i:], -1) {
+			if s[i+loc[0]:i+loc[1]] == `\fi` {
+				depth--
+			} else {
+				depth++
+			}
+			if depth == 0 {
+				end = i + loc[1]
+				break
+			}
+		}
+		s = s[:i] + s[end:]
+	}
+	for {
+		_, rest, ok := cutEnv(s, "comment")
+		if !ok {
+			return s
+		}
+		s = rest
+	}
 }
 
 // balanced takes s just after an opening brace and returns the contents up

@@ -90,6 +90,13 @@ func TestLaTeXInputNoteAndStarredSections(t *testing.T) {
 	src := `\documentclass{article}
 \title{Notes\thanks{funded}}
 \begin{document}
+\iffalse
+\section{Draft}
+\ifx\a\b nested \fi
+\fi
+\begin{comment}
+\section{Old}
+\end{comment}
 \section*{Preface}
 Unnumbered.
 \section{Setup}\label{sec:setup}
