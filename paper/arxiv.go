@@ -43,7 +43,7 @@ func ParseArxivID(s string) (string, bool) {
 // ErrOffline is wrapped when arXiv cannot be reached.
 var ErrOffline = errors.New("arXiv cannot be reached (offline?)")
 
-// CacheDir is where arXiv downloads are kept: opts.CacheDir, else
+// cacheDir is where arXiv downloads are kept: o.CacheDir, else
 // $XDG_CACHE_HOME/r2c/arxiv (os.UserCacheDir).
 func (o Options) cacheDir() (string, error) {
 	if o.CacheDir != "" {
