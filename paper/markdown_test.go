@@ -91,8 +91,8 @@ func TestFind(t *testing.T) {
 	if !errors.Is(err, ErrSectionNotFound) || !strings.Contains(err.Error(), "3.2.1 Scaled Dot-Product Attention") {
 		t.Errorf("missing section error should list sections: %v", err)
 	}
-	// "Self-Attention" is a substring of one title only? No: 3.2.1 lacks it,
-	// but "4 Why Self-Attention" has it: unique.
+	// Only "4 Why Self-Attention" contains "self-attention": a unique
+	// substring match.
 	if s, err := p.Find("self-attention"); err != nil || s.Number != "4" {
 		t.Errorf("substring find: %v %v", s, err)
 	}
