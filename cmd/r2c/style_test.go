@@ -102,21 +102,21 @@ func TestStyleLearnThenCheck(t *testing.T) {
 	}
 }
 
-// TestStyleQuickStart runs the README's quick start: learn from this
-// repository (few Python files) and check the example file.
+// TestStyleQuickStart runs the README's quick start: learn from the
+// examples folder (few Python files) and check the example module.
 func TestStyleQuickStart(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
 	profile := filepath.Join(t.TempDir(), "style.json")
-	out, errOut, code := runCLI(t, "style", "learn", "-o", profile, "../..")
+	out, errOut, code := runCLI(t, "style", "learn", "-o", profile, exampleDir)
 	if code != exitOK {
-		t.Fatalf("learn ../..: code %d\nstdout %s\nstderr %s", code, out, errOut)
+		t.Fatalf("learn %s: code %d\nstdout %s\nstderr %s", exampleDir, code, out, errOut)
 	}
 	if !strings.Contains(out, "learned from") {
 		t.Errorf("no summary line:\n%s", out)
 	}
-	out, errOut, code = runCLI(t, "style", "check", "--profile", profile, "testdata/example.py")
+	out, errOut, code = runCLI(t, "style", "check", "--profile", profile, exampleModule)
 	if code != exitOK {
 		t.Fatalf("check example.py: code %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
@@ -176,7 +176,7 @@ func TestStyleStatsAgainstPython(t *testing.T) {
 			t.Skip("python3 not found: it is the oracle for the counts")
 		}
 	}
-	files := []string{"testdata/example.py", "../../style/testdata/aststats.py"}
+	files := []string{exampleModule, "../../style/testdata/aststats.py"}
 	out, errOut, code := runCLI(t, append([]string{"style", "stats", "--json"}, files...)...)
 	if code != exitOK {
 		t.Fatalf("stats: code %d, stderr %s", code, errOut)
@@ -205,3 +205,9 @@ func TestStyleStatsAgainstPython(t *testing.T) {
 		}
 	}
 }
+
+// The README's quick start works on these.
+const (
+	exampleDir    = "../../examples"
+	exampleModule = "../../examples/attention/attention.py"
+)

@@ -147,3 +147,28 @@ func TestValidateUsageAndEnvironmentErrors(t *testing.T) {
 		t.Errorf("python without pytest: code %d %q", code, errOut)
 	}
 }
+
+// TestQuickStartValidatesExample runs the second half of the README's quick
+// start: the example module passes its tests in the sandbox and is scored
+// against a profile learned from the examples.
+func TestQuickStartValidatesExample(t *testing.T) {
+	py, err := sandbox.FindPython("")
+	if err != nil {
+		t.Skipf("pytest not available: %v", err)
+	}
+	if out, err := exec.Command(py.Path, "-c", "import numpy").CombinedOutput(); err != nil {
+		t.Skipf("the example needs numpy (apt-get install python3-numpy): %s", out)
+	}
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	profile := filepath.Join(t.TempDir(), "style.json")
+	if _, errOut, code := runCLI(t, "style", "learn", "-o", profile, exampleDir); code != exitOK {
+		t.Fatalf("learn: code %d: %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, "validate", "--profile", profile, exampleModule)
+	if code != exitOK {
+		t.Fatalf("validate: code %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "5 passed, 0 failed") || !strings.Contains(out, "style: ") {
+		t.Errorf("want all five example tests passing and a style score:\n%s", out)
+	}
+}
