@@ -1,15 +1,13 @@
 package rag
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
+
+	"github.com/r2c-ai/r2c/style"
 )
 
 // listedFile is a file found under a root.
@@ -43,17 +41,10 @@ var paperExts = map[string]bool{".pdf": true, ".md": true, ".markdown": true, ".
 
 func isPaperFile(p string) bool { return paperExts[strings.ToLower(filepath.Ext(p))] }
 
-// skipDirs are folders never indexed: virtual environments, vendored and
-// generated trees, caches.
-var skipDirs = map[string]bool{
-	".git": true, ".hg": true, ".svn": true, ".r2c": true, "node_modules": true, "vendor": true,
-	"third_party": true, "site-packages": true, "dist-packages": true, "__pycache__": true,
-	".venv": true, "venv": true, ".tox": true, ".nox": true, ".eggs": true, ".mypy_cache": true,
-	".pytest_cache": true, "build": true, "dist": true,
-}
-
-// walkFiles calls fn for every regular file under root, skipping skipDirs,
-// hidden folders and virtual environments (folders holding pyvenv.cfg).
+// walkFiles calls fn for every regular file under root, skipping the
+// folders style.SkipDir rejects (virtual environments, vendored trees,
+// caches, hidden folders): a papers folder kept inside a project should
+// not pick up a dependency's documentation.
 func walkFiles(root string, fn func(string)) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -63,7 +54,7 @@ func walkFiles(root string, fn func(string)) error {
 			return nil // an unreadable subfolder is skipped, not fatal
 		}
 		if d.IsDir() {
-			if p != root && (skipDirs[d.Name()] || strings.HasPrefix(d.Name(), ".") || isVenv(p)) {
+			if p != root && style.SkipDir(p, d.Name()) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -75,118 +66,26 @@ func walkFiles(root string, fn func(string)) error {
 	})
 }
 
-func isVenv(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "pyvenv.cfg"))
-	return err == nil
-}
-
-// listCode lists the Python files under root. In a git work tree these are
-// the files git tracks or would track (untracked but not ignored), which
-// keeps build output and anything .gitignore names out; elsewhere every
-// Python file. Virtual environments and vendored trees are skipped in both.
+// listCode lists the user's own Python files under root as style defines
+// them, untracked-but-not-ignored files included so that new code is
+// searchable before its first commit. A folder's files marked as generated
+// (DO NOT EDIT, @generated) are left out; a single file named on its own is
+// indexed whatever it holds.
 func listCode(ctx context.Context, root string, isDir bool) ([]listedFile, error) {
-	dir := root
-	if !isDir {
-		dir = filepath.Dir(root)
-	}
-	if !isDir && !isPython(root) {
-		return nil, fmt.Errorf("%s is not a Python file (.py)", root)
-	}
-	top := gitToplevel(ctx, dir)
-	if !isDir {
-		repo, rel := repoPath(top, dir, root)
-		return []listedFile{{path: root, repo: repo, rel: rel}}, nil
-	}
-	var rels []string
-	if top != "" {
-		out, err := exec.CommandContext(ctx, "git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".").Output()
-		if err == nil {
-			for _, r := range bytes.Split(out, []byte{0}) {
-				if len(r) > 0 {
-					rels = append(rels, filepath.FromSlash(string(r)))
-				}
-			}
-		} else {
-			top = "" // not usable after all: walk instead
-		}
-	}
-	if top == "" {
-		if err := walkFiles(root, func(p string) {
-			if rel, err := filepath.Rel(root, p); err == nil {
-				rels = append(rels, rel)
-			}
-		}); err != nil {
-			return nil, err
-		}
-	}
-	venv := map[string]bool{}
-	var out []listedFile
-	for _, rel := range rels {
-		if !isPython(rel) || skippedPath(root, rel, venv) {
-			continue
-		}
-		p := filepath.Join(root, rel)
-		if info, err := os.Lstat(p); err != nil || !info.Mode().IsRegular() {
-			continue // tracked but deleted, or a symlink
-		}
-		repo, repoRel := repoPath(top, root, p)
-		out = append(out, listedFile{path: p, repo: repo, rel: repoRel})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
-	return out, nil
-}
-
-func isPython(p string) bool { return strings.EqualFold(filepath.Ext(p), ".py") }
-
-// skippedPath reports whether a folder on rel's way from root is one never
-// indexed; venv caches pyvenv.cfg checks per folder.
-func skippedPath(root, rel string, venv map[string]bool) bool {
-	dir := filepath.Dir(rel)
-	if dir == "." {
-		return false
-	}
-	parts := strings.Split(dir, string(filepath.Separator))
-	for i, part := range parts {
-		if skipDirs[part] || (strings.HasPrefix(part, ".") && part != ".") {
-			return true
-		}
-		sub := filepath.Join(parts[:i+1]...)
-		is, ok := venv[sub]
-		if !ok {
-			is = isVenv(filepath.Join(root, sub))
-			venv[sub] = is
-		}
-		if is {
-			return true
-		}
-	}
-	return false
-}
-
-// gitToplevel returns the root of the git work tree holding dir, or "" when
-// there is none (or no git).
-func gitToplevel(ctx context.Context, dir string) string {
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--show-toplevel").Output()
+	files, err := style.PythonFiles(ctx, root, style.FileOptions{IncludeUntracked: true})
 	if err != nil {
-		return ""
+		return nil, err
 	}
-	return strings.TrimSpace(string(out))
-}
-
-// repoPath names the repository a file belongs to and the file's path in it:
-// the git work tree when there is one, else the folder indexed.
-func repoPath(top, root, file string) (repo, rel string) {
-	base := root
-	if top != "" {
-		base = top
-		// git reports the resolved path; match it if root went through a symlink.
-		if resolved, err := filepath.EvalSymlinks(file); err == nil {
-			file = resolved
+	out := make([]listedFile, 0, len(files))
+	for _, f := range files {
+		if isDir {
+			// Unreadable files are not dropped here: the update reads them
+			// and reports why they failed.
+			if generated, err := style.IsGeneratedFile(f.Path); err == nil && generated {
+				continue
+			}
 		}
+		out = append(out, listedFile{path: f.Path, repo: f.Repo, rel: f.Rel})
 	}
-	rel, err := filepath.Rel(base, file)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return filepath.Base(root), filepath.Base(file)
-	}
-	return filepath.Base(base), filepath.ToSlash(rel)
+	return out, nil
 }

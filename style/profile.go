@@ -125,23 +125,26 @@ func (p *Profile) merge(q *Profile) {
 	p.Skipped = append(p.Skipped, q.Skipped...)
 }
 
-// Learn builds a profile from the Python files under dirs: the git-tracked
-// .py files when a directory is inside a git work tree, otherwise every .py
-// file found by walking it; vendored, generated and virtual-environment
-// folders are skipped. Files that cannot be analysed are listed in
-// Profile.Skipped. Files are analysed in parallel, one worker per CPU. It
-// fails when no file could be learned from or ctx is cancelled.
+// Learn builds a profile from the Python files under dirs as PythonFiles
+// lists them with tracked files only: the git-tracked .py files when a
+// directory is inside a git work tree, otherwise every .py file found by
+// walking it; vendored, generated and virtual-environment folders are
+// skipped. Files that cannot be analysed, generated ones included, are
+// listed in Profile.Skipped. Files are analysed in parallel, one worker per
+// CPU. It fails when no file could be learned from or ctx is cancelled.
 func Learn(ctx context.Context, dirs []string) (*Profile, error) {
 	p := NewProfile()
 	var files []string
 	for _, dir := range dirs {
-		found, err := pythonFiles(ctx, dir)
+		found, err := PythonFiles(ctx, dir, FileOptions{})
 		if err != nil {
-			return nil, fmt.Errorf("style: learn %s: %w", dir, err)
+			return nil, fmt.Errorf("style: learn: %w", err)
 		}
 		abs, _ := filepath.Abs(dir)
 		p.Sources = append(p.Sources, abs)
-		files = append(files, found...)
+		for _, f := range found {
+			files = append(files, f.Path)
+		}
 	}
 	work := make(chan string)
 	partial := make([]*Profile, runtime.GOMAXPROCS(0))
@@ -154,7 +157,7 @@ func Learn(ctx context.Context, dirs []string) (*Profile, error) {
 			defer wg.Done()
 			for f := range work {
 				src, err := readSource(f)
-				if err == nil && isGenerated(src) {
+				if err == nil && IsGenerated(src) {
 					err = fmt.Errorf("%s: generated (marked DO NOT EDIT or @generated)", f)
 				}
 				if err == nil {
