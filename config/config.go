@@ -99,10 +99,19 @@ type Sandbox struct {
 	Python string `toml:"python,omitempty" json:"python,omitempty"`
 	// MinIsolation refuses to run below this level: "none", "namespaces" or
 	// "bubblewrap". Empty accepts whatever the machine offers.
-	MinIsolation string   `toml:"min_isolation,omitempty" json:"min_isolation,omitempty"`
-	Timeout      Duration `toml:"timeout,omitempty" json:"timeout,omitempty"`
-	MemoryMB     int      `toml:"memory_mb,omitempty" json:"memory_mb,omitempty"`
-	MaxProcesses int      `toml:"max_processes,omitempty" json:"max_processes,omitempty"`
+	MinIsolation string `toml:"min_isolation,omitempty" json:"min_isolation,omitempty"`
+	// Timeout is the wall-clock limit of one run.
+	Timeout Duration `toml:"timeout,omitempty" json:"timeout,omitempty"`
+	// CPU is the CPU time each process may use (RLIMIT_CPU).
+	CPU Duration `toml:"cpu,omitempty" json:"cpu,omitempty"`
+	// MemoryMB is the address space each process may use (RLIMIT_AS).
+	MemoryMB     int `toml:"memory_mb,omitempty" json:"memory_mb,omitempty"`
+	MaxProcesses int `toml:"max_processes,omitempty" json:"max_processes,omitempty"`
+	// OutputKB caps what is kept of stdout and of stderr each; a program
+	// printing more is killed.
+	OutputKB int `toml:"output_kb,omitempty" json:"output_kb,omitempty"`
+	// FileMB is the largest file a program may write (RLIMIT_FSIZE).
+	FileMB int `toml:"file_mb,omitempty" json:"file_mb,omitempty"`
 	// KeepDirs keeps each run's temporary directory for debugging.
 	KeepDirs bool `toml:"keep_dirs,omitempty" json:"keep_dirs,omitempty"`
 }
@@ -130,11 +139,30 @@ type Style struct {
 	MinEvidence int `toml:"min_evidence,omitempty" json:"min_evidence,omitempty"`
 }
 
+// Paper configures reading papers.
+type Paper struct {
+	// CacheDir keeps downloaded arXiv papers; empty means
+	// os.UserCacheDir()/r2c/arxiv.
+	CacheDir string `toml:"cache_dir,omitempty" json:"cache_dir,omitempty"`
+	// DownloadTimeout bounds one arXiv download.
+	DownloadTimeout Duration `toml:"download_timeout,omitempty" json:"download_timeout,omitempty"`
+}
+
 // Server configures the language server.
 type Server struct {
-	ValidateOnSave *bool    `toml:"validate_on_save,omitempty" json:"validate_on_save,omitempty"`
-	Debounce       Duration `toml:"debounce,omitempty" json:"debounce,omitempty"`
-	LogFile        string   `toml:"log_file,omitempty" json:"log_file,omitempty"`
+	ValidateOnSave *bool `toml:"validate_on_save,omitempty" json:"validate_on_save,omitempty"`
+	// Debounce delays diagnostics after an edit. It is a pointer so that an
+	// explicit "0s" (no debouncing) overrides a non-zero default in Merge.
+	Debounce *Duration `toml:"debounce,omitempty" json:"debounce,omitempty"`
+	LogFile  string    `toml:"log_file,omitempty" json:"log_file,omitempty"`
+}
+
+// DebounceDelay returns the debounce delay, 0 when it is unset.
+func (s Server) DebounceDelay() time.Duration {
+	if s.Debounce == nil {
+		return 0
+	}
+	return s.Debounce.D()
 }
 
 // Config is the whole of r2c's configuration.
@@ -154,12 +182,29 @@ type Config struct {
 	// MaxRetries bounds retries of one model request on 429, 5xx and
 	// connection errors.
 	MaxRetries int `toml:"max_retries,omitempty" json:"max_retries,omitempty"`
+	// ServerKind names the model server ("tgi", "vllm", "ollama",
+	// "llamacpp", "openai"); empty or "auto" detects it from /info or
+	// /v1/models.
+	ServerKind string `toml:"server_kind,omitempty" json:"server_kind,omitempty"`
+	// JSONMode is how structured answers are constrained: "none" (prompt and
+	// validation only), "tgi" (TGI grammar), "json_schema" (OpenAI
+	// response_format) or "guided_json" (older vLLM); empty or "auto"
+	// chooses by server kind.
+	JSONMode string `toml:"json_mode,omitempty" json:"json_mode,omitempty"`
+	// ContextTokens is the model's context length (prompt plus answer);
+	// 0 asks the server.
+	ContextTokens int `toml:"context_tokens,omitempty" json:"context_tokens,omitempty"`
 	// Rounds bounds the Validator → Implementer correction loop.
-	Rounds  int     `toml:"rounds,omitempty" json:"rounds,omitempty"`
-	Sandbox Sandbox `toml:"sandbox,omitempty" json:"sandbox,omitempty"`
-	Index   Index   `toml:"index,omitempty" json:"index,omitempty"`
-	Style   Style   `toml:"style,omitempty" json:"style,omitempty"`
-	Server  Server  `toml:"server,omitempty" json:"server,omitempty"`
+	Rounds int `toml:"rounds,omitempty" json:"rounds,omitempty"`
+	// PlanRevisions bounds how often the Planner may revise a plan whose
+	// correction rounds all failed. A pointer so that an explicit 0 (never
+	// revise) overrides the default in Merge; nil means the default, 1.
+	PlanRevisions *int    `toml:"plan_revisions,omitempty" json:"plan_revisions,omitempty"`
+	Sandbox       Sandbox `toml:"sandbox,omitempty" json:"sandbox,omitempty"`
+	Index         Index   `toml:"index,omitempty" json:"index,omitempty"`
+	Style         Style   `toml:"style,omitempty" json:"style,omitempty"`
+	Server        Server  `toml:"server,omitempty" json:"server,omitempty"`
+	Paper         Paper   `toml:"paper,omitempty" json:"paper,omitempty"`
 	// RunsDir is where run records are written (default .r2c/runs).
 	RunsDir string `toml:"runs_dir,omitempty" json:"runs_dir,omitempty"`
 }
@@ -182,20 +227,25 @@ func Default() Config {
 			Analyzer: Model{Temperature: ptr(0.0)},
 			Planner:  Model{Temperature: ptr(0.0)},
 		},
-		MaxInFlight: 4,
-		MaxRetries:  4,
-		Rounds:      3,
+		MaxInFlight:   4,
+		MaxRetries:    4,
+		Rounds:        3,
+		PlanRevisions: ptr(1),
 		Sandbox: Sandbox{
 			Timeout:      Duration(60 * time.Second),
+			CPU:          Duration(60 * time.Second),
 			MemoryMB:     2048,
 			MaxProcesses: 64,
+			OutputKB:     1024,
+			FileMB:       256,
 		},
 		Index: Index{Dir: ".r2c/index", Embedder: "offline"},
 		Style: Style{Profile: ".r2c/style.json", Diagnostics: ptr(true), MinEvidence: 5},
 		Server: Server{
 			ValidateOnSave: ptr(false),
-			Debounce:       Duration(150 * time.Millisecond),
+			Debounce:       ptr(Duration(150 * time.Millisecond)),
 		},
+		Paper:   Paper{DownloadTimeout: Duration(60 * time.Second)},
 		RunsDir: ".r2c/runs",
 	}
 }
@@ -300,6 +350,7 @@ func (c *Config) resolvePaths(root string) {
 	abs(&c.RunsDir)
 	abs(&c.APIKeyFile)
 	abs(&c.Server.LogFile)
+	abs(&c.Paper.CacheDir)
 }
 
 // ParseJSON decodes LSP initializationOptions or
@@ -352,12 +403,21 @@ func (c *Config) Merge(over Config) {
 	mergeModel(&c.Agents.Validator, over.Agents.Validator)
 	setI(&c.MaxInFlight, over.MaxInFlight)
 	setI(&c.MaxRetries, over.MaxRetries)
+	setS(&c.ServerKind, over.ServerKind)
+	setS(&c.JSONMode, over.JSONMode)
+	setI(&c.ContextTokens, over.ContextTokens)
 	setI(&c.Rounds, over.Rounds)
+	if over.PlanRevisions != nil {
+		c.PlanRevisions = over.PlanRevisions
+	}
 	setS(&c.Sandbox.Python, over.Sandbox.Python)
 	setS(&c.Sandbox.MinIsolation, over.Sandbox.MinIsolation)
 	setD(&c.Sandbox.Timeout, over.Sandbox.Timeout)
+	setD(&c.Sandbox.CPU, over.Sandbox.CPU)
 	setI(&c.Sandbox.MemoryMB, over.Sandbox.MemoryMB)
 	setI(&c.Sandbox.MaxProcesses, over.Sandbox.MaxProcesses)
+	setI(&c.Sandbox.OutputKB, over.Sandbox.OutputKB)
+	setI(&c.Sandbox.FileMB, over.Sandbox.FileMB)
 	c.Sandbox.KeepDirs = c.Sandbox.KeepDirs || over.Sandbox.KeepDirs
 	setS(&c.Index.Dir, over.Index.Dir)
 	setS(&c.Index.Embedder, over.Index.Embedder)
@@ -372,8 +432,12 @@ func (c *Config) Merge(over Config) {
 	if over.Server.ValidateOnSave != nil {
 		c.Server.ValidateOnSave = over.Server.ValidateOnSave
 	}
-	setD(&c.Server.Debounce, over.Server.Debounce)
+	if over.Server.Debounce != nil {
+		c.Server.Debounce = over.Server.Debounce
+	}
 	setS(&c.Server.LogFile, over.Server.LogFile)
+	setS(&c.Paper.CacheDir, over.Paper.CacheDir)
+	setD(&c.Paper.DownloadTimeout, over.Paper.DownloadTimeout)
 	setS(&c.RunsDir, over.RunsDir)
 }
 
@@ -424,6 +488,13 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	return nil
 }
 
+func derefD(d *Duration) Duration {
+	if d == nil {
+		return 0
+	}
+	return *d
+}
+
 // Validate reports settings that cannot work, naming the fix.
 func (c Config) Validate() error {
 	var errs []error
@@ -435,6 +506,38 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRetries < 0 {
 		errs = append(errs, fmt.Errorf("max_retries must not be negative, got %d", c.MaxRetries))
+	}
+	switch c.ServerKind {
+	case "", "auto", "tgi", "vllm", "ollama", "llamacpp", "openai":
+	default:
+		errs = append(errs, fmt.Errorf("server_kind must be auto, tgi, vllm, ollama, llamacpp or openai, got %q", c.ServerKind))
+	}
+	switch c.JSONMode {
+	case "", "auto", "none", "tgi", "json_schema", "guided_json":
+	default:
+		errs = append(errs, fmt.Errorf("json_mode must be auto, none, tgi, json_schema or guided_json, got %q", c.JSONMode))
+	}
+	if c.ContextTokens < 0 {
+		errs = append(errs, fmt.Errorf("context_tokens must not be negative (0 asks the server), got %d", c.ContextTokens))
+	}
+	if c.PlanRevisions != nil && *c.PlanRevisions < 0 {
+		errs = append(errs, fmt.Errorf("plan_revisions must not be negative, got %d", *c.PlanRevisions))
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{{"sandbox.memory_mb", c.Sandbox.MemoryMB}, {"sandbox.max_processes", c.Sandbox.MaxProcesses}, {"sandbox.output_kb", c.Sandbox.OutputKB}, {"sandbox.file_mb", c.Sandbox.FileMB}} {
+		if n.v < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative (0 means the sandbox default), got %d", n.key, n.v))
+		}
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"sandbox.timeout", c.Sandbox.Timeout}, {"sandbox.cpu", c.Sandbox.CPU}, {"paper.download_timeout", c.Paper.DownloadTimeout}, {"server.debounce", derefD(c.Server.Debounce)}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, got %s", d.key, d.v))
+		}
 	}
 	switch c.Sandbox.MinIsolation {
 	case "", "none", "namespaces", "bubblewrap":

@@ -40,7 +40,7 @@ func (s *Server) didChange(_ context.Context, params jsonrpc2.RawMessage) (any, 
 		return nil, err
 	}
 	s.diags.changed(d)
-	s.diags.schedule(d, s.config().Server.Debounce.D())
+	s.diags.schedule(d, s.config().Server.DebounceDelay())
 	return nil, nil
 }
 

@@ -22,7 +22,7 @@ import (
 func TestIncrementalEditsMatchAFullCheck(t *testing.T) {
 	e := lsptest.New(t, serve(lsp.Options{}), lsptest.Config{InitializationOptions: map[string]any{
 		"style":  map[string]any{"profile": ".r2c/none.json"},
-		"server": map[string]any{"debounce": "1ms"},
+		"server": map[string]any{"debounce": "0s"}, // no debouncing
 	}})
 	e.CreateBuffer("r.py", "def f(x):\n    return x  # é\n\n\nclass C:\n    y = '🎉'\n")
 	rng := rand.New(rand.NewSource(7))

@@ -200,11 +200,7 @@ func (s *Server) validateOptions(snap snapshot, cfg config.Config) (validate.Opt
 		Profile:  s.styleProfile(),
 		Python:   cfg.Sandbox.Python,
 		MinLevel: level,
-		Limits: sandbox.Limits{
-			Wall:        cfg.Sandbox.Timeout.D(),
-			MemoryBytes: int64(cfg.Sandbox.MemoryMB) << 20,
-			Processes:   cfg.Sandbox.MaxProcesses,
-		},
+		Limits:   validate.LimitsFromConfig(cfg.Sandbox),
 	}
 	return opts, tests, nil
 }

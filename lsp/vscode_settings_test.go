@@ -42,7 +42,7 @@ process.stdout.write(JSON.stringify(s.settingsToOptions((k, f) => k in v ? v[k] 
 	cfg := config.Default()
 	cfg.Merge(over)
 	if cfg.Endpoint != "http://gpu:8080/v1" || cfg.Model.Name != "my-adapter" || cfg.Style.Profile != "p.json" ||
-		cfg.Sandbox.Python != "/usr/bin/python3" || cfg.Server.Debounce.D() != 50*time.Millisecond ||
+		cfg.Sandbox.Python != "/usr/bin/python3" || cfg.Server.DebounceDelay() != 50*time.Millisecond ||
 		cfg.Server.LogFile != "/tmp/r2c.log" || !*cfg.Server.ValidateOnSave || *cfg.Style.Diagnostics {
 		t.Fatalf("options %s decode to %+v", b, cfg)
 	}

@@ -1,7 +1,8 @@
 // Package orchestrator runs r2c's agents as a small typed state graph:
 // Analyzer → Planner → Implementer → Validator, with a correction cycle
 // back to the Implementer (evidence of failing tests attached) and, after
-// Config.Rounds rounds, one plan revision by the Planner.
+// Config.Rounds rounds, plan revisions by the Planner (Config.PlanRevisions,
+// default one).
 //
 // The pieces, each usable on its own:
 //

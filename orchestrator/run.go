@@ -28,8 +28,9 @@ const (
 	StatusCancelled = "cancelled"
 )
 
-// MaxPlanRevisions bounds how often the Planner may revise a plan whose
-// code keeps failing after Config.Rounds rounds.
+// MaxPlanRevisions is the default bound (config plan_revisions) on how
+// often the Planner may revise a plan whose code keeps failing after
+// Config.Rounds rounds.
 const MaxPlanRevisions = 1
 
 // Request is one paper section to implement.
@@ -115,7 +116,8 @@ type snapshot struct {
 // Run implements one paper section: Analyzer → Planner → Implementer
 // (tasks fanned out, bounded by Config.MaxInFlight) → Validator, looping
 // back to the Implementer with the evidence while tests fail (Config.Rounds
-// rounds per plan), then letting the Planner revise the plan once. Every
+// rounds per plan), then letting the Planner revise the plan
+// (Config.PlanRevisions times, default once). Every
 // step is recorded under Config.RunsDir/<id>/. Run writes no output files:
 // the caller writes Result.Files (the CLI with WriteFiles, the language
 // server with an edit). Validation failing is a "failed" Result, not an
@@ -150,7 +152,7 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 
 	client, runErr := s.setup(ctx)
 	if runErr == nil {
-		limit := 2 + (MaxPlanRevisions+1)*(2*cfg.Rounds+1) + 2
+		limit := 2 + (planRevisions(cfg)+1)*(2*cfg.Rounds+1) + 2
 		runErr = s.graph().Run(ctx, s, limit, s.hook)
 	}
 	if client != nil {
@@ -181,7 +183,7 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	cfg := s.req.Config
 	s.em.emit("run", EventStarted, 0, fmt.Sprintf("%s, section %s", s.req.Paper, s.req.Section))
 	// The paper first: a wrong path or section fails before any request.
-	p, err := paper.Load(ctx, s.req.Paper, paper.Options{})
+	p, err := paper.Load(ctx, s.req.Paper, PaperOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -204,10 +206,7 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := llm.New(llm.Config{
-		BaseURL: cfg.Endpoint, APIKey: key, Model: cfg.Model.Name,
-		Timeout: cfg.Model.Timeout.D(), MaxInFlight: cfg.MaxInFlight, MaxRetries: cfg.MaxRetries,
-	})
+	client, err := llm.New(ClientConfig(cfg, key))
 	if err != nil {
 		return nil, fmt.Errorf("model client: %w", err)
 	}
@@ -237,7 +236,7 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	}
 	s.check = agents.CheckInput{
 		Profile: s.req.Profile, Python: python.Path, MinLevel: level,
-		Limits: sandbox.Limits{Wall: cfg.Sandbox.Timeout.D(), MemoryBytes: int64(cfg.Sandbox.MemoryMB) << 20, Processes: cfg.Sandbox.MaxProcesses},
+		Limits: validate.LimitsFromConfig(cfg.Sandbox),
 	}
 
 	return client, nil
@@ -289,7 +288,7 @@ func (s *runState) summary(node string) string {
 }
 
 func (s *runState) graph() *Graph[*runState] {
-	rounds := s.req.Config.Rounds
+	rounds, revisions := s.req.Config.Rounds, planRevisions(s.req.Config)
 	return NewGraph[*runState]().
 		Node("analyzer", func(ctx context.Context, s *runState) error { return s.analyze(ctx) }).
 		Node("planner", func(ctx context.Context, s *runState) error { return s.planNode(ctx) }).
@@ -304,7 +303,7 @@ func (s *runState) graph() *Graph[*runState] {
 				return End
 			case s.round < rounds:
 				return "implementer"
-			case s.revisions < MaxPlanRevisions:
+			case s.revisions < revisions:
 				return "planner"
 			}
 			return End

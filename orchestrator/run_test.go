@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -381,5 +382,40 @@ func TestRunWarnsAboutMissingLibraries(t *testing.T) {
 	}
 	if !log.has("planner", EventProgress, "warning: the plan uses nonexistent-r2c-lib") {
 		t.Error("no warning event")
+	}
+}
+
+// plan_revisions bounds the Planner's revisions: 0 ends the run after the
+// first plan's rounds, 2 lets it revise twice.
+func TestRunPlanRevisionsFromConfig(t *testing.T) {
+	needPytest(t)
+	for _, revisions := range []int{0, 2} {
+		t.Run(fmt.Sprint(revisions), func(t *testing.T) {
+			srv := llmtest.New(t)
+			srv.On(orchestratortest.UserContains(orchestratortest.AttentionTask), llmtest.Reply{Content: orchestratortest.Answer(t, orchestratortest.UnscaledAttention)})
+			orchestratortest.Script(t, srv)
+			cfg := testConfig(t, srv.URL())
+			over, err := config.ParseJSON([]byte(fmt.Sprintf(`{"rounds":1,"plan_revisions":%d}`, revisions)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Merge(over)
+			res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != StatusFailed || res.PlanRevisions != revisions || res.Rounds != revisions+1 {
+				t.Fatalf("plan_revisions = %d: status %s, rounds %d, revisions %d", revisions, res.Status, res.Rounds, res.PlanRevisions)
+			}
+			asked := 0
+			for _, r := range srv.ChatRequests() {
+				if strings.Contains(r.LastUser(), orchestratortest.RevisionPrompt) {
+					asked++
+				}
+			}
+			if asked != revisions {
+				t.Fatalf("the Planner was asked to revise %d times, want %d", asked, revisions)
+			}
+		})
 	}
 }

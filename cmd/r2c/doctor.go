@@ -124,11 +124,11 @@ func printConfigSummary(w io.Writer, env *doctorEnv) {
 	fmt.Fprintln(w, "configuration:")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "  workspace\t%s\n", absOr(env.root))
-	fmt.Fprintf(tw, "  endpoint\t%s\n", c.Endpoint)
+	fmt.Fprintf(tw, "  endpoint\t%s (server_kind %s, json_mode %s, context_tokens %s)\n", c.Endpoint, orAuto(c.ServerKind), orAuto(c.JSONMode), contextTokens(c.ContextTokens))
 	fmt.Fprintf(tw, "  model\t%s (timeout %s, max_in_flight %d, retries %d, rounds %d)\n", c.Model.Name, c.Model.Timeout, c.MaxInFlight, c.MaxRetries, c.Rounds)
 	fmt.Fprintf(tw, "  api key\t%s (from %s)\n", key, apiKeySource(c))
 	fmt.Fprintf(tw, "  sandbox.python\t%s\n", python)
-	fmt.Fprintf(tw, "  sandbox limits\ttimeout %s, memory %d MiB, %d processes, keep_dirs %v\n", c.Sandbox.Timeout, c.Sandbox.MemoryMB, c.Sandbox.MaxProcesses, c.Sandbox.KeepDirs)
+	fmt.Fprintf(tw, "  sandbox limits\ttimeout %s, cpu %s, memory %d MiB, files %d MiB, output %d KiB, %d processes, keep_dirs %v\n", c.Sandbox.Timeout, c.Sandbox.CPU, c.Sandbox.MemoryMB, c.Sandbox.FileMB, c.Sandbox.OutputKB, c.Sandbox.MaxProcesses, c.Sandbox.KeepDirs)
 	fmt.Fprintf(tw, "  sandbox.min_isolation\t%s\n", level)
 	fmt.Fprintf(tw, "  style.profile\t%s\n", c.Style.Profile)
 	fmt.Fprintf(tw, "  index\t%s (embedder %s, disabled %v)\n", c.Index.Dir, c.Index.Embedder, c.Index.Disabled)
@@ -277,4 +277,19 @@ func checkStyleProfile(_ context.Context, env *doctorEnv) []checkResult {
 			Fix: "learn one from your code with r2c style learn (see README)"}}
 	}
 	return []checkResult{{Name: "style profile", Status: checkOK, Detail: p}}
+}
+
+// orAuto shows an empty detect-it-yourself setting as "auto".
+func orAuto(s string) string {
+	if s == "" {
+		return "auto"
+	}
+	return s
+}
+
+func contextTokens(n int) string {
+	if n == 0 {
+		return "from the server"
+	}
+	return fmt.Sprint(n)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/r2c-ai/r2c/llm"
+	"github.com/r2c-ai/r2c/orchestrator"
 )
 
 // endpointCheckTimeout bounds the whole endpoint check: a server that does
@@ -25,7 +26,11 @@ func checkEndpoint(ctx context.Context, env *doctorEnv) []checkResult {
 	if err != nil {
 		return []checkResult{{Name: "endpoint", Status: checkFail, Detail: err.Error(), Fix: "make api_key_file readable or unset it"}}
 	}
-	client, err := llm.New(llm.Config{BaseURL: cfg.Endpoint, APIKey: key, Model: cfg.Model.Name, MaxRetries: -1, Timeout: endpointCheckTimeout})
+	// The run's client settings (server_kind, json_mode, context_tokens),
+	// but one attempt under the check's own timeout.
+	ccfg := orchestrator.ClientConfig(cfg, key)
+	ccfg.MaxRetries, ccfg.Timeout = -1, endpointCheckTimeout
+	client, err := llm.New(ccfg)
 	if err != nil {
 		return []checkResult{{Name: "endpoint", Status: checkFail, Detail: err.Error(), Fix: "set endpoint to the server's OpenAI-compatible base URL, e.g. http://localhost:8080/v1"}}
 	}

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/paper"
 )
 
@@ -28,8 +31,20 @@ type paperFlags struct {
 	timeout  time.Duration
 }
 
-func (f *paperFlags) options() paper.Options {
-	return paper.Options{CacheDir: f.cacheDir, Timeout: f.timeout}
+func (f *paperFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "arXiv download cache (config: paper.cache_dir; default $XDG_CACHE_HOME/r2c/arxiv)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "arXiv download timeout (config: paper.download_timeout, default 60s)")
+}
+
+// options reads [paper] from the configuration of the workspace around the
+// working directory; the flags override it.
+func (f *paperFlags) options() (paper.Options, error) {
+	cfg, err := config.Load(workspaceRoot("."))
+	if err != nil {
+		return paper.Options{}, err
+	}
+	cfg.Merge(config.Config{Paper: config.Paper{CacheDir: f.cacheDir, DownloadTimeout: config.Duration(f.timeout)}})
+	return orchestrator.PaperOptions(cfg), nil
 }
 
 func runPaperSections(ctx context.Context, s stdio, args []string) int {
@@ -39,8 +54,7 @@ func runPaperSections(ctx context.Context, s stdio, args []string) int {
 			"file, or an arXiv id or URL (downloaded once into $XDG_CACHE_HOME/r2c/arxiv).")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	var pf paperFlags
-	fs.StringVar(&pf.cacheDir, "cache-dir", "", "arXiv download cache (default $XDG_CACHE_HOME/r2c/arxiv)")
-	fs.DurationVar(&pf.timeout, "timeout", 60*time.Second, "arXiv download timeout")
+	pf.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -48,7 +62,11 @@ func runPaperSections(ctx context.Context, s stdio, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	p, err := paper.Load(ctx, fs.Arg(0), pf.options())
+	opts, err := pf.options()
+	if err != nil {
+		return s.errorf(exitUsage, "paper: %v", err)
+	}
+	p, err := paper.Load(ctx, fs.Arg(0), opts)
 	if err != nil {
 		return s.errorf(exitFail, "%v", err)
 	}
@@ -91,8 +109,7 @@ func runPaperShow(ctx context.Context, s stdio, args []string) int {
 			"blocks. SECTION is a number (\"3.2\"), a title (\"Scaled Dot-Product Attention\", any case,\n"+
 			"a unique prefix is enough) or both (\"3.2 Attention\").")
 	var pf paperFlags
-	fs.StringVar(&pf.cacheDir, "cache-dir", "", "arXiv download cache (default $XDG_CACHE_HOME/r2c/arxiv)")
-	fs.DurationVar(&pf.timeout, "timeout", 60*time.Second, "arXiv download timeout")
+	pf.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -100,7 +117,11 @@ func runPaperShow(ctx context.Context, s stdio, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	p, err := paper.Load(ctx, fs.Arg(0), pf.options())
+	opts, err := pf.options()
+	if err != nil {
+		return s.errorf(exitUsage, "paper: %v", err)
+	}
+	p, err := paper.Load(ctx, fs.Arg(0), opts)
 	if err != nil {
 		return s.errorf(exitFail, "%v", err)
 	}

@@ -87,3 +87,63 @@ func TestPaperPDF(t *testing.T) {
 		t.Errorf("truncated PDF: code %d, %s", code, errOut)
 	}
 }
+
+// [paper] cache_dir in the workspace's r2c.toml is where arXiv papers are
+// looked up, and --cache-dir overrides it. The cache is filled beforehand
+// with a PDF made by pdflatex, so nothing is downloaded.
+func TestPaperCacheDirFromConfig(t *testing.T) {
+	if _, err := exec.LookPath("pdflatex"); err != nil {
+		t.Skip("pdflatex not installed")
+	}
+	root := isolatedWorkspace(t)
+	build := t.TempDir()
+	src, _ := filepath.Abs("../../paper/testdata/onecol.tex")
+	cmd := exec.Command("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-output-directory", build, src)
+	cmd.Dir = build
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pdflatex: %v\n%s", err, b)
+	}
+	pdf, err := os.ReadFile(filepath.Join(build, "onecol.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := func(cache string) {
+		dir := filepath.Join(cache, "2101.00001")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "paper.pdf"), pdf, 0o644)
+		os.WriteFile(filepath.Join(dir, "source"), nil, 0o644) // no LaTeX source
+	}
+	fill(filepath.Join(root, "papers"))
+	// A 1ms download timeout: should the cache be missed, the test fails
+	// at once instead of reaching arxiv.org.
+	toml := "[paper]\ncache_dir = \"papers\"\ndownload_timeout = \"1ms\"\n"
+	if err := os.WriteFile(filepath.Join(root, "r2c.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	out, errOut, code := runCLI(t, "paper", "sections", "2101.00001")
+	if code != exitOK || !strings.Contains(out, "3.2.1 Warm-up Schedule") {
+		t.Fatalf("paper from the configured cache: code %d\n%s%s", code, out, errOut)
+	}
+
+	other := t.TempDir()
+	fill(other)
+	os.RemoveAll(filepath.Join(root, "papers"))
+	out, errOut, code = runCLI(t, "paper", "sections", "--cache-dir", other, "2101.00001")
+	if code != exitOK || !strings.Contains(out, "3.2.1 Warm-up Schedule") {
+		t.Fatalf("--cache-dir must override paper.cache_dir: code %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestPaperBadConfigIsAUsageError(t *testing.T) {
+	root := isolatedWorkspace(t)
+	md, _ := filepath.Abs("../../paper/testdata/attention.md")
+	os.WriteFile(filepath.Join(root, "r2c.toml"), []byte("[paper]\ncache_dri = \"x\"\n"), 0o644)
+	t.Chdir(root)
+	_, errOut, code := runCLI(t, "paper", "sections", md)
+	if code != exitUsage || !strings.Contains(errOut, "cache_dri") {
+		t.Fatalf("code %d, %s", code, errOut)
+	}
+}

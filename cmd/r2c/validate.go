@@ -104,11 +104,7 @@ func applySandboxConfig(opts *validate.Options, cfg config.Config) error {
 	opts.MinLevel = level
 	opts.Python = cfg.Sandbox.Python
 	opts.KeepRunDir = cfg.Sandbox.KeepDirs
-	opts.Limits = sandbox.Limits{
-		Wall:        cfg.Sandbox.Timeout.D(),
-		MemoryBytes: int64(cfg.Sandbox.MemoryMB) << 20,
-		Processes:   cfg.Sandbox.MaxProcesses,
-	}
+	opts.Limits = validate.LimitsFromConfig(cfg.Sandbox)
 	return nil
 }
 
