@@ -3,7 +3,8 @@ package rag
 import (
 	"runtime"
 	"sort"
-	"sync"
+
+	"github.com/sourcegraph/conc"
 )
 
 // flatVectors is a collection's vectors in one contiguous row-major array,
@@ -81,15 +82,11 @@ func (f *flatVectors) search(q []float32, n int, where map[string]string) []hit 
 		return f.scan(q, n, where, 0, rows)
 	}
 	parts := make([][]hit, workers)
-	var wg sync.WaitGroup
+	var wg conc.WaitGroup // re-panics a worker's panic in the caller
 	per := (rows + workers - 1) / workers
 	for w := range workers {
 		lo, hi := w*per, min((w+1)*per, rows)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[w] = f.scan(q, n, where, lo, hi)
-		}()
+		wg.Go(func() { parts[w] = f.scan(q, n, where, lo, hi) })
 	}
 	wg.Wait()
 	var all []hit

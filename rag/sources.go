@@ -14,6 +14,10 @@ import (
 type listedFile struct {
 	path      string // absolute
 	repo, rel string // code: repository name and path inside it
+	// skipGenerated: the file was found in a folder, so it is left out if
+	// its content is marked as generated (the check is made where the
+	// update reads the file, so each file is read once).
+	skipGenerated bool
 }
 
 // listFiles finds the files of a collection under root (a file or folder).
@@ -69,8 +73,8 @@ func walkFiles(root string, fn func(string)) error {
 // listCode lists the user's own Python files under root as style defines
 // them, untracked-but-not-ignored files included so that new code is
 // searchable before its first commit. A folder's files marked as generated
-// (DO NOT EDIT, @generated) are left out; a single file named on its own is
-// indexed whatever it holds.
+// (DO NOT EDIT, @generated) are flagged to be left out once read; a single
+// file named on its own is indexed whatever it holds.
 func listCode(ctx context.Context, root string, isDir bool) ([]listedFile, error) {
 	files, err := style.PythonFiles(ctx, root, style.FileOptions{IncludeUntracked: true})
 	if err != nil {
@@ -78,14 +82,7 @@ func listCode(ctx context.Context, root string, isDir bool) ([]listedFile, error
 	}
 	out := make([]listedFile, 0, len(files))
 	for _, f := range files {
-		if isDir {
-			// Unreadable files are not dropped here: the update reads them
-			// and reports why they failed.
-			if generated, err := style.IsGeneratedFile(f.Path); err == nil && generated {
-				continue
-			}
-		}
-		out = append(out, listedFile{path: f.Path, repo: f.Repo, rel: f.Rel})
+		out = append(out, listedFile{path: f.Path, repo: f.Repo, rel: f.Rel, skipGenerated: isDir})
 	}
 	return out, nil
 }

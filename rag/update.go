@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	chromem "github.com/philippgille/chromem-go"
+	"github.com/r2c-ai/r2c/style"
 	"github.com/sourcegraph/conc/pool"
 )
 
@@ -172,6 +173,14 @@ func (u *updater) scan(ctx context.Context, collection string, roots []string) e
 		}
 		files = append(files, found...)
 	}
+	// A file both found in a folder and named on its own is the user's
+	// explicit choice: it is indexed even if generated.
+	named, generated := map[string]bool{}, map[string]bool{}
+	for _, f := range files {
+		if !f.skipGenerated {
+			named[f.path] = true
+		}
+	}
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -184,6 +193,11 @@ func (u *updater) scan(ctx context.Context, collection string, roots []string) e
 		content, err := os.ReadFile(f.path)
 		if err != nil {
 			u.st.Failed = append(u.st.Failed, FileError{f.path, err})
+			continue
+		}
+		if f.skipGenerated && !named[f.path] && style.IsGenerated(content) {
+			// If an earlier version was indexed, it is removed below.
+			generated[f.path] = true
 			continue
 		}
 		sum := sha256.Sum256(content)
@@ -201,7 +215,7 @@ func (u *updater) scan(ctx context.Context, collection string, roots []string) e
 		u.todo = append(u.todo, &fileWork{collection: collection, path: f.path, hash: hash, content: content, repo: f.repo, rel: f.rel, isNew: !ok})
 	}
 	for path := range indexed {
-		if seen[path] {
+		if seen[path] && !generated[path] {
 			continue
 		}
 		for _, r := range absRoots {
