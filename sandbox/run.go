@@ -80,6 +80,9 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if len(spec.Argv) == 0 {
 		return nil, errors.New("sandbox: empty argv")
 	}
+	if _, err := checkFileNames(spec.Files); err != nil {
+		return nil, err
+	}
 	if !filepath.IsAbs(spec.Argv[0]) {
 		p, err := lookSandboxPath(spec.Argv[0])
 		if err != nil {
@@ -146,26 +149,80 @@ func run(ctx context.Context, spec Spec, level Level, caps Capabilities) (res *R
 	return execute(ctx, argv, spec, limits, level, dir, uid)
 }
 
-// writeFiles copies the spec's files into dir, refusing paths that would
-// land outside it.
+// writeFiles copies the spec's files into dir. Every name is checked first,
+// so a bad one is refused before anything is written.
 func writeFiles(dir string, files map[string][]byte) error {
-	for name, content := range files {
-		rel, err := cleanRel(name)
-		if err != nil {
-			return err
-		}
-		p := filepath.Join(dir, rel)
+	rels, err := checkFileNames(files)
+	if err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(files) {
+		p := filepath.Join(dir, rels[name])
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("sandbox: %w", err)
 		}
-		if err := os.WriteFile(p, content, 0o644); err != nil {
+		// O_EXCL: the directory is fresh, so an existing file means two
+		// names collided in a way checkFileNames missed; never write twice.
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		_, err = f.Write(files[name])
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return fmt.Errorf("sandbox: %w", err)
 		}
 	}
 	return nil
 }
 
+// checkFileNames maps each name of files to its cleaned relative path,
+// refusing names that leave the run directory, contain control characters
+// (NUL, newlines), name the same file twice ("a.py" and "./a.py") or use a
+// file as another file's directory ("a" and "a/b.py").
+func checkFileNames(files map[string][]byte) (map[string]string, error) {
+	rels := make(map[string]string, len(files))
+	owner := make(map[string]string, len(files)) // cleaned path → name
+	for _, name := range sortedKeys(files) {
+		rel, err := cleanRel(name)
+		if err != nil {
+			return nil, err
+		}
+		if other, ok := owner[rel]; ok {
+			return nil, fmt.Errorf("sandbox: file paths %q and %q name the same file", other, name)
+		}
+		owner[rel] = name
+		rels[name] = rel
+	}
+	for rel, name := range owner {
+		for d := filepath.Dir(rel); d != "."; d = filepath.Dir(d) {
+			if other, ok := owner[d]; ok {
+				return nil, fmt.Errorf("sandbox: file path %q uses %q, which is a file, as a directory", name, other)
+			}
+		}
+	}
+	return rels, nil
+}
+
+func sortedKeys(files map[string][]byte) []string {
+	keys := make([]string, 0, len(files))
+	for k := range files {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// cleanRel turns a slash-separated name into a clean relative path inside
+// the run directory, or explains why it cannot be one.
 func cleanRel(name string) (string, error) {
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return "", fmt.Errorf("sandbox: file path %q contains a control character", name)
+		}
+	}
 	c := path.Clean(filepath.ToSlash(name))
 	if name == "" || path.IsAbs(c) || c == "." || c == ".." || strings.HasPrefix(c, "../") {
 		return "", fmt.Errorf("sandbox: file path %q must be relative and stay inside the run directory", name)

@@ -131,12 +131,41 @@ os.mkfifo("fifo")
 }
 
 func TestRejectsPathsOutsideTheRunDirectory(t *testing.T) {
-	for _, name := range []string{"../evil.py", "/etc/evil.py", "a/../../evil.py"} {
+	for _, name := range []string{"../evil.py", "/etc/evil.py", "a/../../evil.py", "..", "", "."} {
 		_, err := Run(context.Background(), Spec{Files: map[string][]byte{name: []byte("x")}, Argv: []string{"/bin/true"}})
 		if err == nil || !strings.Contains(err.Error(), "inside the run directory") {
-			t.Errorf("%s: err %v", name, err)
+			t.Errorf("%q: err %v", name, err)
 		}
 	}
+}
+
+func TestRejectsAmbiguousOrMalformedFileNames(t *testing.T) {
+	for _, tc := range []struct {
+		files map[string][]byte
+		want  string
+	}{
+		{map[string][]byte{"a\x00b.py": nil}, "control character"},
+		{map[string][]byte{"test_a.py\nconftest.py": nil}, "control character"},
+		{map[string][]byte{"a\rb.py": nil}, "control character"},
+		{map[string][]byte{"a.py": []byte("1"), "./a.py": []byte("2")}, "name the same file"},
+		{map[string][]byte{"pkg/a.py": []byte("1"), "pkg//a.py": []byte("2")}, "name the same file"},
+		{map[string][]byte{"pkg": []byte("x"), "pkg/a.py": []byte("y")}, "as a directory"},
+		{map[string][]byte{"a": []byte("x"), "a/b/c.py": []byte("y")}, "as a directory"},
+	} {
+		// The program would show that a bad name got through; it must never run.
+		_, err := Run(context.Background(), Spec{Files: tc.files, Argv: []string{python(t), "-c", "print('ran')"}})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err %v, want one saying %q", keysOf(tc.files), err, tc.want)
+		}
+	}
+}
+
+func keysOf(m map[string][]byte) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
 }
 
 func TestMinLevelRefusesWeakerIsolation(t *testing.T) {
