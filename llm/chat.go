@@ -52,6 +52,12 @@ func (c *Client) withRetries(ctx context.Context, what string, timeout time.Dura
 		if !retry {
 			return attempt, c.redactErr(fmt.Errorf("llm: %s: %w%s", what, err, c.hint(err)))
 		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// Sleeping would only end in the deadline: give up now with the
+			// server's answer rather than a bare "deadline exceeded" later.
+			return attempt, c.redactErr(fmt.Errorf("llm: %s: %w (not retried: the next attempt would start after %s, past the deadline in %s)",
+				what, err, wait.Round(time.Millisecond), time.Until(deadline).Round(time.Millisecond)))
+		}
 		c.log.Warn("llm: retrying", "call", what, "attempt", attempt, "wait", wait, "error", c.redact(err.Error()))
 		timer := time.NewTimer(wait)
 		select {
@@ -274,7 +280,19 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 
 	resp := &Response{Model: model}
 	what := "chat " + strconv.Quote(model)
-	attempts, err := c.withRetries(ctx, what, timeout, fields, func(actx context.Context, st *attemptState) (bool, error) {
+	attempt := 0
+	attempts, err := c.withRetries(ctx, what, timeout, fields, func(actx context.Context, st *attemptState) (progressed bool, err error) {
+		attempt++
+		resp.Content, resp.FinishReason, resp.Usage = "", "", Usage{}
+		if req.OnExchange != nil {
+			began := time.Now()
+			defer func() { req.OnExchange(c.exchange(ctx, actx, req, resp, st, attempt, began, err)) }()
+		}
+		defer func() {
+			if err == nil && resp.Usage == (Usage{}) {
+				resp.Usage = estimateUsage(req.Messages, resp.Content)
+			}
+		}()
 		if oreq.Stream {
 			progressed, err := c.streamOnce(actx, oreq, req.OnToken, resp)
 			if err != nil && st.streamError != nil && actx.Err() == nil {
@@ -292,6 +310,25 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 	}
 	c.usage.Add(resp.Usage)
 	return resp, nil
+}
+
+// exchange describes one finished attempt for Request.OnExchange, with
+// its error classified as the caller would see it.
+func (c *Client) exchange(ctx, actx context.Context, req Request, resp *Response, st *attemptState, attempt int, began time.Time, err error) Exchange {
+	ex := Exchange{
+		Messages: req.Messages, Answer: resp.Content, Model: resp.Model, FinishReason: resp.FinishReason,
+		Usage: resp.Usage, Attempt: attempt, Status: st.status, Duration: time.Since(began),
+	}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		ex.Err = context.Cause(ctx)
+	case errors.Is(actx.Err(), context.DeadlineExceeded):
+		ex.Err = ErrTimeout
+	default:
+		ex.Err = c.redactErr(c.classify(err, st))
+	}
+	return ex
 }
 
 func (c *Client) chatOnce(ctx context.Context, oreq openai.ChatCompletionRequest, resp *Response) error {
@@ -324,6 +361,12 @@ func (c *Client) streamOnce(ctx context.Context, oreq openai.ChatCompletionReque
 		usage   Usage
 		deltas  int
 	)
+	// What streamed before a failure still belongs in the run record.
+	defer func() {
+		if err != nil {
+			resp.Content = content.String()
+		}
+	}()
 	for {
 		chunk, err := stream.Recv()
 		if err == io.EOF { // go-openai's end of stream: [DONE] or a clean close

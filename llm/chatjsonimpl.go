@@ -21,8 +21,38 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 	if err != nil {
 		return nil, fmt.Errorf("llm: encode schema: %w", err)
 	}
+	// The successful round trip of each round is reported once its answer
+	// was checked, so the exchange says whether it matched the schema.
+	report := req.OnExchange
+	var pending *Exchange
+	hold := func(r Request, repair bool) Request {
+		if report == nil {
+			return r
+		}
+		r.OnExchange = func(ex Exchange) {
+			ex.Repair = repair
+			if ex.Err != nil {
+				report(ex)
+				return
+			}
+			pending = &ex
+		}
+		return r
+	}
+	flush := func(verr error) {
+		if pending == nil {
+			return
+		}
+		if verr != nil {
+			pending.Invalid = verr.Error()
+		}
+		report(*pending)
+		pending = nil
+	}
+
 	first := req
 	first.Messages = withJSONInstruction(req.Messages, string(schemaJSON))
+	first = hold(first, false)
 
 	mode := c.jsonMode(ctx)
 	resp, err := c.chat(ctx, first, constrainedFields(mode, schema))
@@ -44,6 +74,7 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 	}
 	total := *resp
 	verr := decodeAnswer(resp.Content, schema, out)
+	flush(verr)
 	if verr == nil {
 		return &total, nil
 	}
@@ -54,6 +85,7 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 		Message{Role: RoleAssistant, Content: resp.Content},
 		Message{Role: RoleUser, Content: "Your answer is not valid: " + verr.Error() +
 			"\nAnswer again with only the corrected JSON value that matches the schema: no prose, no code fences."})
+	repair = hold(repair, true)
 	resp2, err := c.chat(ctx, repair, constrainedFields(mode, schema))
 	if err != nil {
 		return &total, err // the first round's usage still counts
@@ -62,7 +94,9 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 	total.Usage = total.Usage.Add(resp2.Usage)
 	total.Attempts += resp2.Attempts
 	total.Duration += resp2.Duration
-	if verr := decodeAnswer(resp2.Content, schema, out); verr != nil {
+	verr = decodeAnswer(resp2.Content, schema, out)
+	flush(verr)
+	if verr != nil {
 		return &total, fmt.Errorf("llm: %w", &InvalidJSONError{Raw: resp2.Content, Err: verr})
 	}
 	return &total, nil

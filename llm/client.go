@@ -101,6 +101,10 @@ type Request struct {
 	// OnToken, when non-nil, streams the answer over SSE and is called with
 	// every content delta in order, from the calling goroutine.
 	OnToken func(delta string)
+	// OnExchange, when non-nil, is called after every HTTP round trip of
+	// the call (retries and ChatJSON's repair re-ask included), from the
+	// calling goroutine, before the call returns.
+	OnExchange func(Exchange)
 }
 
 // Response is a finished chat completion.

@@ -7,6 +7,9 @@ type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
+	// Estimated is set when the server reported no usage for some call and
+	// its counts were estimated from the text (ApproxTokens) instead.
+	Estimated bool `json:"estimated,omitempty"`
 }
 
 // Add returns the field-wise sum of u and v.
@@ -15,7 +18,16 @@ func (u Usage) Add(v Usage) Usage {
 		PromptTokens:     u.PromptTokens + v.PromptTokens,
 		CompletionTokens: u.CompletionTokens + v.CompletionTokens,
 		TotalTokens:      u.TotalTokens + v.TotalTokens,
+		Estimated:        u.Estimated || v.Estimated,
 	}
+}
+
+// estimateUsage stands in for a server that reported no usage, so run
+// records and summaries never claim a call was free.
+func estimateUsage(msgs []Message, answer string) Usage {
+	u := Usage{PromptTokens: MessagesTokens(msgs), CompletionTokens: approxTokens(answer), Estimated: true}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
 }
 
 // UsageCounter accumulates Usage; it is safe for concurrent use and its zero

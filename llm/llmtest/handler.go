@@ -142,6 +142,9 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, rec *Recorded
 		}},
 		"usage": usage,
 	}
+	if reply.NoUsage {
+		delete(resp, "usage")
+	}
 	b, _ := json.Marshal(resp)
 	if reply.TruncateAfter > 0 && reply.TruncateAfter < len(b) {
 		w.Header().Set("Content-Type", "application/json")
@@ -210,7 +213,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, rec *Recorded, r
 	if reply.TruncateAfter > 0 && reply.TruncateAfter >= len(chunks) {
 		panic(http.ErrAbortHandler) // everything sent, but no [DONE]
 	}
-	if rec.IncludeUsage {
+	if rec.IncludeUsage && !reply.NoUsage {
 		event([]any{}, &usage)
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")

@@ -101,6 +101,10 @@ type Reply struct {
 	// Usage overrides the token counts the server reports (default:
 	// prompt = words in all messages, completion = chunks sent).
 	Usage *Usage
+	// NoUsage leaves the token counts out, as servers do that ignore
+	// stream_options.include_usage (no usage chunk) or report none ("usage"
+	// absent from a JSON answer).
+	NoUsage bool
 	// Model overrides the "model" field of the answer (default: the
 	// request's model).
 	Model string
