@@ -34,6 +34,9 @@ type Capabilities struct {
 	Bwrap   string `json:"bwrap,omitempty"`
 	Unshare string `json:"unshare,omitempty"`
 	Prlimit string `json:"prlimit,omitempty"`
+	// BwrapTmpfsSize is true when bwrap can bound the size of the private
+	// /tmp (Limits.DiskBytes).
+	BwrapTmpfsSize bool `json:"bwrap_tmpfs_size,omitempty"`
 }
 
 func (c Capabilities) status(l Level) LevelStatus {
@@ -61,6 +64,12 @@ func Detect() Capabilities {
 func probe() Capabilities {
 	caps := Capabilities{Root: os.Geteuid() == 0}
 	caps.Bwrap, _ = exec.LookPath("bwrap")
+	if caps.Bwrap != "" {
+		// --size (bubblewrap 0.8) bounds the private /tmp; older versions
+		// lack it and get an unbounded one rather than no bwrap level.
+		help, _ := exec.Command(caps.Bwrap, "--help").CombinedOutput()
+		caps.BwrapTmpfsSize = strings.Contains(string(help), "--size")
+	}
 	caps.Unshare, _ = exec.LookPath("unshare")
 	caps.Prlimit, _ = exec.LookPath("prlimit")
 	if caps.Root {

@@ -303,7 +303,7 @@ func buildArgv(spec Spec, level Level, l Limits, dir string, uid int, caps Capab
 	}
 	switch level {
 	case LevelBubblewrap:
-		argv = append(argv, bwrapArgs(caps.Bwrap, spec, dir)...)
+		argv = append(argv, bwrapArgs(caps, spec, l, dir)...)
 	case LevelNamespaces:
 		argv = append(argv, caps.Unshare, "--user", "--map-current-user", "--pid", "--fork", "--kill-child",
 			"--mount-proc", "--net", "--ipc", "--uts", "--")
@@ -311,8 +311,8 @@ func buildArgv(spec Spec, level Level, l Limits, dir string, uid int, caps Capab
 	return append(argv, spec.Argv...), nil
 }
 
-func bwrapArgs(bwrap string, spec Spec, dir string) []string {
-	args := []string{bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"}
+func bwrapArgs(caps Capabilities, spec Spec, l Limits, dir string) []string {
+	args := []string{caps.Bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"}
 	for _, kv := range envList(spec, dir) {
 		k, v, _ := strings.Cut(kv, "=")
 		args = append(args, "--setenv", k, v)
@@ -331,7 +331,12 @@ func bwrapArgs(bwrap string, spec Spec, dir string) []string {
 			args = append(args, "--ro-bind", p, p)
 		}
 	}
-	args = append(args, "--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp")
+	args = append(args, "--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev")
+	if caps.BwrapTmpfsSize {
+		// tmpfs lives in the host's memory, outside RLIMIT_AS: bound it.
+		args = append(args, "--size", strconv.FormatInt(l.DiskBytes, 10))
+	}
+	args = append(args, "--tmpfs", "/tmp")
 	ro := append([]string(nil), spec.ReadOnly...)
 	sort.Strings(ro)
 	for _, p := range ro {
@@ -469,7 +474,10 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 	go func() { defer readers.Done(); stderr.readFrom(errR) }()
 
 	exited := make(chan struct{})
+	var watchers sync.WaitGroup
+	watchers.Add(2)
 	go func() {
+		defer watchers.Done()
 		select {
 		case <-runCtx.Done():
 			if ctx.Err() != nil {
@@ -480,8 +488,13 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 		case <-exited:
 		}
 	}()
+	go func() {
+		defer watchers.Done()
+		watchDisk(dir, l, exited, kill)
+	}()
 	waitErr := cmd.Wait()
 	close(exited)
+	watchers.Wait()
 	duration := time.Since(start)
 
 	// The main process is gone; take down whatever it left behind (daemons
@@ -521,6 +534,59 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 		return res, fmt.Errorf("sandbox: run cancelled: %w", ctx.Err())
 	}
 	return res, nil
+}
+
+// diskCheckInterval is how often the run directory is measured.
+const diskCheckInterval = 100 * time.Millisecond
+
+// watchDisk measures the run directory until exited is closed and kills the
+// run when its files exceed Limits.DiskBytes or Limits.Files: RLIMIT_FSIZE
+// bounds one file, not how many a program writes.
+func watchDisk(dir string, l Limits, exited <-chan struct{}, kill func(string)) {
+	tick := time.NewTicker(diskCheckInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-exited:
+			return
+		case <-tick.C:
+			if reason := overDisk(dir, l); reason != "" {
+				kill(reason)
+				return
+			}
+		}
+	}
+}
+
+// overDisk says which limit the run directory exceeds, or "". Space is
+// counted in allocated blocks, so sparse files cost what they use.
+func overDisk(dir string, l Limits) string {
+	var bytes int64
+	files := 0
+	reason := ""
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return nil
+		}
+		files++
+		if files > l.Files {
+			reason = "file count limit"
+			return filepath.SkipAll
+		}
+		if fi, err := d.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				bytes += st.Blocks * 512
+			} else {
+				bytes += fi.Size()
+			}
+		}
+		if bytes > l.DiskBytes {
+			reason = "disk limit"
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return reason
 }
 
 func exitCode(ps *os.ProcessState, waitErr error) int {

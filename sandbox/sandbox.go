@@ -108,11 +108,19 @@ type Limits struct {
 	// Processes is the number of processes and threads the run may have at
 	// once (RLIMIT_NPROC under the run's own uid).
 	Processes int
+	// DiskBytes caps the disk space used by all files in the run directory
+	// together (FileSizeBytes only bounds each file), and the size of the
+	// private /tmp at LevelBubblewrap. The run directory is measured every
+	// diskCheckInterval, and a run over the cap is killed.
+	DiskBytes int64
+	// Files caps the number of files and directories in the run directory,
+	// checked like DiskBytes.
+	Files int
 }
 
 // DefaultLimits returns the limits used for zero fields: 60 s wall, 60 s CPU,
-// 2 GiB address space, 256 MiB files, 1 MiB of output per stream and 64
-// processes.
+// 2 GiB address space, 256 MiB per file and 1 GiB in all, 20,000 files,
+// 1 MiB of output per stream and 64 processes.
 func DefaultLimits() Limits {
 	return Limits{
 		Wall:          60 * time.Second,
@@ -121,6 +129,8 @@ func DefaultLimits() Limits {
 		FileSizeBytes: 256 << 20,
 		OutputBytes:   1 << 20,
 		Processes:     64,
+		DiskBytes:     1 << 30,
+		Files:         20000,
 	}
 }
 
@@ -144,6 +154,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Processes <= 0 {
 		l.Processes = d.Processes
+	}
+	if l.DiskBytes <= 0 {
+		l.DiskBytes = d.DiskBytes
+	}
+	if l.Files <= 0 {
+		l.Files = d.Files
 	}
 	return l
 }
@@ -191,7 +207,8 @@ type Result struct {
 	// TimedOut is set when the wall-clock limit killed the run.
 	TimedOut bool
 	// Killed says why r2c killed the run: "wall time", "output limit",
-	// "cancelled", or "" when it ended by itself.
+	// "disk limit", "file count limit", "cancelled", or "" when it ended by
+	// itself.
 	Killed string
 	// Level is the isolation level the run actually had.
 	Level Level

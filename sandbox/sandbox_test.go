@@ -473,3 +473,77 @@ func TestDetectExplainsEveryLevel(t *testing.T) {
 	}
 	t.Logf("best level here: %s; process limit: %s", caps.Best, caps.ProcessLimit)
 }
+
+func TestHostileFillsTheDiskWithManyFiles(t *testing.T) {
+	levels(t, func(t *testing.T, l Level) {
+		// Each file stays under the per-file limit; together they exceed
+		// the disk limit many times over.
+		res := runPy(t, l, `chunk = b"x" * (1 << 20)
+for i in range(1024):
+    with open("part%d.bin" % i, "wb") as f:
+        for _ in range(4):
+            f.write(chunk)
+`, Limits{FileSizeBytes: 4 << 20, DiskBytes: 32 << 20})
+		if res.Killed != "disk limit" {
+			t.Errorf("%s: want killed for the disk limit; stderr %q", res.Summary(), lastBytes(res.Stderr, 300))
+		}
+		assertNoProcessesOf(t, res)
+	})
+}
+
+func TestHostileCreatesHugeNumbersOfFiles(t *testing.T) {
+	levels(t, func(t *testing.T, l Level) {
+		res := runPy(t, l, `import os
+os.makedirs("d", exist_ok=True)
+i = 0
+while True:
+    open("d/%d" % i, "w").close()
+    i += 1
+`, Limits{Files: 2000})
+		if res.Killed != "file count limit" {
+			t.Errorf("%s: want killed for the file count limit; stderr %q", res.Summary(), lastBytes(res.Stderr, 300))
+		}
+	})
+}
+
+func TestHostileFillsPrivateTmp(t *testing.T) {
+	caps := Detect()
+	if caps.Best < LevelBubblewrap || !caps.BwrapTmpfsSize {
+		t.Skip("needs bubblewrap with --size (0.8 or newer) for a bounded private /tmp")
+	}
+	res := runPy(t, LevelBubblewrap, `chunk = b"x" * (1 << 20)
+for i in range(1024):
+    with open("/tmp/part%d.bin" % i, "wb") as f:
+        f.write(chunk)
+`, Limits{DiskBytes: 16 << 20})
+	if res.ExitCode == 0 || !strings.Contains(string(res.Stderr), "No space left") {
+		t.Errorf("%s, stderr %q: want ENOSPC from the bounded /tmp", res.Summary(), lastBytes(res.Stderr, 300))
+	}
+}
+
+func lastBytes(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+func TestHostileIgnoresSIGTERMAndClosesItsOutput(t *testing.T) {
+	levels(t, func(t *testing.T, l Level) {
+		// Closing stdout and stderr ends the readers' wait; ignoring SIGTERM
+		// defeats a polite kill. The wall-clock limit must still end it all.
+		res := runPy(t, l, `import os, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if os.fork() == 0:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+os.close(1)
+os.close(2)
+while True:
+    time.sleep(0.05)
+`, Limits{Wall: time.Second})
+		if !res.TimedOut {
+			t.Errorf("%s: want the wall-clock limit to kill it", res.Summary())
+		}
+		assertNoProcessesOf(t, res)
+	})
+}
