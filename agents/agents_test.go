@@ -71,8 +71,18 @@ func TestAnalyzerInvalidJSONTwiceIsAnError(t *testing.T) {
 	if !errors.As(err, &bad) || !strings.HasPrefix(err.Error(), "analyzer: ") {
 		t.Fatalf("err %v", err)
 	}
-	if len(*log) != 1 || (*log)[0].Response != `{"algorithm": "x"` || (*log)[0].Error == "" {
-		t.Errorf("the failed exchange is not recorded with the raw answer: %+v", *log)
+	// Both round trips are recorded, each with its raw answer and why it
+	// was rejected; the second is the repair re-ask.
+	if len(*log) != 2 {
+		t.Fatalf("%d exchanges recorded, want the first answer and the repair: %+v", len(*log), *log)
+	}
+	for i, e := range *log {
+		if e.Response != `{"algorithm": "x"` || e.Invalid == "" || e.Repair != (i == 1) {
+			t.Errorf("exchange %d is not recorded with the raw answer and its problem: %+v", i, e)
+		}
+	}
+	if last := (*log)[1].Messages[len((*log)[1].Messages)-1]; !strings.Contains(last.Content, "Your answer is not valid") {
+		t.Errorf("the repair prompt is not recorded: %q", last.Content)
 	}
 }
 

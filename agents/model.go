@@ -3,7 +3,6 @@ package agents
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,39 +38,54 @@ type Settings struct {
 	OnToken func(taskID, delta string)
 }
 
-// Exchange is one model call as the run record keeps it.
+// Exchange is one HTTP round trip to the model as the run record keeps
+// it: a retried request, ChatJSON's malformed answer and its repair re-ask
+// are exchanges of their own, so the record holds every prompt and answer.
 type Exchange struct {
 	Agent    string        `json:"agent"`
 	TaskID   string        `json:"task_id,omitempty"`
 	Model    string        `json:"model,omitempty"`
 	Messages []llm.Message `json:"messages"`
-	Response string        `json:"response"`
-	Usage    llm.Usage     `json:"usage"`
-	Attempts int           `json:"attempts"`
+	// Response is the answer received: whole, or the part that streamed
+	// before the attempt failed.
+	Response     string    `json:"response"`
+	FinishReason string    `json:"finish_reason,omitempty"`
+	Usage        llm.Usage `json:"usage"`
+	// Attempt numbers the HTTP attempts of one call from 1 (retries).
+	Attempt int `json:"attempt"`
+	// Repair marks the client's re-ask after an answer that did not match
+	// the JSON schema.
+	Repair bool `json:"repair,omitempty"`
+	// Status is the HTTP status of the answer (0 when none arrived).
+	Status   int           `json:"status,omitempty"`
 	Duration time.Duration `json:"duration"`
-	Error    string        `json:"error,omitempty"`
+	// Error is the attempt's transport, server or timeout error.
+	Error string `json:"error,omitempty"`
+	// Invalid says why an answer that arrived did not match the schema.
+	Invalid string `json:"invalid,omitempty"`
 }
 
-func (s Settings) request(msgs []llm.Message) llm.Request {
-	return llm.Request{Model: s.ModelName, Messages: msgs, Temperature: s.Temperature, MaxTokens: s.MaxTokens, Timeout: s.Timeout}
-}
-
-func (s Settings) record(agent, taskID string, msgs []llm.Message, resp *llm.Response, start time.Time, err error) {
-	if s.OnExchange == nil {
-		return
-	}
-	ex := Exchange{Agent: agent, TaskID: taskID, Model: s.ModelName, Messages: msgs, Duration: time.Since(start)}
-	if resp != nil {
-		ex.Usage, ex.Attempts, ex.Response, ex.Model = resp.Usage, resp.Attempts, resp.Content, resp.Model
-	}
-	if err != nil {
-		ex.Error = err.Error()
-		var bad *llm.InvalidJSONError
-		if errors.As(err, &bad) {
-			ex.Response = bad.Raw
+// request builds the client request; every round trip it causes goes to
+// OnExchange as the agent's.
+func (s Settings) request(agent, taskID string, msgs []llm.Message) llm.Request {
+	req := llm.Request{Model: s.ModelName, Messages: msgs, Temperature: s.Temperature, MaxTokens: s.MaxTokens, Timeout: s.Timeout}
+	if s.OnExchange != nil {
+		req.OnExchange = func(e llm.Exchange) {
+			ex := Exchange{
+				Agent: agent, TaskID: taskID, Model: e.Model, Messages: e.Messages, Response: e.Answer,
+				FinishReason: e.FinishReason, Usage: e.Usage, Attempt: e.Attempt, Repair: e.Repair,
+				Status: e.Status, Duration: e.Duration, Invalid: e.Invalid,
+			}
+			if ex.Model == "" {
+				ex.Model = s.ModelName
+			}
+			if e.Err != nil {
+				ex.Error = e.Err.Error()
+			}
+			s.OnExchange(ex)
 		}
 	}
-	s.OnExchange(ex)
+	return req
 }
 
 // chatJSON asks for a JSON answer matching schema and decodes it into out.
@@ -79,9 +93,7 @@ func (s Settings) chatJSON(ctx context.Context, agent string, msgs []llm.Message
 	if s.Model == nil {
 		return llm.Usage{}, fmt.Errorf("%s: no model client configured", agent)
 	}
-	start := time.Now()
-	resp, err := s.Model.ChatJSON(ctx, s.request(msgs), schema, out)
-	s.record(agent, "", msgs, resp, start, err)
+	resp, err := s.Model.ChatJSON(ctx, s.request(agent, "", msgs), schema, out)
 	if resp == nil {
 		return llm.Usage{}, err
 	}
@@ -93,13 +105,11 @@ func (s Settings) chatCode(ctx context.Context, agent, taskID string, msgs []llm
 	if s.Model == nil {
 		return "", llm.Usage{}, fmt.Errorf("%s: no model client configured", agent)
 	}
-	req := s.request(msgs)
+	req := s.request(agent, taskID, msgs)
 	if s.OnToken != nil {
 		req.OnToken = func(delta string) { s.OnToken(taskID, delta) }
 	}
-	start := time.Now()
 	resp, err := s.Model.Chat(ctx, req)
-	s.record(agent, taskID, msgs, resp, start, err)
 	if err != nil {
 		return "", llm.Usage{}, err
 	}

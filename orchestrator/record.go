@@ -17,6 +17,8 @@ import (
 	"github.com/r2c-ai/r2c/agents"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/validate"
+	"github.com/sourcegraph/conc"
+	"github.com/sourcegraph/conc/panics"
 )
 
 // Timing is one node visit's wall time.
@@ -58,11 +60,12 @@ type Record struct {
 // recorder writes one run's folder. Writes happen on one background
 // goroutine, so disk latency never sits on a task's critical path; close
 // waits for them. Writing the record must never fail the run, so write
-// errors are collected and reported once at the end.
+// errors (and a panic of the writer, turned into an error) are collected
+// and reported once by close.
 type recorder struct {
 	dir    string
 	writes chan func() error
-	done   chan struct{}
+	writer conc.WaitGroup
 
 	mu     sync.Mutex
 	seq    int
@@ -85,15 +88,22 @@ func newRecorder(runsDir, id string) (*recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run record: %w", err)
 	}
-	r := &recorder{dir: dir, events: ev, writes: make(chan func() error, 256), done: make(chan struct{})}
-	go r.loop()
+	r := &recorder{dir: dir, events: ev, writes: make(chan func() error, 256)}
+	r.writer.Go(r.loop)
 	return r, nil
 }
 
+// loop performs the writes in order. A panicking write becomes an error,
+// so the loop keeps draining and no writer is left blocked on a full queue.
 func (r *recorder) loop() {
-	defer close(r.done)
 	for w := range r.writes {
-		if err := w(); err != nil {
+		var err error
+		var catcher panics.Catcher
+		catcher.Try(func() { err = w() })
+		if p := catcher.Recovered(); p != nil {
+			err = p.AsError()
+		}
+		if err != nil {
 			r.fail(err)
 		}
 	}
@@ -160,7 +170,7 @@ func (r *recorder) code(round int, files []File) {
 // recorder must not be used afterwards.
 func (r *recorder) close() error {
 	close(r.writes)
-	<-r.done
+	r.writer.Wait()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.events.Close(); err != nil {

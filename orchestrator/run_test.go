@@ -128,9 +128,38 @@ func TestRunFixesFailingCodeInRoundTwo(t *testing.T) {
 			t.Errorf("run record: %v", err)
 		}
 	}
+	// Every round trip is recorded: the analyzer's cut-off JSON and the
+	// client's repair re-ask, the planner's 503 and its retry, the tests,
+	// and 2 implementer tasks in each of 2 rounds.
 	ex, _ := filepath.Glob(filepath.Join(res.RunDir, "exchanges", "*.json"))
-	if len(ex) != 7 { // analyzer, planner, tests, 2 implementer tasks in each of 2 rounds
+	if len(ex) != 9 {
 		t.Errorf("%d exchanges recorded: %v", len(ex), ex)
+	}
+	var analyzer []agents.Exchange
+	planner503 := false
+	for _, p := range ex {
+		var e agents.Exchange
+		b, err := os.ReadFile(p)
+		if err != nil || json.Unmarshal(b, &e) != nil {
+			t.Fatalf("exchange %s: %v", p, err)
+		}
+		switch {
+		case e.Agent == "analyzer":
+			analyzer = append(analyzer, e)
+		case e.Agent == "planner" && e.Status == 503 && strings.Contains(e.Error, "overloaded"):
+			planner503 = true
+		}
+	}
+	spec := orchestratortest.Answer(t, "spec.json")
+	if len(analyzer) != 2 || analyzer[0].Response != spec[:len(spec)/2] || analyzer[0].Invalid == "" || !analyzer[1].Repair {
+		t.Fatalf("analyzer exchanges on disk: %+v", analyzer)
+	}
+	repairPrompt := analyzer[1].Messages[len(analyzer[1].Messages)-1]
+	if repairPrompt.Role != "user" || !strings.Contains(repairPrompt.Content, "Your answer is not valid") || analyzer[1].Messages[len(analyzer[1].Messages)-2].Content != spec[:len(spec)/2] {
+		t.Errorf("the repair prompt is not in the record: %+v", analyzer[1].Messages)
+	}
+	if !planner503 {
+		t.Error("the planner's 503 attempt is not in the record")
 	}
 	rec, err := LoadRun(cfg.RunsDir, res.RunID[:12])
 	if err != nil {

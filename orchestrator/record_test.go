@@ -1,0 +1,40 @@
+package orchestrator
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Everything queued before close is on disk when close returns, and a
+// write that fails (here: a record file whose folder is a plain file) or
+// panics is reported by close without stopping the writes queued after it.
+func TestRecorderFlushesOnCloseAndSurfacesErrors(t *testing.T) {
+	dir := t.TempDir()
+	rec, err := newRecorder(dir, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rec.dir, "blocked"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec.writeFile("blocked/inner.json", []byte("{}"))
+	rec.writes <- func() error { panic("disk on fire") }
+	for i := range 600 { // more than the queue holds
+		rec.event(Event{Node: "run", Kind: EventProgress, Percent: float64(i), Time: time.Now()})
+	}
+	rec.writeJSON("spec.json", map[string]int{"n": 1})
+	err = rec.close()
+	if err == nil || !strings.Contains(err.Error(), "blocked") || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("close = %v, want the failed write and the panic", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(rec.dir, "spec.json")); err != nil || !strings.Contains(string(b), `"n": 1`) {
+		t.Errorf("spec.json after close: %q, %v", b, err)
+	}
+	b, err := os.ReadFile(filepath.Join(rec.dir, "events.jsonl"))
+	if err != nil || strings.Count(string(b), "\n") != 600 {
+		t.Errorf("events.jsonl has %d lines, want 600 (%v)", strings.Count(string(b), "\n"), err)
+	}
+}
