@@ -3,6 +3,7 @@ package validate
 import (
 	"encoding/xml"
 	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -58,7 +59,9 @@ func parseJUnit(b []byte) (*junitSuite, error) {
 
 // addTestResults counts the cases and turns each failure and error into a
 // TestFailure and a diagnostic placed where it surfaced.
-func addTestResults(r *Report, suite *junitSuite, opts Options) {
+// runDir is the run directory as the interpreter saw it, for telling the
+// run's files from installed ones in tracebacks.
+func addTestResults(r *Report, suite *junitSuite, opts Options, runDir string) {
 	for _, c := range suite.Cases {
 		r.Tests.Total++
 		var res junitResult
@@ -78,7 +81,7 @@ func addTestResults(r *Report, suite *junitSuite, opts Options) {
 			continue
 		}
 		f := TestFailure{Test: nodeID(c), Message: failureMessage(res), Traceback: strings.TrimSpace(res.Text), Error: isError}
-		f.Path, f.Line = locate(res.Text, c, opts)
+		f.Path, f.Line = locate(res.Text, c, opts, runDir)
 		r.Failures = append(r.Failures, f)
 		r.Diagnostics = append(r.Diagnostics, failureDiagnostic(f, opts))
 	}
@@ -147,7 +150,7 @@ type frame struct {
 // locate finds where a failure surfaced: the deepest traceback frame in a
 // module under test; else the deepest frame in any file of the run (the
 // test itself); else the test's own definition line.
-func locate(text string, c junitCase, opts Options) (string, int) {
+func locate(text string, c junitCase, opts Options, runDir string) (string, int) {
 	var frames []frame
 	for _, re := range []*regexp.Regexp{nativeFrame, longFrame} {
 		for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
@@ -156,7 +159,7 @@ func locate(text string, c junitCase, opts Options) (string, int) {
 			if err != nil || n < 1 {
 				continue
 			}
-			if key := matchFile(p, opts.Files); key != "" {
+			if key := matchFile(p, runDir, opts.Files); key != "" {
 				frames = append(frames, frame{path: key, line: n - 1, pos: m[0]})
 			}
 		}
@@ -175,7 +178,7 @@ func locate(text string, c junitCase, opts Options) (string, int) {
 		f := frames[len(frames)-1]
 		return f.path, f.line
 	}
-	if key := matchFile(c.File, opts.Files); key != "" {
+	if key := matchFile(c.File, runDir, opts.Files); key != "" {
 		line := 0
 		if c.Line != nil {
 			line = *c.Line
@@ -185,23 +188,32 @@ func locate(text string, c junitCase, opts Options) (string, int) {
 	return firstTestFile(opts), 0
 }
 
-// matchFile maps a path from inside the sandbox (absolute under the run
-// directory, or relative to it) to the key of files it names, preferring the
-// longest matching key.
-func matchFile(p string, files map[string][]byte) string {
+// matchFile maps a path from a traceback to the key of files it names: an
+// absolute path must lie in runDir (a frame in site-packages' json/decoder.py
+// is not the run's decoder.py), a relative one is relative to runDir.
+func matchFile(p, runDir string, files map[string][]byte) string {
 	if p == "" {
 		return ""
 	}
+	if path.IsAbs(p) {
+		rel, ok := strings.CutPrefix(p, strings.TrimSuffix(runDir, "/")+"/")
+		if runDir == "" || !ok {
+			return ""
+		}
+		p = rel
+	}
+	p = path.Clean(p)
 	if _, ok := files[p]; ok {
 		return p
 	}
-	best := ""
+	// Keys may be spelt unclean ("./m.py"); the sandbox refuses two
+	// spellings of one file, so at most one key cleans to p.
 	for k := range files {
-		if strings.HasSuffix(p, "/"+k) && len(k) > len(best) {
-			best = k
+		if path.Clean(k) == p {
+			return k
 		}
 	}
-	return best
+	return ""
 }
 
 func failureDiagnostic(f TestFailure, opts Options) Diagnostic {

@@ -20,6 +20,7 @@ const workDir = ".r2c-validate"
 const (
 	compileReport = workDir + "/compile.json"
 	junitReport   = workDir + "/junit.xml"
+	cwdReport     = workDir + "/cwd"
 )
 
 // driver runs in one interpreter, so a validation pays for one Python start:
@@ -27,10 +28,15 @@ const (
 // coding cookies, then compile), writing errors as JSON with byte columns
 // computed from CPython's character offsets, then runs pytest in-process
 // with a JUnit-XML report. Native tracebacks ("File ..., line N") are what
-// the report's text is parsed for.
+// the report's text is parsed for. "-o addopts=" cancels addopts from any
+// pytest.ini, pyproject.toml, tox.ini or setup.cfg among the files, so
+// generated configuration cannot deselect tests, stop early or drop the
+// report; --rootdir=. keeps node ids relative to the run directory.
 const driver = `import json, os, sys, importlib.util
 modules, tests = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 os.makedirs(".r2c-validate", exist_ok=True)
+with open(".r2c-validate/cwd", "w") as f:
+    f.write(os.getcwd())
 def bytecol(lines, lineno, offset):
     if not lineno or not offset or lineno > len(lines):
         return None
@@ -54,7 +60,8 @@ with open(".r2c-validate/compile.json", "w") as f:
     json.dump(errs, f)
 if tests:
     import pytest
-    sys.exit(int(pytest.main(["-q", "-p", "no:cacheprovider", "--tb=native", "-o", "junit_family=xunit1",
+    sys.exit(int(pytest.main(["-q", "-p", "no:cacheprovider", "--tb=native", "--rootdir=.",
+                              "-o", "addopts=", "-o", "junit_family=xunit1",
                               "--junitxml=.r2c-validate/junit.xml"] + tests)))
 `
 
@@ -84,7 +91,7 @@ func runInSandbox(ctx context.Context, opts Options, r *Report) error {
 		Limits:   opts.Limits,
 		Level:    opts.Level,
 		MinLevel: opts.MinLevel,
-		Collect:  []string{compileReport, junitReport},
+		Collect:  []string{compileReport, junitReport, cwdReport},
 		Keep:     opts.KeepRunDir,
 	})
 	if err != nil {
@@ -118,16 +125,49 @@ func runInSandbox(ctx context.Context, opts Options, r *Report) error {
 		r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, "pytest's report is unreadable: "+err.Error()))
 		return nil
 	}
-	addTestResults(r, suite, opts)
+	addTestResults(r, suite, opts, string(res.Collected[cwdReport]))
 	if res.Killed != "" {
 		r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, "the test run did not finish"))
-	} else if r.Tests.Total == 0 {
-		r.Diagnostics = append(r.Diagnostics, Diagnostic{
-			Path: firstTestFile(opts), Source: SourceTest, Code: CodeTestRun, Severity: style.SeverityWarning,
-			Message: "pytest collected no tests (test functions must be named test_*)",
-		})
+	} else if what := exitProblem(res.ExitCode, r.Tests); what != "" {
+		r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, what))
 	}
 	return nil
+}
+
+// pytest's exit statuses (pytest.ExitCode).
+const (
+	pytestOK          = 0
+	pytestTestsFailed = 1
+	pytestInterrupted = 2
+	pytestInternal    = 3
+	pytestUsage       = 4
+	pytestNoTests     = 5
+)
+
+// exitProblem says why pytest's exit status and its report together do not
+// show a complete run, or "". The report alone is not enough: pytest writes
+// it when interrupted (KeyboardInterrupt, pytest.exit, -x), listing only
+// the tests run so far, and a suite that collects nothing has an empty one.
+func exitProblem(code int, counts TestCounts) string {
+	switch {
+	case code == pytestNoTests || counts.Total == 0:
+		return "pytest collected no tests (test functions must be named test_*, in files named test_*.py)"
+	case code == pytestOK:
+		return ""
+	case code == pytestTestsFailed && counts.Failed+counts.Errors > 0:
+		return ""
+	case code == pytestTestsFailed:
+		return "pytest exited with status 1 (tests failed) but its report lists no failure"
+	case code == pytestInterrupted:
+		return "pytest was interrupted (exit status 2): tests after the interruption did not run"
+	case code == pytestInternal:
+		return "pytest stopped with an internal error (exit status 3)"
+	case code == pytestUsage:
+		return "pytest refused its command line or configuration (exit status 4)"
+	case code > 128:
+		return fmt.Sprintf("the test process died of signal %d", code-128)
+	}
+	return fmt.Sprintf("pytest exited with status %d, which is not a test result", code)
 }
 
 // dropTreeSitterOnLine removes tree-sitter's syntax errors on the line where
