@@ -90,7 +90,7 @@ const cyclicPlan = `{"files": [{"path": "attention.py", "purpose": "p"}], "libra
  "tasks": [{"id": "a", "file": "attention.py", "description": "d", "depends_on": ["b"]}, {"id": "b", "file": "attention.py", "description": "d", "depends_on": ["a"]}]}`
 
 const goodPlan = `{"files": [{"path": "attention.py", "purpose": "p"}], "libraries": ["numpy"],
- "tasks": [{"id": "a", "file": "attention.py", "description": "d"}, {"id": "b", "file": "attention.py", "description": "d", "depends_on": ["a"]}]}`
+ "tasks": [{"id": "a", "file": "attention.py", "symbol": "softmax", "description": "d"}, {"id": "b", "file": "attention.py", "symbol": "attention", "description": "d", "depends_on": ["a"]}]}`
 
 func TestPlannerRepairsAnInvalidDAGOnce(t *testing.T) {
 	srv := llmtest.New(t)

@@ -137,7 +137,13 @@ func (p *Plan) Validate() error {
 		errs = append(errs, errors.New("plan has no tasks"))
 	}
 	files := map[string]bool{}
+	testOf := map[string]string{} // test path → the module it tests
 	for _, f := range p.Files {
+		if _, ok := testOf[TestPath(f.Path)]; !ok {
+			testOf[TestPath(f.Path)] = f.Path
+		} else if !files[f.Path] {
+			errs = append(errs, fmt.Errorf("files %q and %q would share the test file %s; rename one", testOf[TestPath(f.Path)], f.Path, TestPath(f.Path)))
+		}
 		if err := checkModulePath(f.Path); err != nil {
 			errs = append(errs, err)
 		}
@@ -157,9 +163,27 @@ func (p *Plan) Validate() error {
 		}
 		ids[t.ID] = true
 	}
+	for _, f := range p.Files {
+		// The Validator writes each module's tests beside the modules; a
+		// module at the same path would be overwritten by them.
+		if other, ok := testOf[f.Path]; ok {
+			errs = append(errs, fmt.Errorf("file %q has the path of the tests of %q (%s); rename it", f.Path, other, TestPath(other)))
+		}
+	}
 	tasked := map[string]bool{}
+	writer := map[[2]string]string{} // file and symbol → the task writing it
 	for _, t := range p.Tasks {
 		tasked[t.File] = true
+		key := [2]string{t.File, t.Symbol}
+		if first, ok := writer[key]; ok && t.ID != "" && first != t.ID {
+			what := "the whole of " + t.File
+			if t.Symbol != "" {
+				what = fmt.Sprintf("%s in %s", t.Symbol, t.File)
+			}
+			errs = append(errs, fmt.Errorf("tasks %q and %q both write %s; give each symbol one task, or one task the whole file", first, t.ID, what))
+		} else if !ok {
+			writer[key] = t.ID
+		}
 		if !files[t.File] {
 			errs = append(errs, fmt.Errorf("task %q writes unknown file %q (planned files: %s)", t.ID, t.File, strings.Join(p.filePaths(), ", ")))
 		}

@@ -58,6 +58,16 @@ func TestPlanValidateErrors(t *testing.T) {
 		{"absolute", func(p *Plan) { p.Files[1].Path = "/tmp/mask.py"; p.Tasks[0].File = "/tmp/mask.py" }, []string{"clean relative path"}},
 		{"not python", func(p *Plan) { p.Files[1].Path = "mask.txt"; p.Tasks[0].File = "mask.txt" }, []string{"not a .py module"}},
 		{"empty", func(p *Plan) { *p = Plan{} }, []string{"no files", "no tasks"}},
+		{"traversal", func(p *Plan) { p.Files[1].Path = "../../etc/x.py"; p.Tasks[0].File = "../../etc/x.py" }, []string{`"../../etc/x.py" must be a clean relative path`}},
+		{"hidden traversal", func(p *Plan) { p.Files[1].Path = "pkg/../../x.py"; p.Tasks[0].File = "pkg/../../x.py" }, []string{"clean relative path"}},
+		{"absolute etc", func(p *Plan) { p.Files[1].Path = "/etc/x.py"; p.Tasks[0].File = "/etc/x.py" }, []string{"clean relative path"}},
+		{"backslash", func(p *Plan) { p.Files[1].Path = `..\x.py`; p.Tasks[0].File = `..\x.py` }, []string{"clean relative path"}},
+		{"two whole-file tasks", func(p *Plan) {
+			p.Tasks = append(p.Tasks, Task{ID: "mask2", File: "pkg/mask.py", Description: "the mask again"})
+		}, []string{`tasks "mask" and "mask2" both write the whole of pkg/mask.py`}},
+		{"one symbol twice", func(p *Plan) { p.Tasks[2].Symbol = "softmax" }, []string{`tasks "softmax" and "attn" both write softmax in attention.py`}},
+		{"module at a test path", func(p *Plan) { p.Files[1].Path = "test_attention.py"; p.Tasks[0].File = "test_attention.py" }, []string{`file "test_attention.py" has the path of the tests of "attention.py"`}},
+		{"shared test file", func(p *Plan) { p.Files[0].Path = "pkg_mask.py"; p.Tasks[1].File = "pkg_mask.py"; p.Tasks[2].File = "pkg_mask.py" }, []string{`files "pkg_mask.py" and "pkg/mask.py" would share the test file test_pkg_mask.py`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -127,6 +127,12 @@ func (r *recorder) writeJSON(name string, v any) {
 }
 
 func (r *recorder) writeFile(name string, data []byte) {
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		// Names carry planned paths; Plan.Validate rejects unsafe ones, and
+		// the record never writes outside its folder whatever reaches it.
+		r.fail(fmt.Errorf("%q is not a path inside the run folder", name))
+		return
+	}
 	r.writes <- func() error {
 		p := filepath.Join(r.dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

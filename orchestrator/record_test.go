@@ -38,3 +38,19 @@ func TestRecorderFlushesOnCloseAndSurfacesErrors(t *testing.T) {
 		t.Errorf("events.jsonl has %d lines, want 600 (%v)", strings.Count(string(b), "\n"), err)
 	}
 }
+
+// A record name that would leave the run folder is refused and reported.
+func TestRecorderStaysInsideItsFolder(t *testing.T) {
+	dir := t.TempDir()
+	rec, err := newRecorder(filepath.Join(dir, "runs"), "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.code(1, []File{{Path: "../../../escaped.py", Content: []byte("x = 1\n")}, {Path: "/tmp/abs.py", Content: []byte("x = 1\n")}})
+	if err := rec.close(); err == nil || !strings.Contains(err.Error(), "not a path inside the run folder") {
+		t.Fatalf("close = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "escaped.py")); err == nil {
+		t.Fatal("the record wrote outside its folder")
+	}
+}

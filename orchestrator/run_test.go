@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -444,6 +445,44 @@ func TestRunPlanRevisionsFromConfig(t *testing.T) {
 			}
 			if asked != revisions {
 				t.Fatalf("the Planner was asked to revise %d times, want %d", asked, revisions)
+			}
+		})
+	}
+}
+
+// A plan naming files outside the output folder is rejected (the Planner
+// is asked once to repair it) before any code is asked for, validated or
+// written, the record included.
+func TestRunRejectsPathTraversalInThePlan(t *testing.T) {
+	needPytest(t)
+	for _, bad := range []string{"../../etc/x.py", "/etc/x.py"} {
+		t.Run(bad, func(t *testing.T) {
+			srv := llmtest.New(t)
+			plan := strings.ReplaceAll(orchestratortest.Answer(t, "plan.json"), `"attention.py"`, strconv.Quote(bad))
+			srv.On(llmtest.Contains(orchestratortest.PlannerPrompt), llmtest.Reply{Content: plan})
+			orchestratortest.Script(t, srv)
+			cfg := testConfig(t, srv.URL())
+			res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, nil)
+			if err == nil || !strings.Contains(err.Error(), "must be a clean relative path") {
+				t.Fatalf("err %v", err)
+			}
+			if res.Status != StatusFailed || len(res.Files) != 0 {
+				t.Fatalf("status %s, %d files", res.Status, len(res.Files))
+			}
+			planner := 0
+			for _, r := range srv.ChatRequests() {
+				switch {
+				case strings.Contains(r.Messages[0].Content, orchestratortest.PlannerPrompt):
+					planner++
+				case !strings.Contains(r.Messages[0].Content, orchestratortest.AnalyzerPrompt):
+					t.Errorf("a request after the bad plan: %.80q", r.Messages[0].Content)
+				}
+			}
+			if planner != 2 {
+				t.Errorf("%d planner requests, want the plan and one repair", planner)
+			}
+			if _, err := os.Stat(filepath.Join(res.RunDir, "code")); err == nil {
+				t.Error("code was recorded for the rejected plan")
 			}
 		})
 	}
