@@ -36,6 +36,9 @@ func OptionsFromDisk(module, tests string) (Options, error) {
 		return opts, fmt.Errorf("validate: %w", err)
 	}
 	for _, p := range siblings {
+		if !isRegular(p) {
+			continue // a FIFO or socket named *.py would block the read
+		}
 		if err := addFile(opts.Files, relKey(base, p, p), p); err != nil {
 			return opts, err
 		}
@@ -75,7 +78,7 @@ func OptionsFromDisk(module, tests string) (Options, error) {
 		if d.IsDir() && (d.Name() == "__pycache__" || (p != tests && strings.HasPrefix(d.Name(), "."))) {
 			return filepath.SkipDir
 		}
-		if !d.IsDir() && (strings.HasSuffix(p, ".py") || d.Name() == "pytest.ini") {
+		if !d.IsDir() && (strings.HasSuffix(p, ".py") || d.Name() == "pytest.ini") && isRegular(p) {
 			return addFile(opts.Files, relKey(base, p, testsKey(tests, p)), p)
 		}
 		return nil
@@ -104,11 +107,20 @@ func relKey(base, p, outside string) string {
 	return outside
 }
 
+// isRegular reports whether p is (or links to) a regular file.
+func isRegular(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
 // addFile reads p into files[key].
 func addFile(files map[string][]byte, key, p string) error {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("validate: %s is not a regular file", p)
 	}
 	if fi.Size() > maxDiskFile {
 		return fmt.Errorf("validate: %s is larger than %d MiB", p, maxDiskFile>>20)

@@ -2,7 +2,10 @@ package validate
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/r2c-ai/r2c/style"
@@ -128,5 +131,50 @@ func TestConftestImportErrorIsNotOK(t *testing.T) {
 	})
 	if r.OK() {
 		t.Errorf("conftest that cannot be imported: OK, diagnostics %+v", r.Diagnostics)
+	}
+}
+
+func TestOptionsThatWouldSteerPytestAreRefused(t *testing.T) {
+	base := func() Options {
+		return Options{
+			Files:   map[string][]byte{"calc.py": []byte(calcModule), "test_calc.py": []byte(passingTests)},
+			Modules: []string{"calc.py"},
+			Tests:   []string{"test_calc.py"},
+		}
+	}
+	planted := base()
+	planted.Files[".r2c-validate/junit.xml"] = []byte(`<testsuites><testsuite><testcase name="test_fake"/></testsuite></testsuites>`)
+	asOption := base()
+	asOption.Tests = append(asOption.Tests, "--collect-only")
+	for name, opts := range map[string]Options{"planted report": planted, "test path as option": asOption} {
+		if _, err := Validate(context.Background(), opts); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestOptionsFromDiskSkipsFIFOs(t *testing.T) {
+	// A FIFO named like a module would block reading it forever.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "calc.py"), []byte(calcModule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "tests"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"pipe.py", "tests/test_pipe.py"} {
+		if err := syscall.Mkfifo(filepath.Join(dir, p), 0o644); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+	}
+	opts, err := OptionsFromDisk(filepath.Join(dir, "calc.py"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(opts.SortedFiles(), " "); got != "calc.py" {
+		t.Errorf("files %q, want only calc.py", got)
+	}
+	if _, err := OptionsFromDisk(filepath.Join(dir, "calc.py"), filepath.Join(dir, "tests", "test_pipe.py")); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("FIFO as --tests: err %v", err)
 	}
 }

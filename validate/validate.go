@@ -19,6 +19,8 @@ package validate
 import (
 	"context"
 	"fmt"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/r2c-ai/r2c/sandbox"
@@ -180,6 +182,19 @@ func (o Options) check() error {
 	for _, m := range o.Modules {
 		if _, ok := o.Files[m]; !ok {
 			return fmt.Errorf("validate: module %q is not among the files", m)
+		}
+	}
+	for _, t := range o.Tests {
+		// Tests are pytest arguments: "-p", "--co" or "-k=..." would be options.
+		if t == "" || strings.HasPrefix(t, "-") {
+			return fmt.Errorf("validate: test path %q is not a file or directory name", t)
+		}
+	}
+	for k := range o.Files {
+		// The driver's reports live there; a planted junit.xml must not be
+		// read back as pytest's.
+		if c := path.Clean(k); c == workDir || strings.HasPrefix(c, workDir+"/") {
+			return fmt.Errorf("validate: file %q is inside %s, which is reserved for r2c's reports", k, workDir)
 		}
 	}
 	return nil
