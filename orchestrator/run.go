@@ -61,7 +61,9 @@ type Result struct {
 	RunID         string
 	Status        string // passed|failed|cancelled
 	Files         []File
-	Spec          *agents.Spec
+	Spec *agents.Spec
+	// Plan is the plan Files implement: after a revision whose code did
+	// worse, the earlier plan, not the last one asked for.
 	Plan          *agents.Plan
 	Report        *validate.Report
 	Rounds        int // implementation rounds run, over all plans
@@ -107,6 +109,7 @@ type runState struct {
 
 type snapshot struct {
 	round   int
+	plan    *agents.Plan // the plan the round implemented
 	files   []File
 	report  *validate.Report
 	passed  bool
@@ -166,7 +169,9 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 	}
 	res.Spec, res.Plan, res.Rounds, res.PlanRevisions, res.Warnings = s.spec, s.plan, s.rounds, s.revisions, s.warnings
 	if s.best != nil && res.Status != StatusCancelled {
-		res.Files, res.Report = s.best.files, s.best.report
+		// The plan that goes with the files: after a revision the best
+		// round may be one of an earlier plan.
+		res.Files, res.Report, res.Plan = s.best.files, s.best.report, s.best.plan
 		if s.best.passed && runErr == nil {
 			res.Status = StatusPassed
 		}
@@ -495,7 +500,7 @@ func (s *runState) validateNode(ctx context.Context) error {
 	}
 	s.verdict = verdict
 	s.rec.writeJSON(fmt.Sprintf("reports/round-%d.json", s.rounds), verdict)
-	snap := &snapshot{round: s.rounds, files: files, report: verdict.Report, passed: verdict.Passed()}
+	snap := &snapshot{round: s.rounds, plan: s.plan, files: files, report: verdict.Report, passed: verdict.Passed()}
 	errorsFound := 0
 	for _, d := range verdict.Report.Diagnostics {
 		if d.Severity == style.SeverityError {

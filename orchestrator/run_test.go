@@ -487,3 +487,41 @@ func TestRunRejectsPathTraversalInThePlan(t *testing.T) {
 		})
 	}
 }
+
+// The run ends with the best round, not the last: here the revised plan's
+// code does worse than the first plan's, so the result is round 1 — its
+// files, its report and its plan.
+func TestRunKeepsAnEarlierBetterRoundAndItsPlan(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	revised := strings.Replace(orchestratortest.Answer(t, "plan.json"), "Equation (1) with the optional decoder mask.", "Equation (1) with the optional decoder mask (revised).", 1)
+	zeros := "```python\nimport numpy as np\n\n\ndef scaled_dot_product_attention(q, k, v, mask=None):\n    \"\"\"Return zeros of the right shapes.\"\"\"\n    return np.zeros((q.shape[0], v.shape[1])), np.zeros((q.shape[0], k.shape[0]))\n```"
+	srv.On(orchestratortest.UserContains(orchestratortest.RevisionPrompt), llmtest.Reply{Content: revised})
+	srv.On(orchestratortest.UserContains(orchestratortest.AttentionTask, "(revised)"), llmtest.Reply{Content: zeros})
+	srv.On(orchestratortest.UserContains(orchestratortest.AttentionTask), llmtest.Reply{Content: orchestratortest.Answer(t, orchestratortest.UnscaledAttention)})
+	orchestratortest.Script(t, srv)
+	cfg := testConfig(t, srv.URL())
+	cfg.Rounds = 1
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusFailed || res.Rounds != 2 || res.PlanRevisions != 1 {
+		t.Fatalf("status %s, rounds %d, revisions %d", res.Status, res.Rounds, res.PlanRevisions)
+	}
+	var round2 agents.Verdict
+	b, _ := os.ReadFile(filepath.Join(res.RunDir, "reports", "round-2.json"))
+	if err := json.Unmarshal(b, &round2); err != nil || round2.Report.Tests.Passed >= 4 {
+		t.Fatalf("round 2 was meant to do worse than 4/5: %v %+v", err, round2.Report)
+	}
+	if res.Report.Tests.Passed != 4 || !strings.Contains(string(res.Files[0].Content), "scores = q @ k.T") {
+		t.Errorf("result is not round 1: tests %+v\n%s", res.Report.Tests, res.Files[0].Content)
+	}
+	if task := res.Plan.Task("attention"); task == nil || strings.Contains(task.Description, "(revised)") {
+		t.Errorf("result's plan is not the one its files implement: %+v", task)
+	}
+	rec, err := LoadRun(cfg.RunsDir, res.RunID)
+	if err != nil || rec.BestRound != 1 || rec.Tests.Passed != 4 {
+		t.Errorf("record %+v, %v", rec, err)
+	}
+}
