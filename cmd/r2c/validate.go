@@ -131,7 +131,7 @@ func workspaceRoot(dir string) string {
 // summary; paths are shown relative to where the command was run.
 func printReport(w io.Writer, dir string, rep *validate.Report, styled bool) {
 	for _, d := range rep.Diagnostics {
-		msg := strings.ReplaceAll(d.Message, "\n", "\n    ")
+		msg := strings.ReplaceAll(terminalSafe(d.Message), "\n", "\n    ")
 		fmt.Fprintf(w, "%s:%d:%d: %s [%s %s] %s\n", filepath.Join(dir, filepath.FromSlash(d.Path)),
 			d.Range.Start.Line+1, d.Range.Start.Column+1, d.Severity, d.Source, d.Code, msg)
 	}
@@ -151,4 +151,19 @@ func printReport(w io.Writer, dir string, rep *validate.Report, styled bool) {
 		verdict = "FAIL"
 	}
 	fmt.Fprintln(w, verdict)
+}
+
+// terminalSafe shows control characters other than newline and tab as \xNN:
+// messages quote the output of generated code, whose escape sequences must
+// not reach the user's terminal (retitling it, hiding or rewriting lines).
+func terminalSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r < 0xa0) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -172,3 +172,21 @@ func TestQuickStartValidatesExample(t *testing.T) {
 		t.Errorf("want all five example tests passing and a style score:\n%s", out)
 	}
 }
+
+func TestValidateDoesNotPassEscapeSequencesToTheTerminal(t *testing.T) {
+	// The conftest prints an escape sequence (set the terminal title, clear
+	// the screen) once pytest stops capturing, and ends the run with a status
+	// that makes r2c quote its stderr.
+	dir := validateWorkspace(t, map[string]string{
+		"calc.py":      cliCalc,
+		"test_calc.py": cliPassing,
+		"conftest.py":  "import os\n\n\ndef pytest_unconfigure(config):\n    os.write(2, b'\\x1b]0;owned\\x07\\x1b[2J boom\\n')\n    os._exit(3)\n",
+	})
+	out, errOut, code := runCLI(t, "validate", filepath.Join(dir, "calc.py"))
+	if code != exitFail || !strings.Contains(out, "boom") {
+		t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("raw escape sequence in the output: %q", out)
+	}
+}
