@@ -42,6 +42,10 @@ type latexState struct {
 	figures    int
 	algorithms int
 	labels     map[string]string
+	// src is the text walk started from and envs its environments
+	// matched once up front (see indexEnvs).
+	src  string
+	envs map[int]envSpan
 }
 
 // parseLaTeX reads a LaTeX source: \title, the abstract environment,
@@ -95,6 +99,7 @@ func parseLaTeX(src string) *Paper {
 // walk scans body text, turning the constructs latexSpecial finds into
 // builder events and the prose between them into paragraphs.
 func (st *latexState) walk(src string) {
+	st.src, st.envs = src, indexEnvs(src)
 	var prose strings.Builder
 	flush := func() {
 		for _, para := range splitBlank(prose.String()) {
@@ -166,7 +171,7 @@ func (st *latexState) walk(src string) {
 			continue
 		case strings.HasPrefix(tok, `\begin`):
 			env, after := balanced(rest)
-			body, after2, ok := cutEnvBody(after, env)
+			body, after2, ok := st.envBody(after, env)
 			if !ok {
 				src = after // unbalanced: keep going with the inside as prose
 				continue
@@ -470,31 +475,66 @@ var ifTokenRE = regexp.MustCompile(`\\if[a-zA-Z@]*|\\fi\b`)
 // stripDisabled removes text authors switched off: \iffalse ... \fi
 // (nested conditionals counted) and comment environments.
 func stripDisabled(s string) string {
-	for {
-		i := strings.Index(s, `\iffalse`)
-		if i < 0 {
-			break
-		}
-		depth, end := 0, len(s)
-		for _, loc := range ifTokenRE.FindAllStringIndex(s[i:], -1) {
-			if s[i+loc[0]:i+loc[1]] == `\fi` {
-				depth--
-			} else {
-				depth++
+	// One pass over the conditionals: removing each \iffalse block with a
+	// fresh search of the rest was quadratic in their number.
+	var b strings.Builder
+	last, depth, start := 0, 0, 0
+	for _, loc := range ifTokenRE.FindAllStringIndex(s, -1) {
+		tok := s[loc[0]:loc[1]]
+		switch {
+		case depth == 0 && tok == `\iffalse`:
+			depth, start = 1, loc[0]
+		case depth == 0:
+		case tok == `\fi`:
+			if depth--; depth == 0 {
+				b.WriteString(s[last:start])
+				last = loc[1]
 			}
-			if depth == 0 {
-				end = i + loc[1]
-				break
-			}
+		default:
+			depth++
 		}
-		s = s[:i] + s[end:]
 	}
-	for {
-		_, rest, ok := cutEnv(s, "comment")
-		if !ok {
-			return s
+	if depth > 0 { // an \iffalse never closed disables the rest
+		b.WriteString(s[last:start])
+	} else {
+		b.WriteString(s[last:])
+	}
+	s = b.String()
+	if !strings.Contains(s, `\begin{comment}`) {
+		return s
+	}
+	// Comment environments, outermost ones, also in one pass; an unclosed
+	// one and everything after it are kept, as LaTeX would complain there.
+	var kept strings.Builder
+	last = 0
+	for _, span := range outerSpans(indexEnvs(s), s, "comment") {
+		kept.WriteString(s[last:span.begin])
+		last = span.after
+	}
+	kept.WriteString(s[last:])
+	return kept.String()
+}
+
+// outerSpan is an environment from its \begin tag to after its \end tag.
+type outerSpan struct{ begin, after int }
+
+// outerSpans lists the outermost closed environments named env in s, in
+// order, up to the first unclosed one.
+func outerSpans(spans map[int]envSpan, s, env string) []outerSpan {
+	tag := `\begin{` + env + `}`
+	var out []outerSpan
+	for i := 0; ; {
+		j := strings.Index(s[i:], tag)
+		if j < 0 {
+			return out
 		}
-		s = rest
+		open := i + j
+		span := spans[open+len(tag)]
+		if !span.ok {
+			return out
+		}
+		out = append(out, outerSpan{open, span.after})
+		i = span.after
 	}
 }
 
@@ -593,6 +633,51 @@ func cutEnvBody(s, env string) (body, after string, ok bool) {
 		}
 		i += c + len(closeTag)
 	}
+}
+
+// envSpan locates the matching \end{env} of one \begin{env}: the offsets
+// where it starts and ends; ok is false for a \begin never closed.
+type envSpan struct {
+	end, after int
+	ok         bool
+}
+
+var envTagRE = regexp.MustCompile(`\\(begin|end)\s*\{([^{}\\]*)\}`)
+
+// indexEnvs matches every \begin{env} with its \end{env} in one pass,
+// keyed by the offset just after the \begin tag. Searching for the end
+// of each environment as it was met cost a scan of the rest of the file
+// per unclosed \begin: seconds for a few hundred kilobytes of them.
+func indexEnvs(src string) map[int]envSpan {
+	open := map[string][]int{}
+	spans := map[int]envSpan{}
+	for _, m := range envTagRE.FindAllStringSubmatchIndex(src, -1) {
+		env := src[m[4]:m[5]]
+		if src[m[2]:m[3]] == "begin" {
+			open[env] = append(open[env], m[1])
+			spans[m[1]] = envSpan{}
+			continue
+		}
+		if stack := open[env]; len(stack) > 0 {
+			spans[stack[len(stack)-1]] = envSpan{m[0], m[1], true}
+			open[env] = stack[:len(stack)-1]
+		}
+	}
+	return spans
+}
+
+// envBody is cutEnvBody for s, the text just after a \begin{env} tag in
+// the text walk started from, answered from the index.
+func (st *latexState) envBody(s, env string) (body, after string, ok bool) {
+	at := len(st.src) - len(s)
+	span, indexed := st.envs[at]
+	if at < 0 || !indexed || !strings.HasPrefix(st.src[at:], s[:min(len(s), 64)]) {
+		return cutEnvBody(s, env) // not a tag the index knows
+	}
+	if !span.ok {
+		return "", "", false
+	}
+	return st.src[at:span.end], st.src[span.after:], true
 }
 
 // leadingLabel takes a \label{...} right after a heading.

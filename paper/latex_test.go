@@ -200,3 +200,62 @@ func TestDehyphenate(t *testing.T) {
 		}
 	}
 }
+
+// TestLaTeXBrokenStructureAtScale: unclosed environments, unbalanced
+// braces, deep nesting and thousands of disabled blocks parse to the
+// sections around them. Each construct used to be handled with a fresh
+// search of the rest of the file, so these 2-4 MB inputs took minutes
+// (quadratic); the go test timeout is the backstop.
+func TestLaTeXBrokenStructureAtScale(t *testing.T) {
+	tail := "\n\\section{End}\nlast words\n"
+	cases := map[string]struct {
+		src  string
+		want []string // headings
+	}{
+		"unclosed begins": {"\\section{Intro}\n" + strings.Repeat("\\begin{abstract}\\begin{lemma} word ", 100000) + tail, []string{"1 Intro", "2 End"}},
+		"unclosed spaced": {"\\section{Intro}\n" + strings.Repeat("\\begin {equation} x ", 100000) + tail, []string{"1 Intro", "2 End"}},
+		"closed deep":     {"\\section{Intro}\n" + strings.Repeat("\\begin{itemize} ", 50000) + strings.Repeat("\\end{itemize} ", 50000) + tail, []string{"1 Intro", "2 End"}},
+		"disabled":        {"\\section{Intro}\n" + strings.Repeat("\\iffalse \\section{Hidden} \\ifx a b \\fi \\fi shown ", 50000) + tail, []string{"1 Intro", "2 End"}},
+		"comments":        {"\\section{Intro}\n" + strings.Repeat("\\begin{comment} \\section{Hidden} \\end{comment} shown ", 50000) + tail, []string{"1 Intro", "2 End"}},
+		"nested braces":   {"\\section{Intro}\n" + strings.Repeat("{", 100000) + "x" + strings.Repeat("}", 100000) + tail, []string{"1 Intro", "2 End"}},
+		// Stray braces in prose do not hide later headings.
+		"unbalanced braces": {"\\section{Intro}\n" + strings.Repeat("}{", 100000) + strings.Repeat("{", 1000) + tail, []string{"1 Intro", "2 End"}},
+		"unclosed iffalse":  {"\\section{Intro}\nshown\n\\iffalse" + tail, []string{"1 Intro"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			p, err := Parse("broken.tex", []byte(c.src), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := headings(p); strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Fatalf("headings %q, want %q", got, c.want)
+			}
+			if len(c.want) == 2 && !strings.Contains(p.Sections[1].Text, "last words") {
+				t.Errorf("End section text %q", p.Sections[1].Text)
+			}
+		})
+	}
+}
+
+// TestLaTeXNestedDisabledBlocks: an \iffalse block ends at its own \fi,
+// counting conditionals nested in it, and comment environments nest.
+func TestLaTeXNestedDisabledBlocks(t *testing.T) {
+	src := "\\section{A}\nkeep1 \\iffalse drop1 \\ifdim x drop2 \\fi drop3 \\fi keep2 \\ifx a b keep3 \\fi\n" +
+		"\\begin{comment} drop4 \\begin{comment} drop5 \\end{comment} drop6 \\end{comment} keep4\n"
+	p, err := Parse("d.tex", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := p.Sections[0].Text
+	for _, w := range []string{"keep1", "keep2", "keep3", "keep4"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s missing from %q", w, text)
+		}
+	}
+	for _, w := range []string{"drop1", "drop2", "drop3", "drop4", "drop5", "drop6"} {
+		if strings.Contains(text, w) {
+			t.Errorf("%s kept in %q", w, text)
+		}
+	}
+}
