@@ -2,6 +2,7 @@ package paper
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -97,4 +98,56 @@ func FuzzPDFContentStream(f *testing.F) {
 			t.Fatal("nil paper without error")
 		}
 	})
+}
+
+// xrefStreamPDF builds a PDF whose cross-reference table is an
+// (uncompressed) xref stream with the given /Size and extra keys.
+func xrefStreamPDF(size, extra string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.5\n")
+	off1 := b.Len()
+	b.WriteString("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+	off2 := b.Len()
+	b.WriteString("2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n")
+	xref := b.Len()
+	data := []byte{0, 0, 0, 0}
+	for _, off := range []int{off1, off2, xref} {
+		data = append(data, 1, byte(off>>8), byte(off), 0)
+	}
+	fmt.Fprintf(&b, "3 0 obj\n<< /Type /XRef /Size %s %s /W [1 2 1] /Root 1 0 R /Length %d >>\nstream\n", size, extra, len(data))
+	b.Write(data)
+	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xref)
+	return b.Bytes()
+}
+
+// TestHugeXrefDeclarations: a tiny file declaring billions of objects is
+// refused before the PDF library allocates a table for them. Without the
+// check the library asked for ~100 GB and the Go runtime ended the whole
+// process with "fatal error: runtime: out of memory", which recover cannot
+// catch: this test binary died.
+func TestHugeXrefDeclarations(t *testing.T) {
+	classic := string(minimalPDF(minimalContent))
+	cases := map[string][]byte{
+		"stream size":          xrefStreamPDF("3000000000", ""),
+		"escaped name":         xrefStreamPDF("4", "/S#69ze 3000000000"),
+		"stream index":         xrefStreamPDF("4", "/Index [0 4 3000000000 1]"),
+		"classic subsection":   []byte(strings.Replace(classic, "xref\n0 7\n", "xref\n3000000000 1\n0000000000 65535 f \n0 7\n", 1)),
+		"classic trailer size": []byte(strings.Replace(classic, "/Size 7", "/Size 99999999999999999999999", 1)),
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("huge.pdf", data, Options{})
+			if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "declares") {
+				t.Fatalf("err = %v, want ErrTooLarge about declared objects", err)
+			}
+		})
+	}
+	// The same files with honest sizes parse (or fail for their own
+	// reasons), so the check is not refusing xref streams as such.
+	if _, err := Parse("ok.pdf", xrefStreamPDF("4", "/Index [0 4]"), Options{}); errors.Is(err, ErrTooLarge) {
+		t.Errorf("honest xref stream refused: %v", err)
+	}
+	if _, err := Parse("ok.pdf", []byte(classic), Options{}); err != nil {
+		t.Errorf("minimal PDF: %v", err)
+	}
 }

@@ -637,6 +637,9 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 	if maxNesting(data) > 5000 {
 		return nil, fmt.Errorf("paper: %s: %w: arrays or dictionaries nested over 5000 deep", name, ErrMalformed)
 	}
+	if err := checkXrefSizes(data); err != nil {
+		return nil, fmt.Errorf("paper: %s: %w", name, err)
+	}
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, classifyPDFError(name, data, err)
