@@ -133,6 +133,9 @@ type Client struct {
 	log    *slog.Logger
 	info   atomic.Pointer[ServerInfo]
 	noJSON atomic.Bool // the server rejected constrained decoding once
+	// ownTransport is the transport New made (nil when Config.HTTPClient
+	// was given), whose idle connections Close closes.
+	ownTransport *http.Transport
 }
 
 // New checks cfg and returns a Client. It does not contact the server.
@@ -164,12 +167,14 @@ func New(cfg Config) (*Client, error) {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	cfg.BaseURL = base
 	inner := cfg.HTTPClient
+	var own *http.Transport
 	if inner == nil {
 		// The default transport keeps only 2 idle connections per host;
 		// keep one per in-flight slot so batches reuse their connections.
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = max(cfg.MaxInFlight, 2)
 		inner = &http.Client{Transport: t}
+		own = t
 	}
 	wrapped := *inner
 	wrapped.Transport = &transport{next: inner.Transport}
@@ -184,8 +189,21 @@ func New(cfg Config) (*Client, error) {
 		http:  &wrapped,
 		slots: make(chan struct{}, cfg.MaxInFlight),
 		log:   cfg.Logger,
+
+		ownTransport: own,
 	}
 	return c, nil
+}
+
+// Close closes the idle keep-alive connections of the transport New made,
+// so a client used for one run leaves no connection (and its goroutines)
+// behind; a Config.HTTPClient is the caller's and is left alone. Calls in
+// flight are not affected, and the client stays usable: a later call dials
+// again.
+func (c *Client) Close() {
+	if c.ownTransport != nil {
+		c.ownTransport.CloseIdleConnections()
+	}
 }
 
 // Config returns the effective configuration (defaults applied). The API

@@ -160,6 +160,7 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 	}
 	if client != nil {
 		res.Usage = client.Usage()
+		client.Close() // the client lives for this run only
 	}
 	if ctx.Err() != nil && runErr != nil {
 		res.Status = StatusCancelled

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,10 +65,13 @@ func TestRunFixesFailingCodeInRoundTwo(t *testing.T) {
 	orchestratortest.Script(t, srv)
 	cfg := testConfig(t, srv.URL())
 	log := &eventLog{}
-	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, log)
+	paperPath := orchestratortest.Paper(t)
+	before := runtime.NumGoroutine()
+	res, err := Run(context.Background(), Request{Paper: paperPath, Section: "3.2", Config: cfg}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	settled(t, before) // no connection, worker or writer outlives the run
 	if res.Status != StatusPassed || res.Rounds != 2 || res.PlanRevisions != 0 {
 		t.Fatalf("status %s after %d rounds (%d revisions); report %+v", res.Status, res.Rounds, res.PlanRevisions, res.Report)
 	}
