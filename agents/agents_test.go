@@ -354,3 +354,33 @@ func TestAnalyzerNotesMissingData(t *testing.T) {
 		t.Fatalf("%v %q", err, got.Ambiguities)
 	}
 }
+
+// An answer whose code block is empty is sent back once, naming the
+// problem; the second answer's code is used. Two empty answers are an
+// error that says so.
+func TestImplementerReasksAfterAnEmptyCodeBlock(t *testing.T) {
+	plan := validPlan()
+	in := ImplementInput{Task: plan.Tasks[0], Plan: plan, Spec: &Spec{Algorithm: "attention"}}
+
+	srv := llmtest.New(t)
+	srv.On(llmtest.Always(), llmtest.Reply{Content: "```python\n```</s>"}, llmtest.Reply{Content: "```python\ndef causal_mask(n):\n    return n\n```"})
+	st, log := settingsFor(t, srv)
+	code, _, err := (&Implementer{st}).Implement(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code.Source != "def causal_mask(n):\n    return n\n" {
+		t.Fatalf("code %q", code.Source)
+	}
+	reqs := srv.ChatRequests()
+	if len(reqs) != 2 || !strings.Contains(reqs[1].LastUser(), "held no code") || len(*log) != 2 {
+		t.Fatalf("%d requests, %d exchanges; second prompt %q", len(reqs), len(*log), reqs[len(reqs)-1].LastUser())
+	}
+
+	srv2 := llmtest.New(t)
+	srv2.On(llmtest.Always(), llmtest.Reply{Content: "```python\n\n```"})
+	st2, _ := settingsFor(t, srv2)
+	if _, _, err := (&Implementer{st2}).Implement(context.Background(), in); err == nil || !strings.Contains(err.Error(), "held no code") || len(srv2.ChatRequests()) != 2 {
+		t.Fatalf("err %v after %d requests", err, len(srv2.ChatRequests()))
+	}
+}

@@ -101,23 +101,34 @@ func (s Settings) chatJSON(ctx context.Context, agent string, msgs []llm.Message
 }
 
 // chatCode asks for code and returns it without fences or special tokens.
+// An answer with no code in it (an empty code block, only special tokens)
+// is sent back once saying so; the usage covers both calls.
 func (s Settings) chatCode(ctx context.Context, agent, taskID string, msgs []llm.Message) (string, llm.Usage, error) {
 	if s.Model == nil {
 		return "", llm.Usage{}, fmt.Errorf("%s: no model client configured", agent)
 	}
-	req := s.request(agent, taskID, msgs)
-	if s.OnToken != nil {
-		req.OnToken = func(delta string) { s.OnToken(taskID, delta) }
+	var total llm.Usage
+	for attempt := 0; ; attempt++ {
+		req := s.request(agent, taskID, msgs)
+		if s.OnToken != nil {
+			req.OnToken = func(delta string) { s.OnToken(taskID, delta) }
+		}
+		resp, err := s.Model.Chat(ctx, req)
+		if err != nil {
+			return "", total, err
+		}
+		total = total.Add(resp.Usage)
+		code := strings.TrimSpace(llm.ExtractCode(resp.Content))
+		if code != "" {
+			return code + "\n", total, nil
+		}
+		if attempt == 1 {
+			return "", total, fmt.Errorf("the model's answer held no code twice (finish reason %q)", resp.FinishReason)
+		}
+		msgs = append(append([]llm.Message(nil), msgs...),
+			llm.Message{Role: llm.RoleAssistant, Content: resp.Content},
+			llm.Message{Role: llm.RoleUser, Content: "Your answer held no code. Answer with the complete code in one ```python block."})
 	}
-	resp, err := s.Model.Chat(ctx, req)
-	if err != nil {
-		return "", llm.Usage{}, err
-	}
-	code := strings.TrimSpace(llm.ExtractCode(resp.Content))
-	if code == "" {
-		return "", resp.Usage, fmt.Errorf("%s: the model's answer held no code (finish reason %q)", agent, resp.FinishReason)
-	}
-	return code + "\n", resp.Usage, nil
 }
 
 // schemaOf turns an embedded schema into the client's Schema type.
