@@ -106,7 +106,7 @@ func (c *Client) shouldRetry(err error, progressed bool, attempt int) (bool, tim
 		return true, wait
 	}
 	var invalid *invalidAnswerError
-	if errors.As(err, &invalid) {
+	if errors.As(err, &invalid) || errors.Is(err, ErrAnswerTooLarge) {
 		return false, 0
 	}
 	// No HTTP status: the connection failed or broke before any of the

@@ -24,6 +24,8 @@ const (
 	// Config.ContextTokens says how long prompt plus answer may be: a
 	// conservative figure every Llama-family server accepts.
 	DefaultContextTokens = 4096
+	// DefaultMaxAnswerBytes is Config.MaxAnswerBytes's default.
+	DefaultMaxAnswerBytes = 64 << 20
 )
 
 // Config configures a Client. Zero fields take the defaults above.
@@ -71,6 +73,11 @@ type Config struct {
 	ContextTokens int
 	// Logger receives retry and fallback notes (default: discard).
 	Logger *slog.Logger
+	// MaxAnswerBytes bounds the size of one HTTP answer body (default
+	// 64 MiB, far above any max_tokens a model server accepts), so a
+	// runaway or misbehaving server cannot exhaust memory. An answer past
+	// it fails with ErrAnswerTooLarge and is not retried.
+	MaxAnswerBytes int64
 }
 
 // Message is one chat message.
@@ -161,6 +168,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RetryMaxDelay <= 0 {
 		cfg.RetryMaxDelay = DefaultRetryMaxDelay
 	}
+	if cfg.MaxAnswerBytes <= 0 {
+		cfg.MaxAnswerBytes = DefaultMaxAnswerBytes
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -177,7 +187,7 @@ func New(cfg Config) (*Client, error) {
 		own = t
 	}
 	wrapped := *inner
-	wrapped.Transport = &transport{next: inner.Transport}
+	wrapped.Transport = &transport{next: inner.Transport, maxBody: cfg.MaxAnswerBytes}
 
 	oc := openai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = base

@@ -15,6 +15,10 @@ var ErrTimeout = errors.New("no answer within the timeout")
 // "data: [DONE]"). A truncated answer is never returned as a success.
 var ErrTruncated = errors.New("stream ended before the answer was complete")
 
+// ErrAnswerTooLarge is wrapped by errors of answers longer than
+// Config.MaxAnswerBytes. Such an answer is not retried.
+var ErrAnswerTooLarge = errors.New("the server's answer is too large")
+
 // APIError is an error answer from the server (any non-2xx status).
 type APIError struct {
 	// Status is the HTTP status code; 0 for an error event inside a

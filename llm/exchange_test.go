@@ -125,3 +125,43 @@ func TestUsageAbsentIsEstimated(t *testing.T) {
 		}
 	}
 }
+
+// A runaway answer larger than MaxAnswerBytes fails with ErrAnswerTooLarge
+// after one request (retrying would get the same), streamed or not; one
+// under the limit arrives whole.
+func TestHugeAnswerIsBounded(t *testing.T) {
+	huge := strings.Repeat("x = 1  # padding padding padding padding\n", 30000) // ~1.2 MB
+	for _, stream := range []bool{false, true} {
+		srv := llmtest.New(t)
+		var chunks []string // big chunks: a word per chunk would make the test slow
+		for i := 0; i < len(huge); i += 4096 {
+			chunks = append(chunks, huge[i:min(i+4096, len(huge))])
+		}
+		srv.On(llmtest.Always(), llmtest.Reply{Chunks: chunks})
+		c := newClient(t, srv, func(cfg *llm.Config) { cfg.MaxAnswerBytes = 256 << 10 })
+		req := llm.Request{Messages: userMsg("write")}
+		if stream {
+			req.OnToken = func(string) {}
+		}
+		_, err := c.Chat(context.Background(), req)
+		if !errors.Is(err, llm.ErrAnswerTooLarge) || !strings.Contains(err.Error(), "262144 bytes") {
+			t.Errorf("stream=%v: err = %v", stream, err)
+		}
+		if n := len(srv.ChatRequests()); n != 1 {
+			t.Errorf("stream=%v: %d requests", stream, n)
+		}
+
+		ok := newClient(t, srv, func(cfg *llm.Config) { cfg.MaxAnswerBytes = 64 << 20 })
+		resp, err := ok.Chat(context.Background(), req)
+		if err != nil || resp.Content != huge {
+			t.Errorf("stream=%v: under the limit: %v, %d bytes", stream, err, contentLen(resp))
+		}
+	}
+}
+
+func contentLen(r *llm.Response) int {
+	if r == nil {
+		return -1
+	}
+	return len(r.Content)
+}

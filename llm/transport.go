@@ -37,7 +37,10 @@ func withAttempt(ctx context.Context, st *attemptState) context.Context {
 
 // transport merges extra body fields into JSON requests and records the
 // response status and Retry-After header for the retry loop.
-type transport struct{ next http.RoundTripper }
+type transport struct {
+	next    http.RoundTripper
+	maxBody int64 // answer bodies longer than this fail with ErrAnswerTooLarge
+}
 
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	next := t.next
@@ -61,6 +64,9 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(merged)), nil }
 	}
 	resp, err := next.RoundTrip(r)
+	if resp != nil && t.maxBody > 0 {
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.maxBody, limit: t.maxBody}
+	}
 	if st != nil && resp != nil {
 		st.status = resp.StatusCode
 		st.retryAfter = resp.Header.Get("Retry-After")
@@ -70,6 +76,41 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// limitedBody fails a read that would go past the answer size limit,
+// rather than truncating silently (a cut JSON answer would look like a
+// model error).
+type limitedBody struct {
+	io.ReadCloser
+	left, limit int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// Probe for more: an answer of exactly the limit is fine.
+		var one [1]byte
+		n, err := b.ReadCloser.Read(one[:])
+		if n > 0 {
+			return 0, &answerTooLargeError{limit: b.limit}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// answerTooLargeError wraps ErrAnswerTooLarge with the limit.
+type answerTooLargeError struct{ limit int64 }
+
+func (e *answerTooLargeError) Error() string {
+	return fmt.Sprintf("%v (more than %d bytes; lower max_tokens)", ErrAnswerTooLarge, e.limit)
+}
+
+func (e *answerTooLargeError) Unwrap() error { return ErrAnswerTooLarge }
 
 // maxSSELine bounds the line the sniffer keeps; error events are short.
 const maxSSELine = 64 << 10
