@@ -88,7 +88,9 @@ func withParsed(src []byte, fn func([]node)) error {
 }
 
 // withAnalysis parses and analyses src, calls fn, and releases the buffers.
+// The analysis reads src with its line ends normalised (analysis.src).
 func withAnalysis(src []byte, fn func(*analysis)) error {
+	src = normalizeLineEnds(src)
 	return withParsed(src, func(nodes []node) { fn(analyzeRecovering(nodes, src)) })
 }
 

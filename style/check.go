@@ -14,7 +14,7 @@ import (
 // source (binary, larger than MaxSourceSize).
 func CheckSource(p *Profile, path string, src []byte) (*Report, error) {
 	var r *Report
-	if err := withAnalysis(src, func(a *analysis) { r = check(p, path, src, a) }); err != nil {
+	if err := withAnalysis(src, func(a *analysis) { r = check(p, path, a.src, a) }); err != nil {
 		return nil, fmt.Errorf("style: %s: %w", path, err)
 	}
 	return r, nil

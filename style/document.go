@@ -16,7 +16,13 @@ type Edit struct {
 // edited, as an editor buffer is. It is not safe for concurrent use; Close
 // releases its parser and tree.
 type Document struct {
-	src    []byte
+	src []byte
+	// parsed is src as parsed: the same slice, or a copy with lone "\r"
+	// line ends made "\n" (see normalizeLineEnds). Such a document is
+	// re-parsed in full, since an edit can turn an earlier "\r" from a line
+	// end into half of a "\r\n".
+	parsed []byte
+	loneCR bool // src has a lone "\r"
 	parser *parser
 	tree   *tree
 	nodes  []node // reused between analyses
@@ -34,7 +40,8 @@ func NewDocument(src []byte) (*Document, error) {
 		return nil, fmt.Errorf("style: %w", err)
 	}
 	d := &Document{src: append([]byte(nil), src...), parser: p}
-	if d.tree, err = p.parse(d.src, nil); err != nil {
+	d.parsed, d.loneCR = normalizeLineEnds(d.src), hasLoneCR(d.src)
+	if d.tree, err = p.parse(d.parsed, nil); err != nil {
 		p.close()
 		return nil, fmt.Errorf("style: %w", err)
 	}
@@ -60,21 +67,28 @@ func (d *Document) Apply(e Edit) error {
 	if err := checkInput(newSrc); err != nil {
 		return fmt.Errorf("style: %w", err)
 	}
-	newEnd := e.StartByte + len(e.NewText)
-	d.tree.edit(e.StartByte, e.OldEndByte, newEnd,
-		positionAt(d.src, e.StartByte), positionAt(d.src, e.OldEndByte), positionAt(newSrc, newEnd))
-	t, err := d.parser.parse(newSrc, d.tree)
+	parsed, loneCR := normalizeLineEnds(newSrc), hasLoneCR(newSrc)
+	var reuse *tree
+	if !d.loneCR && !loneCR {
+		// No lone "\r" before or after: tell the old tree about the edit
+		// and re-parse incrementally.
+		newEnd := e.StartByte + len(e.NewText)
+		d.tree.edit(e.StartByte, e.OldEndByte, newEnd,
+			positionAt(d.src, e.StartByte), positionAt(d.src, e.OldEndByte), positionAt(newSrc, newEnd))
+		reuse = d.tree
+	}
+	t, err := d.parser.parse(parsed, reuse)
 	if err != nil {
-		// The old tree was edited to describe newSrc; a fresh parse of the
-		// old text restores a consistent state.
-		if old, perr := d.parser.parse(d.src, nil); perr == nil {
+		// The old tree may have been edited to describe newSrc; a fresh
+		// parse of the old text restores a consistent state.
+		if old, perr := d.parser.parse(d.parsed, nil); perr == nil {
 			d.tree.close()
 			d.tree = old
 		}
 		return fmt.Errorf("style: %w", err)
 	}
 	d.tree.close()
-	d.tree, d.src = t, newSrc
+	d.tree, d.src, d.parsed, d.loneCR = t, newSrc, parsed, loneCR
 	return nil
 }
 
@@ -84,7 +98,7 @@ func (d *Document) Check(p *Profile) *Report {
 		return &Report{Score: 100}
 	}
 	d.nodes = d.tree.flatten(d.nodes)
-	return check(p, "", d.src, analyzeRecovering(d.nodes, d.src))
+	return check(p, "", d.parsed, analyzeRecovering(d.nodes, d.parsed))
 }
 
 // Close releases the parser and the tree. Further calls to Apply fail and

@@ -42,3 +42,36 @@ func readSource(path string) ([]byte, error) {
 	}
 	return os.ReadFile(path)
 }
+
+// normalizeLineEnds returns src with each lone "\r" replaced by "\n".
+// CPython and LSP editors end a line at "\n", "\r\n" and a lone "\r" (old
+// Mac files); tree-sitter and the line tables know only "\n". The length and
+// so every byte offset stay the same. Without a lone "\r", src itself is
+// returned.
+func normalizeLineEnds(src []byte) []byte {
+	if !hasLoneCR(src) {
+		return src
+	}
+	out := append([]byte(nil), src...)
+	for i, c := range out {
+		if c == '\r' && (i+1 == len(out) || out[i+1] != '\n') {
+			out[i] = '\n'
+		}
+	}
+	return out
+}
+
+// hasLoneCR reports whether src has a "\r" not followed by "\n".
+func hasLoneCR(src []byte) bool {
+	for i := bytes.IndexByte(src, '\r'); i >= 0; {
+		if i+1 == len(src) || src[i+1] != '\n' {
+			return true
+		}
+		j := bytes.IndexByte(src[i+1:], '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}

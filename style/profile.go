@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"sync"
 	"time"
+
+	"github.com/sourcegraph/conc"
+	"github.com/sourcegraph/conc/panics"
 )
 
 // ProfileVersion is the version of the profile JSON schema this package
@@ -148,26 +150,17 @@ func Learn(ctx context.Context, dirs []string) (*Profile, error) {
 	}
 	work := make(chan string)
 	partial := make([]*Profile, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
+	var wg conc.WaitGroup
 	for w := range partial {
 		part := NewProfile()
 		partial[w] = part
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for f := range work {
-				src, err := readSource(f)
-				if err == nil && IsGenerated(src) {
-					err = fmt.Errorf("%s: generated (marked DO NOT EDIT or @generated)", f)
-				}
-				if err == nil {
-					err = part.AddSource(f, src)
-				}
-				if err != nil {
+				if err := learnFile(part, f); err != nil {
 					part.Skipped = append(part.Skipped, err.Error())
 				}
 			}
-		}()
+		})
 	}
 feed:
 	for _, f := range files {
@@ -190,6 +183,25 @@ feed:
 		return nil, fmt.Errorf("style: learn: no Python files to learn from in %v (looked for git-tracked or, outside git, any *.py, skipping venv/vendor/build folders)", dirs)
 	}
 	return p, nil
+}
+
+// learnFile adds one file to part. A panic in the analysis (a parser bug
+// met by some odd file) skips the file instead of ending the process or
+// leaving a worker dead while the feed waits for it.
+func learnFile(part *Profile, f string) (err error) {
+	if r := panics.Try(func() {
+		var src []byte
+		src, err = readSource(f)
+		if err == nil && IsGenerated(src) {
+			err = fmt.Errorf("%s: generated (marked DO NOT EDIT or @generated)", f)
+		}
+		if err == nil {
+			err = part.AddSource(f, src)
+		}
+	}); r != nil {
+		return fmt.Errorf("%s: internal error while analysing: %v", f, r.Value)
+	}
+	return err
 }
 
 // LoadProfile reads a profile written by Save.
