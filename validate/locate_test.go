@@ -103,3 +103,33 @@ func TestTestInASubdirectoryMapsToItsKey(t *testing.T) {
 		t.Errorf("failure %s at %s:%d, want tests/test_calc.py::test_add at tests/test_calc.py:%d\n%s", f.Test, f.Path, f.Line, want, f.Traceback)
 	}
 }
+
+func TestLineEndingsDoNotMoveRanges(t *testing.T) {
+	// CPython counts "\r\n" and a lone "\r" as line ends; the failing line
+	// must be the same as in the "\n" file.
+	requirePytest(t)
+	mod := "def f(x):\n    y = x + 1\n    return y / 0\n"
+	want, col := lineOf(t, mod, "return y / 0")
+	for name, end := range map[string]string{"CRLF": "\r\n", "CR": "\r"} {
+		t.Run(name, func(t *testing.T) {
+			conv := strings.ReplaceAll(mod, "\n", end)
+			r, err := Validate(context.Background(), Options{
+				Files:   map[string][]byte{"m.py": []byte(conv), "test_m.py": []byte("from m import f\n\n\ndef test_f():\n    f(1)\n")},
+				Modules: []string{"m.py"},
+				Tests:   []string{"test_m.py"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []Diagnostic
+			for _, d := range r.Diagnostics {
+				if d.Code == CodeTestFailure {
+					got = append(got, d)
+				}
+			}
+			if len(got) != 1 || got[0].Range.Start.Line != want || got[0].Range.Start.Column != col || got[0].Range.End.Column != col+len("return y / 0") {
+				t.Errorf("want one failure at %d:%d..%d, got %+v", want, col, col+len("return y / 0"), got)
+			}
+		})
+	}
+}

@@ -261,8 +261,11 @@ func compileDiagnostic(e compileError, src []byte) Diagnostic {
 	return d
 }
 
+// splitLines splits at "\n", "\r\n" and a lone "\r", the line ends of
+// CPython (whose line numbers index the result) and of LSP editors.
 func splitLines(src []byte) []string {
 	s := strings.ReplaceAll(string(src), "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
 	return strings.Split(s, "\n")
 }
 
