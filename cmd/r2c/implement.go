@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/sandbox"
 	"github.com/r2c-ai/r2c/style"
@@ -143,7 +144,7 @@ func printSummary(w io.Writer, res *orchestrator.Result, written []string, style
 		}
 	}
 	fmt.Fprintf(w, "rounds:      %d (plan revisions: %d)\n", res.Rounds, res.PlanRevisions)
-	fmt.Fprintf(w, "tokens:      %d (prompt %d, completion %d)\n", res.Usage.TotalTokens, res.Usage.PromptTokens, res.Usage.CompletionTokens)
+	fmt.Fprintf(w, "tokens:      %d (prompt %d, completion %d%s)\n", res.Usage.TotalTokens, res.Usage.PromptTokens, res.Usage.CompletionTokens, estimated(res.Usage))
 	fmt.Fprintf(w, "time:        %s\n", res.Duration.Round(10*time.Millisecond))
 	fmt.Fprintf(w, "run:         %s (r2c runs show %s)\n", res.RunDir, res.RunID)
 	for _, warning := range res.Warnings {
@@ -155,4 +156,13 @@ func printSummary(w io.Writer, res *orchestrator.Result, written []string, style
 			fmt.Fprintf(w, "  - %s\n", a)
 		}
 	}
+}
+
+// estimated marks token counts that include estimates for calls the
+// server reported no usage for.
+func estimated(u llm.Usage) string {
+	if u.Estimated {
+		return ", partly estimated: the server did not report every call's usage"
+	}
+	return ""
 }

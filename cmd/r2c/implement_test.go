@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/llm/llmtest"
+	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
 	"github.com/r2c-ai/r2c/sandbox"
 	"github.com/r2c-ai/r2c/style"
@@ -240,5 +242,17 @@ func TestImplementWithoutPytestStopsEarly(t *testing.T) {
 	}
 	if n := len(srv.ChatRequests()); n != 0 {
 		t.Errorf("%d model requests before the environment was checked", n)
+	}
+}
+
+// Token counts that include estimates (the server reported no usage for
+// some call) say so rather than passing for the server's figures.
+func TestImplementSummaryMarksEstimatedTokens(t *testing.T) {
+	for _, est := range []bool{false, true} {
+		var out bytes.Buffer
+		printSummary(&out, &orchestrator.Result{Status: orchestrator.StatusPassed, Usage: llm.Usage{PromptTokens: 10, CompletionTokens: 5, TotalTokens: 15, Estimated: est}}, nil, false)
+		if got := strings.Contains(out.String(), "tokens:      15 (prompt 10, completion 5, partly estimated"); got != est {
+			t.Errorf("estimated=%v: summary\n%s", est, out.String())
+		}
 	}
 }

@@ -106,7 +106,7 @@ func runRunsShow(ctx context.Context, s stdio, args []string) int {
 	fmt.Fprintf(w, "tests:       %d/%d passed (best round %d)\n", r.Tests.Passed, r.Tests.Total, r.BestRound)
 	fmt.Fprintf(w, "style score: %.0f\n", r.StyleScore)
 	fmt.Fprintf(w, "rounds:      %d (plan revisions: %d)\n", r.Rounds, r.PlanRevisions)
-	fmt.Fprintf(w, "tokens:      %d (prompt %d, completion %d) in %d model calls\n", r.Usage.TotalTokens, r.Usage.PromptTokens, r.Usage.CompletionTokens, r.ModelCalls)
+	fmt.Fprintf(w, "tokens:      %d (prompt %d, completion %d%s) in %d model calls\n", r.Usage.TotalTokens, r.Usage.PromptTokens, r.Usage.CompletionTokens, estimated(r.Usage), r.ModelCalls)
 	if len(r.Files) > 0 {
 		fmt.Fprintf(w, "files:       %v\n", r.Files)
 	}
