@@ -161,6 +161,9 @@ func (p *Plan) Validate() error {
 		if ids[t.ID] {
 			errs = append(errs, fmt.Errorf("task id %q is used twice", t.ID))
 		}
+		if strings.HasPrefix(t.ID, TestTaskPrefix) {
+			errs = append(errs, fmt.Errorf("task id %q starts with %q, which marks test-writing work; choose another id", t.ID, TestTaskPrefix))
+		}
 		ids[t.ID] = true
 	}
 	for _, f := range p.Files {
@@ -308,6 +311,11 @@ func (p *Plan) Order() []string {
 	}
 	return order
 }
+
+// TestTaskPrefix starts the ids of the Validator's test-writing work
+// ("tests:attention.py"), which is scheduled beside the plan's tasks; plan
+// task ids may not use it.
+const TestTaskPrefix = "tests:"
 
 // Code is the Implementer's answer for one task.
 type Code struct {

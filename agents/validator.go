@@ -66,14 +66,14 @@ func (v *Validator) GenerateTests(ctx context.Context, in TestInput) (*Code, llm
 	// so it is sent back at once (tree-sitter, no interpreter needed).
 	var total llm.Usage
 	for attempt := 0; ; attempt++ {
-		code, usage, err := v.chatCode(ctx, "validator", "tests:"+in.Module, msgs)
+		code, usage, err := v.chatCode(ctx, "validator", TestTaskPrefix+in.Module, msgs)
 		total = total.Add(usage)
 		if err != nil {
 			return nil, total, fmt.Errorf("validator: tests for %s: %w", in.Module, err)
 		}
 		problems := syntaxProblems(view.TestPath, code)
 		if problems == "" {
-			return &Code{TaskID: "tests:" + in.Module, File: view.TestPath, Source: code}, total, nil
+			return &Code{TaskID: TestTaskPrefix + in.Module, File: view.TestPath, Source: code}, total, nil
 		}
 		if attempt == 1 {
 			return nil, total, fmt.Errorf("validator: tests for %s still do not parse after one repair: %s", in.Module, problems)

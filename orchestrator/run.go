@@ -380,7 +380,7 @@ func (s *runState) allEvidence() string {
 
 // testTaskPrefix marks the scheduler's pseudo-tasks that write tests, so
 // test generation shares the in-flight bound with implementation.
-const testTaskPrefix = "tests:"
+const testTaskPrefix = agents.TestTaskPrefix
 
 func (s *runState) implement(ctx context.Context) error {
 	s.round++
