@@ -63,21 +63,39 @@ func Detect() Capabilities {
 
 func probe() Capabilities {
 	caps := Capabilities{Root: os.Geteuid() == 0}
-	caps.Bwrap, _ = exec.LookPath("bwrap")
+	// The tools run as the run's unprivileged uid when r2c is root, so one
+	// found in a private directory (say /root/bin) is as good as missing.
+	tool := func(name, pkg string) (path, reason, fix string) {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			return "", name + " not found", "apt-get install " + pkg
+		}
+		if caps.Root {
+			if err := othersCanExec(p); err != nil {
+				return "", fmt.Sprintf("%s at %s cannot be run by the run's unprivileged uid: %v", name, p, err),
+					"put a world-executable " + name + " first on PATH, e.g. apt-get install " + pkg + " (/usr/bin)"
+			}
+		}
+		return p, "", ""
+	}
+	var bwrapWhy, bwrapFix, unshareWhy, unshareFix, prlimitWhy, prlimitFix string
+	caps.Bwrap, bwrapWhy, bwrapFix = tool("bwrap", "bubblewrap")
+	caps.Unshare, unshareWhy, unshareFix = tool("unshare", "util-linux")
+	caps.Prlimit, prlimitWhy, prlimitFix = tool("prlimit", "util-linux")
 	if caps.Bwrap != "" {
 		// --size (bubblewrap 0.8) bounds the private /tmp; older versions
 		// lack it and get an unbounded one rather than no bwrap level.
 		help, _ := exec.Command(caps.Bwrap, "--help").CombinedOutput()
 		caps.BwrapTmpfsSize = strings.Contains(string(help), "--size")
 	}
-	caps.Unshare, _ = exec.LookPath("unshare")
-	caps.Prlimit, _ = exec.LookPath("prlimit")
 	if caps.Root {
 		caps.ProcessLimit = fmt.Sprintf("each run gets its own unprivileged uid (%d and up) with RLIMIT_NPROC; every process of that uid is killed when the run ends", uidBase)
 	} else {
 		caps.ProcessLimit = "RLIMIT_NPROC of the calling user, set to its current process count plus the limit; daemons that leave the process group survive at level none"
 	}
-	truePath, err := exec.LookPath("true")
+	// The probe program is found as Run finds programs: on the sandbox's
+	// own PATH, not the caller's.
+	truePath, err := lookSandboxPath("true")
 	if err != nil {
 		truePath = "/bin/true"
 	}
@@ -99,7 +117,7 @@ func probe() Capabilities {
 	if !supported {
 		none.Reason, none.Fix = "the sandbox needs Linux (prlimit, namespaces, /proc)", "run r2c on Linux, e.g. in a container"
 	} else if caps.Prlimit == "" {
-		none.Reason, none.Fix = "prlimit not found", "apt-get install util-linux"
+		none.Reason, none.Fix = prlimitWhy, prlimitFix
 	} else if err := try(LevelNone); err != nil {
 		none.Reason, none.Fix = err.Error(), "check that /tmp is writable and prlimit works"
 	} else {
@@ -111,7 +129,7 @@ func probe() Capabilities {
 	case !none.Available:
 		ns.Reason, ns.Fix = "level none does not work", none.Fix
 	case caps.Unshare == "":
-		ns.Reason, ns.Fix = "unshare not found", "apt-get install util-linux"
+		ns.Reason, ns.Fix = unshareWhy, unshareFix
 	default:
 		if err := try(LevelNamespaces); err != nil {
 			ns.Reason = "unshare cannot create user, PID and network namespaces: " + err.Error()
@@ -126,7 +144,7 @@ func probe() Capabilities {
 	case !none.Available:
 		bw.Reason, bw.Fix = "level none does not work", none.Fix
 	case caps.Bwrap == "":
-		bw.Reason, bw.Fix = "bwrap not found", "apt-get install bubblewrap"
+		bw.Reason, bw.Fix = bwrapWhy, bwrapFix
 	default:
 		if err := try(LevelBubblewrap); err != nil {
 			bw.Reason = "bwrap cannot create its namespaces: " + err.Error()
