@@ -640,6 +640,9 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 	if err := checkXrefSizes(data); err != nil {
 		return nil, fmt.Errorf("paper: %s: %w", name, err)
 	}
+	if err := checkObjectStreams(data); err != nil {
+		return nil, fmt.Errorf("paper: %s: %w", name, err)
+	}
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, classifyPDFError(name, data, err)
