@@ -331,11 +331,18 @@ func bwrapArgs(caps Capabilities, spec Spec, l Limits, dir string) []string {
 			args = append(args, "--ro-bind", p, p)
 		}
 	}
-	args = append(args, "--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev")
-	if caps.BwrapTmpfsSize {
-		// tmpfs lives in the host's memory, outside RLIMIT_AS: bound it.
-		args = append(args, "--size", strconv.FormatInt(l.DiskBytes, 10))
+	// bwrap's /dev and /tmp are tmpfs, held in the host's memory outside
+	// RLIMIT_AS and unbounded by default: /dev is made read-only (device
+	// nodes stay usable) and /dev/shm and /tmp get Limits.DiskBytes each.
+	size := func() {
+		if caps.BwrapTmpfsSize {
+			args = append(args, "--size", strconv.FormatInt(l.DiskBytes, 10))
+		}
 	}
+	args = append(args, "--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev")
+	size()
+	args = append(args, "--tmpfs", "/dev/shm", "--remount-ro", "/dev")
+	size()
 	args = append(args, "--tmpfs", "/tmp")
 	ro := append([]string(nil), spec.ReadOnly...)
 	sort.Strings(ro)
@@ -530,6 +537,9 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 		res.ExitCode = -1
 	}
 	res.Collected = collect(dir, spec.Collect, l.FileSizeBytes)
+	if uid != 0 && level < LevelBubblewrap {
+		removeLeftovers(uid, dir)
+	}
 	if killed == "cancelled" {
 		return res, fmt.Errorf("sandbox: run cancelled: %w", ctx.Err())
 	}
@@ -629,6 +639,52 @@ func collect(dir string, names []string, maxBytes int64) map[string][]byte {
 		f.Close()
 	}
 	return out
+}
+
+// sharedWritable are the world-writable places a run below LevelBubblewrap
+// can write to besides its run directory.
+var sharedWritable = []string{os.TempDir(), "/tmp", "/var/tmp", "/dev/shm"}
+
+// removeLeftovers deletes what a run left in the shared world-writable
+// directories: everything there owned by its uid, which no other file on
+// the host has (see nextUID). Only world-writable directories are searched,
+// the only ones the run could create entries in, so the walk stays short.
+// The run directory itself (kept, or removed by the caller) is left alone.
+func removeLeftovers(uid int, runDir string) {
+	runInfo, _ := os.Stat(runDir)
+	seen := map[string]bool{}
+	for _, top := range sharedWritable {
+		if seen[top] {
+			continue
+		}
+		seen[top] = true
+		_ = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if d != nil && d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			if p == runDir || (runInfo != nil && os.SameFile(fi, runInfo)) {
+				return filepath.SkipDir // also when reached through a symlinked TMPDIR
+			}
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && p != top {
+				_ = removeAll(p)
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() && p != top && fi.Mode().Perm()&0o002 == 0 {
+				return filepath.SkipDir // only the run's uid could not write here
+			}
+			return nil
+		})
+	}
 }
 
 // reap kills every process running as uid until none is left alive. Only the
