@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sourcegraph/conc"
 )
 
 // ErrIsolation is returned (wrapped) when the isolation a Spec demands is not
@@ -384,6 +386,7 @@ func (c *capture) readFrom(r io.Reader) {
 	for {
 		n, err := r.Read(chunk)
 		if n > 0 {
+			over := false
 			c.mu.Lock()
 			switch room := c.limit - int64(len(c.buf)); {
 			case c.truncated:
@@ -392,11 +395,16 @@ func (c *capture) readFrom(r io.Reader) {
 				c.buf = append(c.buf, chunk[:room]...)
 				c.buf = append(c.buf, TruncationMarker...)
 				c.truncated = true
-				go c.exceeded()
+				over = true
 			default:
 				c.buf = append(c.buf, chunk[:n]...)
 			}
 			c.mu.Unlock()
+			if over {
+				// Outside the lock; reading resumes (and discards) once the
+				// run is killed.
+				c.exceeded()
+			}
 		}
 		if err != nil {
 			return
@@ -457,34 +465,28 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 			}
 		})
 	}
-	var started sync.WaitGroup
-	started.Add(1)
-	stdout := &capture{limit: l.OutputBytes, exceeded: func() { started.Wait(); kill("output limit") }}
-	stderr := &capture{limit: l.OutputBytes, exceeded: func() { started.Wait(); kill("output limit") }}
+	// The readers start after pgid is set, so kill always has it.
+	stdout := &capture{limit: l.OutputBytes, exceeded: func() { kill("output limit") }}
+	stderr := &capture{limit: l.OutputBytes, exceeded: func() { kill("output limit") }}
 
 	start := time.Now()
 	err = cmd.Start()
 	outW.Close()
 	errW.Close()
 	if err != nil {
-		started.Done()
 		outR.Close()
 		errR.Close()
 		return nil, fmt.Errorf("sandbox: start %s: %w", argv[0], err)
 	}
 	pgid = cmd.Process.Pid
-	started.Done()
 
-	var readers sync.WaitGroup
-	readers.Add(2)
-	go func() { defer readers.Done(); stdout.readFrom(outR) }()
-	go func() { defer readers.Done(); stderr.readFrom(errR) }()
+	var readers conc.WaitGroup
+	readers.Go(func() { stdout.readFrom(outR) })
+	readers.Go(func() { stderr.readFrom(errR) })
 
 	exited := make(chan struct{})
-	var watchers sync.WaitGroup
-	watchers.Add(2)
-	go func() {
-		defer watchers.Done()
+	var watchers conc.WaitGroup
+	watchers.Go(func() {
 		select {
 		case <-runCtx.Done():
 			if ctx.Err() != nil {
@@ -494,11 +496,8 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 			}
 		case <-exited:
 		}
-	}()
-	go func() {
-		defer watchers.Done()
-		watchDisk(dir, l, exited, kill)
-	}()
+	})
+	watchers.Go(func() { watchDisk(dir, l, exited, kill) })
 	waitErr := cmd.Wait()
 	close(exited)
 	watchers.Wait()
@@ -511,7 +510,8 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 		reap(uid)
 	}
 	drained := make(chan struct{})
-	go func() { readers.Wait(); close(drained) }()
+	var drainer conc.WaitGroup
+	drainer.Go(func() { readers.Wait(); close(drained) })
 	select {
 	case <-drained:
 	case <-time.After(2 * time.Second):
@@ -519,8 +519,8 @@ func execute(ctx context.Context, argv []string, spec Spec, l Limits, level Leve
 		// holds the pipe; stop waiting for it.
 		outR.Close()
 		errR.Close()
-		<-drained
 	}
+	drainer.Wait()
 	outR.Close()
 	errR.Close()
 
