@@ -37,10 +37,18 @@ func (s *Server) codeAction(_ context.Context, params jsonrpc2.RawMessage) (any,
 	if d == nil {
 		return nil, invalidParams("%s is not open", p.TextDocument.URI)
 	}
-	snap := d.snapshot()
 	s.mu.Lock()
 	enc, caps := s.enc, s.caps
 	s.mu.Unlock()
+	// The style findings come with the snapshot they describe; every range
+	// below (the request's, the fixes') is converted against that one text.
+	var raw []style.Diagnostic
+	var snap snapshot
+	if d.isPython() {
+		raw, snap = s.diags.styleFindings(d)
+	} else {
+		snap = d.snapshot()
+	}
 	sl, sc, err := snap.index.toByteCol(enc, p.Range.Start)
 	if err != nil {
 		return nil, invalidParams("range start: %v", err)
@@ -61,7 +69,6 @@ func (s *Server) codeAction(_ context.Context, params jsonrpc2.RawMessage) (any,
 		}
 	}
 	if d.isPython() {
-		raw, idx := s.diags.styleFindings(d)
 		for _, f := range raw {
 			if f.Fix == nil || len(f.Fix.Edits) == 0 {
 				continue
@@ -70,7 +77,7 @@ func (s *Server) codeAction(_ context.Context, params jsonrpc2.RawMessage) (any,
 			if end.less(fs) || fe.less(start) {
 				continue
 			}
-			add(quickFix(snap, idx, enc, caps, f))
+			add(quickFix(snap, enc, caps, f))
 		}
 		add(commandAction("r2c: Validate module", kindValidate, CommandValidate, validateArgs{URI: string(snap.uri)}))
 	}
@@ -101,7 +108,8 @@ func kindWanted(k protocol.CodeActionKind, only []protocol.CodeActionKind) bool 
 // quickFix turns a style finding's Fix into a quickfix code action. With
 // documentChanges support the edit carries the document version, so a
 // client whose buffer moved on rejects it instead of corrupting the text.
-func quickFix(snap snapshot, idx *lineIndex, enc encoding, caps clientCaps, f style.Diagnostic) protocol.CodeAction {
+func quickFix(snap snapshot, enc encoding, caps clientCaps, f style.Diagnostic) protocol.CodeAction {
+	idx := snap.index
 	edits := make([]protocol.TextEdit, len(f.Fix.Edits))
 	for i, e := range f.Fix.Edits {
 		edits[i] = protocol.TextEdit{Range: toProtocolRange(idx, enc, e.Range), NewText: e.NewText}

@@ -128,6 +128,7 @@ func (s *Server) reloadConfig(extra error) {
 	s.profile = profile
 	s.profilePath = profilePath
 	s.mu.Unlock()
+	s.syncWatchers() // style.profile may now name another file
 	s.diags.recheckAll()
 }
 

@@ -35,10 +35,10 @@ type diagnostics struct {
 type diagState struct {
 	timer *time.Timer
 
-	styleVersion int32
-	styleRaw     []style.Diagnostic // with fixes, for code actions
-	styleIndex   *lineIndex         // the text styleRaw's positions refer to
-	style        []protocol.Diagnostic
+	styleSeq   uint64             // the document.seq styleRaw was computed for; 0: none
+	styleRaw   []style.Diagnostic // with fixes, for code actions
+	styleIndex *lineIndex         // the text styleRaw's positions refer to
+	style      []protocol.Diagnostic
 
 	validate []protocol.Diagnostic
 }
@@ -50,7 +50,7 @@ func newDiagnostics(s *Server) *diagnostics {
 func (dg *diagnostics) state(u uri.URI) *diagState {
 	st := dg.m[u]
 	if st == nil {
-		st = &diagState{styleVersion: -1}
+		st = &diagState{}
 		dg.m[u] = st
 	}
 	return st
@@ -59,7 +59,7 @@ func (dg *diagnostics) state(u uri.URI) *diagState {
 // schedule (re)starts the debounce timer of d: only the last change within
 // delay is checked.
 func (dg *diagnostics) schedule(d *document, delay time.Duration) {
-	version := d.snapshot().version
+	seq := d.snapshot().seq
 	dg.mu.Lock()
 	defer dg.mu.Unlock()
 	if dg.stopped {
@@ -70,11 +70,12 @@ func (dg *diagnostics) schedule(d *document, delay time.Duration) {
 		st.timer.Stop()
 	}
 	st.timer = time.AfterFunc(delay, func() {
-		dg.s.goBackground("style diagnostics", func(context.Context) { dg.run(d, version) })
+		dg.s.goBackground("style diagnostics", func(context.Context) { dg.run(d, seq) })
 	})
 }
 
-// changed drops the Validator's diagnostics of a document that was edited.
+// changed drops the Validator's diagnostics of a document that was edited
+// or reopened.
 func (dg *diagnostics) changed(d *document) {
 	dg.mu.Lock()
 	defer dg.mu.Unlock()
@@ -83,15 +84,15 @@ func (dg *diagnostics) changed(d *document) {
 	}
 }
 
-// run checks d at version and publishes, unless d has moved on meanwhile.
-func (dg *diagnostics) run(d *document, version int32) {
+// run checks d at text seq and publishes, unless d has moved on meanwhile.
+func (dg *diagnostics) run(d *document, seq uint64) {
 	s := dg.s
 	cfg := s.config()
 	profile := s.styleProfile()
 	enabled := cfg.Style.Diagnostics == nil || *cfg.Style.Diagnostics
 
 	d.mu.Lock()
-	if d.version != version {
+	if d.seq != seq {
 		d.mu.Unlock()
 		return // stale: the newer change has its own run scheduled
 	}
@@ -119,22 +120,27 @@ func (dg *diagnostics) run(d *document, version int32) {
 	if dg.stopped || st == nil || dg.s.docs.get(d.uri) != d {
 		return // closed meanwhile
 	}
-	if cur := d.snapshot().version; cur != version {
+	if d.snapshot().seq != seq {
 		return // stale result: never publish diagnostics for an old version
 	}
-	st.styleVersion, st.styleRaw, st.styleIndex, st.style = version, raw, snap.index, converted
-	dg.publishLocked(d.uri, version, st)
+	st.styleSeq, st.styleRaw, st.styleIndex, st.style = seq, raw, snap.index, converted
+	dg.publishLocked(d.uri, snap.version, st)
 }
 
-// setValidate publishes Validator diagnostics for a document at version.
-func (dg *diagnostics) setValidate(u uri.URI, version int32, diags []protocol.Diagnostic) {
+// setValidate publishes Validator diagnostics for a document whose text
+// had sequence number seq (0: a file that is not open) and client version.
+func (dg *diagnostics) setValidate(u uri.URI, version int32, seq uint64, diags []protocol.Diagnostic) {
 	dg.mu.Lock()
 	defer dg.mu.Unlock()
 	if dg.stopped {
 		return
 	}
-	if d := dg.s.docs.get(u); d != nil && version >= 0 && d.snapshot().version != version {
-		return // the buffer changed while validating: these ranges are stale
+	d := dg.s.docs.get(u)
+	if d != nil && d.snapshot().seq != seq {
+		return // the buffer changed (or was opened) while validating: these ranges are stale
+	}
+	if d == nil && seq != 0 {
+		return // closed while validating
 	}
 	st := dg.state(u)
 	st.validate = diags
@@ -148,7 +154,7 @@ func (dg *diagnostics) publishLocked(u uri.URI, version int32, st *diagState) {
 	all := make([]protocol.Diagnostic, 0, len(st.style)+len(st.validate))
 	all = append(all, st.style...)
 	for _, v := range st.validate {
-		if src, _ := v.Source.Get(); src == sourceStyle && st.styleVersion >= 0 {
+		if src, _ := v.Source.Get(); src == sourceStyle && st.styleSeq != 0 {
 			continue
 		}
 		all = append(all, v)
@@ -160,24 +166,27 @@ func (dg *diagnostics) publishLocked(u uri.URI, version int32, st *diagState) {
 	dg.s.notify(protocol.MethodTextDocumentPublishDiagnostics, p)
 }
 
-// styleFindings returns the style diagnostics of d at its current version,
-// from the last run when it is current, else by checking now.
-func (dg *diagnostics) styleFindings(d *document) ([]style.Diagnostic, *lineIndex) {
+// styleFindings returns the style diagnostics of d at its current text,
+// from the last run when it is current, else by checking now, with the
+// snapshot of the text they describe (which may be newer than one the
+// caller took before).
+func (dg *diagnostics) styleFindings(d *document) ([]style.Diagnostic, snapshot) {
 	snap := d.snapshot()
 	dg.mu.Lock()
-	if st := dg.m[d.uri]; st != nil && st.styleVersion == snap.version && st.styleIndex != nil {
-		raw, idx := st.styleRaw, st.styleIndex
+	if st := dg.m[d.uri]; st != nil && st.styleSeq == snap.seq && st.styleIndex == snap.index {
+		raw := st.styleRaw
 		dg.mu.Unlock()
-		return raw, idx
+		return raw, snap
 	}
 	dg.mu.Unlock()
 	profile := dg.s.styleProfile()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	snap = d.snapshotLocked()
 	if d.style == nil {
-		return nil, d.index
+		return nil, snap
 	}
-	return d.style.Check(profile).Diagnostics, d.index
+	return d.style.Check(profile).Diagnostics, snap
 }
 
 // forget clears a closed document's diagnostics in the editor.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
@@ -21,13 +22,22 @@ type document struct {
 	uri     uri.URI
 	path    string
 	lang    string
-	version int32
-	text    []byte
-	index   *lineIndex
-	style   *style.Document // Python only; nil when style cannot parse it
+	version int32 // the client's version number, echoed in publications and edits
+	// seq identifies this text among every text the server has held: it
+	// changes on every change and every (re)open. Staleness is decided by
+	// seq, never by version, because a client may reopen a document with
+	// a version it used before or (against the specification) send
+	// versions that go backwards.
+	seq   uint64
+	text  []byte
+	index *lineIndex
+	style *style.Document // Python only; nil when style cannot parse it
 	// styleErr says why style is nil for a Python document (too large, binary).
 	styleErr error
 }
+
+// textSeq numbers document texts; see document.seq.
+var textSeq atomic.Uint64
 
 // snapshot is an immutable view of a document at one version.
 type snapshot struct {
@@ -35,6 +45,7 @@ type snapshot struct {
 	path    string
 	lang    string
 	version int32
+	seq     uint64
 	text    []byte
 	index   *lineIndex
 }
@@ -46,7 +57,7 @@ func (d *document) snapshot() snapshot {
 }
 
 func (d *document) snapshotLocked() snapshot {
-	return snapshot{uri: d.uri, path: d.path, lang: d.lang, version: d.version, text: d.text, index: d.index}
+	return snapshot{uri: d.uri, path: d.path, lang: d.lang, version: d.version, seq: d.seq, text: d.text, index: d.index}
 }
 
 // isPython reports whether the document is Python source.
@@ -77,12 +88,16 @@ type byteEdit struct {
 
 // applyChanges applies LSP content changes in order, all or nothing, and
 // moves the incremental style document along. Positions are in enc.
-func (d *document) applyChanges(enc encoding, version int32, changes []protocol.TextDocumentContentChangeEvent) error {
+//
+// A version that does not increase breaks the specification, but the
+// change is applied all the same: dropping it would leave the server's text
+// out of step with the editor's for the rest of the session, and every
+// later diagnostic and edit would be computed on text the user does not
+// see. stale reports the irregularity so the caller can log it.
+func (d *document) applyChanges(enc encoding, version int32, changes []protocol.TextDocumentContentChangeEvent) (stale bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if version <= d.version {
-		return fmt.Errorf("%s: version %d is not newer than %d; change ignored", d.uri, version, d.version)
-	}
+	stale = version <= d.version
 	text, index := d.text, d.index
 	var edits []byteEdit
 	full := false
@@ -95,14 +110,14 @@ func (d *document) applyChanges(enc encoding, version int32, changes []protocol.
 		case *protocol.TextDocumentContentChangePartial:
 			start, err := index.offset(enc, c.Range.Start)
 			if err != nil {
-				return fmt.Errorf("%s: change %d: start: %w", d.uri, i, err)
+				return stale, fmt.Errorf("%s: change %d: start: %w", d.uri, i, err)
 			}
 			end, err := index.offset(enc, c.Range.End)
 			if err != nil {
-				return fmt.Errorf("%s: change %d: end: %w", d.uri, i, err)
+				return stale, fmt.Errorf("%s: change %d: end: %w", d.uri, i, err)
 			}
 			if end < start {
-				return fmt.Errorf("%s: change %d: range end %d:%d before start %d:%d", d.uri, i,
+				return stale, fmt.Errorf("%s: change %d: range end %d:%d before start %d:%d", d.uri, i,
 					c.Range.End.Line, c.Range.End.Character, c.Range.Start.Line, c.Range.Start.Character)
 			}
 			next := make([]byte, 0, len(text)-(end-start)+len(c.Text))
@@ -110,24 +125,24 @@ func (d *document) applyChanges(enc encoding, version int32, changes []protocol.
 			edits = append(edits, byteEdit{start: start, oldEnd: end, text: []byte(c.Text)})
 			text, index = next, newLineIndex(next)
 		default:
-			return fmt.Errorf("%s: change %d: unknown change kind %T", d.uri, i, ch)
+			return stale, fmt.Errorf("%s: change %d: unknown change kind %T", d.uri, i, ch)
 		}
 	}
-	d.text, d.index, d.version = text, index, version
+	d.text, d.index, d.version, d.seq = text, index, version, textSeq.Add(1)
 	if !d.isPython() {
-		return nil
+		return stale, nil
 	}
 	if full || d.style == nil {
 		d.resetStyleLocked()
-		return nil
+		return stale, nil
 	}
 	for _, e := range edits {
 		if err := d.style.Apply(style.Edit{StartByte: e.start, OldEndByte: e.oldEnd, NewText: e.text}); err != nil {
 			d.resetStyleLocked() // fall back to a full parse
-			return nil
+			return stale, nil
 		}
 	}
-	return nil
+	return stale, nil
 }
 
 // resetStyleLocked re-creates the incremental style document from the text.
@@ -163,6 +178,7 @@ func (ds *documents) open(item protocol.TextDocumentItem) *document {
 		path:    item.URI.FsPath(),
 		lang:    string(item.LanguageID),
 		version: item.Version,
+		seq:     textSeq.Add(1),
 		text:    []byte(item.Text),
 	}
 	d.index = newLineIndex(d.text)

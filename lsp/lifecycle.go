@@ -17,6 +17,8 @@ type clientCaps struct {
 	documentChanges  bool // WorkspaceEdit.documentChanges
 	createFiles      bool // resource operation "create"
 	workDoneProgress bool // window/workDoneProgress/create
+	watchFiles       bool // dynamic registration of workspace/didChangeWatchedFiles
+	relativePatterns bool // RelativePattern globs in file watchers
 }
 
 // canApplyCreates reports whether generated files can go through
@@ -32,6 +34,10 @@ func readClientCaps(c protocol.ClientCapabilities) clientCaps {
 		if we := w.WorkspaceEdit; we != nil {
 			cc.documentChanges = we.DocumentChanges != nil && *we.DocumentChanges
 			cc.createFiles = slices.Contains(we.ResourceOperations, protocol.ResourceOperationKindCreate)
+		}
+		if fw := w.DidChangeWatchedFiles; fw != nil {
+			cc.watchFiles = fw.DynamicRegistration != nil && *fw.DynamicRegistration
+			cc.relativePatterns = fw.RelativePatternSupport != nil && *fw.RelativePatternSupport
 		}
 	}
 	if w := c.Window; w != nil {
@@ -124,6 +130,10 @@ func workspaceRoot(p *protocol.InitializeParams) string {
 }
 
 func (s *Server) initialized(context.Context, jsonrpc2.RawMessage) (any, error) {
+	s.mu.Lock()
+	s.watchReady = true
+	s.mu.Unlock()
+	s.syncWatchers()
 	return nil, nil
 }
 

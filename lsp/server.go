@@ -82,6 +82,8 @@ type Server struct {
 	profile          *style.Profile
 	profilePath      string
 	profileHintShown bool
+	watchReady       bool // initialized received: file watchers may be registered
+	watch            fileWatch
 	inflight         map[jsonrpc2.ID]context.CancelFunc
 	exited           chan struct{}
 	exitOnce         sync.Once
@@ -181,6 +183,7 @@ var methods = map[string]method{
 	protocol.MethodTextDocumentDidClose:            {fn: (*Server).didClose, inline: true},
 	protocol.MethodTextDocumentDidSave:             {fn: (*Server).didSave, inline: true},
 	protocol.MethodWorkspaceDidChangeConfiguration: {fn: (*Server).didChangeConfiguration, inline: true},
+	protocol.MethodWorkspaceDidChangeWatchedFiles:  {fn: (*Server).didChangeWatchedFiles, inline: true},
 	"window/workDoneProgress/cancel":               {fn: (*Server).workDoneProgressCancel, inline: true},
 	protocol.MethodTextDocumentCodeAction:          {fn: (*Server).codeAction},
 	protocol.MethodWorkspaceExecuteCommand:         {fn: (*Server).executeCommand},

@@ -17,6 +17,9 @@ func (s *Server) didOpen(_ context.Context, params jsonrpc2.RawMessage) (any, er
 		return nil, err
 	}
 	d := s.docs.open(p.TextDocument)
+	// A second didOpen without didClose replaces the buffer: what was
+	// found in the old text (the Validator's ranges) no longer applies.
+	s.diags.changed(d)
 	if d.isPython() {
 		s.hintMissingProfile()
 	}
@@ -36,7 +39,11 @@ func (s *Server) didChange(_ context.Context, params jsonrpc2.RawMessage) (any, 
 	s.mu.Lock()
 	enc := s.enc
 	s.mu.Unlock()
-	if err := d.applyChanges(enc, p.TextDocument.Version, p.ContentChanges); err != nil {
+	stale, err := d.applyChanges(enc, p.TextDocument.Version, p.ContentChanges)
+	if stale {
+		s.log.eventf("%s: didChange version %d does not increase; applied anyway to stay in step with the editor", p.TextDocument.URI, p.TextDocument.Version)
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.diags.changed(d)

@@ -61,7 +61,9 @@ func (s *Server) validateDocument(ctx context.Context, d *document, token protoc
 	}
 
 	rep, err := validate.Validate(ctx, opts)
-	if err != nil {
+	if err != nil || ctx.Err() != nil {
+		// A report that raced a cancellation describes a killed run: it
+		// is never published.
 		if ctx.Err() != nil {
 			wd.end("cancelled")
 			return nil, context.Canceled
@@ -82,14 +84,14 @@ func (s *Server) validateDocument(ctx context.Context, d *document, token protoc
 	for key, found := range byFile {
 		var idx *lineIndex
 		var u uri.URI
-		version := int32(-1)
+		version, seq := int32(-1), uint64(0)
 		if key == moduleKey {
-			idx, u, version = snap.index, snap.uri, snap.version
+			idx, u, version, seq = snap.index, snap.uri, snap.version, snap.seq
 		} else {
 			u = fileURI(filepath.Join(filepath.Dir(snap.path), filepath.FromSlash(key)))
 			if od := s.docs.get(u); od != nil {
 				osnap := od.snapshot()
-				idx, version = osnap.index, osnap.version
+				idx, version, seq = osnap.index, osnap.version, osnap.seq
 			} else {
 				idx = newLineIndex(opts.Files[key])
 			}
@@ -98,10 +100,10 @@ func (s *Server) validateDocument(ctx context.Context, d *document, token protoc
 		for i, vd := range found {
 			list[i] = validateDiagnostic(idx, enc, vd)
 		}
-		s.diags.setValidate(u, version, list)
+		s.diags.setValidate(u, version, seq, list)
 	}
 	if _, ok := byFile[moduleKey]; !ok {
-		s.diags.setValidate(snap.uri, snap.version, nil)
+		s.diags.setValidate(snap.uri, snap.version, snap.seq, nil)
 	}
 
 	sum := &ValidateSummary{

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/sourcegraph/conc"
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
@@ -46,6 +48,12 @@ type Config struct {
 	NoProgress bool
 	// RejectEdits makes the editor answer workspace/applyEdit with applied=false.
 	RejectEdits bool
+	// NoWatchFiles makes the editor declare no dynamic registration for
+	// workspace/didChangeWatchedFiles (as Neovim before 0.9 does).
+	NoWatchFiles bool
+	// NoRelativePatterns makes the editor declare no RelativePattern
+	// support for file watchers, so the server must send string globs.
+	NoRelativePatterns bool
 	// InitializationOptions is sent with initialize (marshalled as JSON).
 	InitializationOptions any
 	// Timeout bounds each Await (0: DefaultTimeout).
@@ -90,6 +98,21 @@ type State struct {
 	Logs      []protocol.LogMessageParams
 	Progress  map[string]*Progress
 	Edits     []protocol.ApplyWorkspaceEditParams
+	// Registrations are the capabilities the server registered
+	// dynamically and has not unregistered, by registration id.
+	Registrations map[string]Registration
+	// Registered counts client/registerCapability requests received.
+	Registered int
+	// FileEvents lists the file changes the editor reported to the server
+	// through workspace/didChangeWatchedFiles.
+	FileEvents []protocol.FileEvent
+}
+
+// Registration is one dynamically registered capability.
+type Registration struct {
+	ID, Method string
+	// Options is the raw registerOptions.
+	Options json.RawMessage
 }
 
 // Editor is the fake editor.
@@ -98,7 +121,7 @@ type Editor struct {
 	cfg     Config
 	Dir     string // the workspace root
 	conn    jsonrpc2.Conn
-	raw     *lockedConn
+	raw     *queuedConn
 	cancel  context.CancelFunc
 	exit    chan int
 	timeout time.Duration
@@ -155,14 +178,14 @@ func Start(t testing.TB, serve ServeFunc, cfg Config) *Editor {
 		timeout: cfg.Timeout,
 		changed: make(chan struct{}),
 		buffers: make(map[uri.URI]*buffer),
-		state:   State{Diagnostics: map[uri.URI]protocol.PublishDiagnosticsParams{}, Progress: map[string]*Progress{}, Published: map[uri.URI][]int32{}},
+		state:   State{Diagnostics: map[uri.URI]protocol.PublishDiagnosticsParams{}, Progress: map[string]*Progress{}, Published: map[uri.URI][]int32{}, Registrations: map[string]Registration{}},
 		enc:     protocol.PositionEncodingKindUTF16,
 	}
 	if e.timeout == 0 {
 		e.timeout = DefaultTimeout
 	}
 	go func() { e.exit <- serve(ctx, serverSide) }()
-	e.raw = &lockedConn{Conn: clientSide}
+	e.raw = newQueuedConn(clientSide)
 	e.conn = jsonrpc2.NewConn(jsonrpc2.NewHeaderStream(e.raw))
 	e.conn.Go(ctx, e.handle)
 	return e
@@ -211,6 +234,10 @@ func (e *Editor) Initialize() {
 					"resourceOperations": []string{"create"},
 				},
 				"configuration": no,
+				"didChangeWatchedFiles": map[string]any{
+					"dynamicRegistration":    !e.cfg.NoWatchFiles,
+					"relativePatternSupport": !e.cfg.NoRelativePatterns,
+				},
 			},
 			"window": map[string]any{"workDoneProgress": progress},
 			"textDocument": map[string]any{
@@ -376,6 +403,185 @@ func (e *Editor) EditBuffer(rel string, edits ...Edit) {
 	})
 }
 
+// EditBufferAtVersion is EditBuffer with the version the didChange carries
+// chosen by the test (a misbehaving client's versions may go backwards).
+func (e *Editor) EditBufferAtVersion(rel string, version int32, edits ...Edit) {
+	e.t.Helper()
+	e.mu.Lock()
+	b := e.buffers[e.URI(rel)]
+	if b == nil {
+		e.mu.Unlock()
+		e.t.Fatalf("edit %s: not open", rel)
+	}
+	b.version = version - 1 // EditBuffer increments it
+	e.mu.Unlock()
+	e.EditBuffer(rel, edits...)
+}
+
+// WriteFile writes a workspace file on disk, as another program would, and
+// — like an editor's file watcher — reports the change with
+// workspace/didChangeWatchedFiles when a watcher the server registered
+// matches the path. It reports whether one did.
+func (e *Editor) WriteFile(rel, text string) bool {
+	e.t.Helper()
+	path := e.Path(rel)
+	_, statErr := os.Stat(path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	typ, kind := protocol.FileChangeTypeChanged, protocol.WatchKindChange
+	if statErr != nil {
+		typ, kind = protocol.FileChangeTypeCreated, protocol.WatchKindCreate
+	}
+	return e.reportFileEvent(path, typ, kind)
+}
+
+// RemoveFile deletes a workspace file and reports it as WriteFile does.
+func (e *Editor) RemoveFile(rel string) bool {
+	e.t.Helper()
+	path := e.Path(rel)
+	if err := os.Remove(path); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.reportFileEvent(path, protocol.FileChangeTypeDeleted, protocol.WatchKindDelete)
+}
+
+func (e *Editor) reportFileEvent(path string, typ protocol.FileChangeType, kind protocol.WatchKind) bool {
+	e.t.Helper()
+	e.mu.Lock()
+	regs := make([]Registration, 0, len(e.state.Registrations))
+	for _, r := range e.state.Registrations {
+		regs = append(regs, r)
+	}
+	e.mu.Unlock()
+	matched := false
+	for _, r := range regs {
+		if r.Method != protocol.MethodWorkspaceDidChangeWatchedFiles {
+			continue
+		}
+		ok, err := watchersMatch(r.Options, path, kind)
+		if err != nil {
+			e.t.Errorf("registration %s: %v", r.ID, err)
+		}
+		matched = matched || ok
+	}
+	if !matched {
+		return false
+	}
+	ev := protocol.FileEvent{URI: uri.File(path), Type: typ}
+	e.record(func(s *State) { s.FileEvents = append(s.FileEvents, ev) })
+	e.Notify(protocol.MethodWorkspaceDidChangeWatchedFiles, map[string]any{"changes": []protocol.FileEvent{ev}})
+	return true
+}
+
+// watchersMatch reports whether a didChangeWatchedFiles registration's
+// watchers cover path for an event of kind.
+func watchersMatch(options json.RawMessage, path string, kind protocol.WatchKind) (bool, error) {
+	var opts struct {
+		Watchers []struct {
+			GlobPattern json.RawMessage `json:"globPattern"`
+			Kind        *uint32         `json:"kind"`
+		} `json:"watchers"`
+	}
+	if err := json.Unmarshal(options, &opts); err != nil {
+		return false, fmt.Errorf("registerOptions: %w", err)
+	}
+	for _, w := range opts.Watchers {
+		if w.Kind != nil && *w.Kind&uint32(kind) == 0 {
+			continue
+		}
+		var pattern string
+		target := filepath.ToSlash(path)
+		if json.Unmarshal(w.GlobPattern, &pattern) != nil {
+			var rel struct {
+				BaseURI json.RawMessage `json:"baseUri"`
+				Pattern string          `json:"pattern"`
+			}
+			if err := json.Unmarshal(w.GlobPattern, &rel); err != nil {
+				return false, fmt.Errorf("globPattern %s: %w", w.GlobPattern, err)
+			}
+			var base string
+			if json.Unmarshal(rel.BaseURI, &base) != nil { // a WorkspaceFolder
+				var folder struct {
+					URI string `json:"uri"`
+				}
+				if err := json.Unmarshal(rel.BaseURI, &folder); err != nil {
+					return false, fmt.Errorf("baseUri %s: %w", rel.BaseURI, err)
+				}
+				base = folder.URI
+			}
+			r, err := filepath.Rel(uri.URI(base).FsPath(), path)
+			if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+				continue
+			}
+			pattern, target = rel.Pattern, filepath.ToSlash(r)
+		}
+		ok, err := globMatch(pattern, target)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// globMatch matches the LSP glob syntax: "*" and "?" within one path
+// segment, "**" across segments, "{a,b}" alternatives and "[...]" classes.
+func globMatch(pattern, name string) (bool, error) {
+	var re strings.Builder
+	re.WriteString("^")
+	depth := 0
+	for i := 0; i < len(pattern); i++ {
+		c := pattern[i]
+		switch {
+		case c == '*' && i+1 < len(pattern) && pattern[i+1] == '*':
+			i++
+			if i+1 < len(pattern) && pattern[i+1] == '/' {
+				i++
+				re.WriteString("(?:.*/)?")
+			} else {
+				re.WriteString(".*")
+			}
+		case c == '*':
+			re.WriteString("[^/]*")
+		case c == '?':
+			re.WriteString("[^/]")
+		case c == '{':
+			depth++
+			re.WriteString("(?:")
+		case c == '}' && depth > 0:
+			depth--
+			re.WriteString(")")
+		case c == ',' && depth > 0:
+			re.WriteString("|")
+		case c == '[':
+			j := strings.IndexByte(pattern[i:], ']')
+			if j < 0 {
+				return false, fmt.Errorf("glob %q: unclosed [", pattern)
+			}
+			class := pattern[i+1 : i+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			re.WriteString("[" + class + "]")
+			i += j
+		default:
+			re.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	re.WriteString("$")
+	rx, err := regexp.Compile(re.String())
+	if err != nil {
+		return false, fmt.Errorf("glob %q: %w", pattern, err)
+	}
+	return rx.MatchString(name), nil
+}
+
 // SaveBuffer writes a buffer to disk and sends didSave.
 func (e *Editor) SaveBuffer(rel string) {
 	e.t.Helper()
@@ -451,6 +657,11 @@ func (e *Editor) Snapshot() State {
 	s.Messages = slices.Clone(e.state.Messages)
 	s.Logs = slices.Clone(e.state.Logs)
 	s.Edits = slices.Clone(e.state.Edits)
+	s.FileEvents = slices.Clone(e.state.FileEvents)
+	s.Registrations = make(map[string]Registration, len(e.state.Registrations))
+	for k, v := range e.state.Registrations {
+		s.Registrations[k] = v
+	}
 	s.Progress = make(map[string]*Progress, len(e.state.Progress))
 	for k, v := range e.state.Progress {
 		c := *v
@@ -554,6 +765,40 @@ func (e *Editor) handle(_ context.Context, req *jsonrpc2.Request) (any, error) {
 		_ = json.Unmarshal(req.Params(), &p)
 		tok := tokenString(p.Token)
 		e.record(func(s *State) { pr := s.progressFor(tok); pr.Values = append(pr.Values, p.Value) })
+	case protocol.MethodClientRegisterCapability:
+		var p struct {
+			Registrations []struct {
+				ID              string          `json:"id"`
+				Method          string          `json:"method"`
+				RegisterOptions json.RawMessage `json:"registerOptions"`
+			} `json:"registrations"`
+		}
+		if err := json.Unmarshal(req.Params(), &p); err != nil {
+			return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "registerCapability: %v", err)
+		}
+		e.record(func(s *State) {
+			s.Registered++
+			for _, r := range p.Registrations {
+				s.Registrations[r.ID] = Registration{ID: r.ID, Method: r.Method, Options: r.RegisterOptions}
+			}
+		})
+		return nil, nil
+	case protocol.MethodClientUnregisterCapability:
+		var p struct {
+			// The specification's misspelling is the wire name.
+			Unregisterations []struct {
+				ID string `json:"id"`
+			} `json:"unregisterations"`
+		}
+		if err := json.Unmarshal(req.Params(), &p); err != nil {
+			return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unregisterCapability: %v", err)
+		}
+		e.record(func(s *State) {
+			for _, r := range p.Unregisterations {
+				delete(s.Registrations, r.ID)
+			}
+		})
+		return nil, nil
 	case "workspace/applyEdit":
 		var p protocol.ApplyWorkspaceEditParams
 		if err := protocol.Unmarshal(req.Params(), &p); err != nil {
@@ -766,16 +1011,76 @@ func (e *Editor) PositionOf(rel, substr string) protocol.Position {
 	return protocol.Position{Line: uint32(line), Character: uint32(n)}
 }
 
-// lockedConn serialises writes so WriteRaw never splits a frame.
-type lockedConn struct {
+// queuedConn is the editor's end of the pipe. Writes are queued and sent in
+// order by one writer goroutine, so a write never blocks: real editors write
+// asynchronously too, and a net.Pipe is unbuffered, so an editor whose read
+// loop blocked on writing an answer while the server's read loop blocked on
+// writing a notification would deadlock — a deadlock no real client has.
+// Whole Write calls stay whole, so WriteRaw never splits a frame.
+type queuedConn struct {
 	net.Conn
-	mu sync.Mutex
+
+	mu     sync.Mutex
+	wake   *sync.Cond
+	queue  [][]byte
+	closed bool
+	err    error
+	writer conc.WaitGroup
 }
 
-func (c *lockedConn) Write(b []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.Conn.Write(b)
+func newQueuedConn(c net.Conn) *queuedConn {
+	q := &queuedConn{Conn: c}
+	q.wake = sync.NewCond(&q.mu)
+	q.writer.Go(q.drain)
+	return q
+}
+
+func (q *queuedConn) Write(b []byte) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return 0, net.ErrClosed
+	}
+	if q.err != nil {
+		return 0, q.err
+	}
+	q.queue = append(q.queue, slices.Clone(b))
+	q.wake.Signal()
+	return len(b), nil
+}
+
+// drain writes queued messages until the connection is closed.
+func (q *queuedConn) drain() {
+	for {
+		q.mu.Lock()
+		for len(q.queue) == 0 && !q.closed {
+			q.wake.Wait()
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return
+		}
+		b := q.queue[0]
+		q.queue = q.queue[1:]
+		q.mu.Unlock()
+		if _, err := q.Conn.Write(b); err != nil {
+			q.mu.Lock()
+			q.err = err
+			q.queue = nil
+			q.mu.Unlock()
+		}
+	}
+}
+
+// Close closes the pipe (unblocking a pending write) and stops the writer.
+func (q *queuedConn) Close() error {
+	q.mu.Lock()
+	q.closed = true
+	q.wake.Broadcast()
+	q.mu.Unlock()
+	err := q.Conn.Close()
+	q.writer.Wait()
+	return err
 }
 
 func truncate(s string, n int) string {
