@@ -9,9 +9,15 @@ import (
 	"github.com/ledongthuc/pdf"
 )
 
-// maxContentBytes bounds one page's decompressed content streams, so a
-// deflate bomb cannot exhaust memory.
+// maxContentBytes bounds one page's decompressed content streams, Form
+// XObjects included, so a deflate bomb cannot exhaust memory.
 const maxContentBytes = 128 << 20
+
+// maxDocContentBytes bounds the decompressed content of a whole document.
+// Without it one 100 KB deflate bomb drawn as a form a thousand times (or
+// on a thousand pages) was decompressed a thousand times over, and forms
+// nested eight deep each held their own 128 MiB at once.
+const maxDocContentBytes = 256 << 20
 
 // operand is one content-stream operand: a number, a name, a string or an
 // array of operands. Dictionaries (marked-content properties, inline
@@ -23,26 +29,34 @@ type operand struct {
 	arr  []operand
 }
 
-// readContent returns the decompressed bytes of a page's content stream
-// (or array of streams).
-func readContent(v pdf.Value) ([]byte, error) {
+// readContent returns the decompressed bytes of a content stream (or
+// array of streams), at most limit bytes, drawn from the document's budget.
+func readContent(v pdf.Value, budget *docBudget, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
+	tooLarge := func() error {
+		if budget.content.Load() < 0 {
+			return fmt.Errorf("%w: the document's content streams decompress to over %d MiB", ErrTooLarge, maxDocContentBytes>>20)
+		}
+		return fmt.Errorf("%w: page content over %d MiB", ErrTooLarge, maxContentBytes>>20)
+	}
 	read := func(s pdf.Value) error {
 		if s.Kind() != pdf.Stream {
 			return nil
 		}
 		rc := s.Reader()
 		defer rc.Close()
-		n, err := io.Copy(&buf, io.LimitReader(rc, maxContentBytes-int64(buf.Len())+1))
+		_, err := io.Copy(&buf, io.LimitReader(budgetReader{rc, budget}, limit-int64(buf.Len())+1))
 		if err != nil {
 			return err
 		}
-		if int64(buf.Len()) > maxContentBytes {
-			return fmt.Errorf("%w: page content over %d MiB", ErrTooLarge, maxContentBytes>>20)
+		if int64(buf.Len()) > limit || budget.content.Load() < 0 {
+			return tooLarge()
 		}
-		_ = n
 		buf.WriteByte('\n')
 		return nil
+	}
+	if limit <= 0 || budget.content.Load() < 0 {
+		return nil, tooLarge()
 	}
 	if v.Kind() == pdf.Array {
 		for i := 0; i < v.Len(); i++ {
@@ -54,6 +68,23 @@ func readContent(v pdf.Value) ([]byte, error) {
 	}
 	err := read(v)
 	return buf.Bytes(), err
+}
+
+// budgetReader charges what it reads to the document's content budget and
+// stops once the budget is spent, so parallel page workers together never
+// decompress more than maxDocContentBytes (plus one read each).
+type budgetReader struct {
+	r      io.Reader
+	budget *docBudget
+}
+
+func (b budgetReader) Read(p []byte) (int, error) {
+	if b.budget.content.Load() < 0 {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p)
+	b.budget.content.Add(-int64(n))
+	return n, err
 }
 
 // lexContent tokenizes a content stream and calls do for each operator

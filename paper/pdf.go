@@ -32,6 +32,22 @@ var (
 // content stream cannot exhaust memory.
 const maxGlyphs = 20_000_000
 
+// docBudget is what one document may still read, shared by the page
+// workers.
+type docBudget struct {
+	glyphs atomic.Int64
+	// content is the decompressed content-stream bytes left (see
+	// maxDocContentBytes).
+	content atomic.Int64
+}
+
+func newDocBudget() *docBudget {
+	b := &docBudget{}
+	b.glyphs.Store(maxGlyphs)
+	b.content.Store(maxDocContentBytes)
+	return b
+}
+
 // glyph is one drawn character with its position in page space (points,
 // origin bottom-left).
 type glyph struct {
@@ -260,7 +276,7 @@ type textState struct {
 // some producers put a whole page's text.
 //
 // docFonts caches parsed fonts across pages by object reference.
-func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *atomic.Int64) (glyphs []glyph, images int) {
+func pageGlyphs(page pdf.Value, docFonts map[string]*fontInfo, budget *docBudget) (glyphs []glyph, images int) {
 	contents := page.Key("Contents")
 	if contents.IsNull() {
 		return nil, 0
@@ -275,7 +291,9 @@ const maxFormDepth = 8
 
 type interpreter struct {
 	docFonts map[string]*fontInfo
-	budget   *atomic.Int64
+	budget   *docBudget
+	// pageBytes counts the page's decompressed content, forms included.
+	pageBytes int64
 	glyphs   []glyph
 	images   int
 	active   map[string]bool // forms being run, by reference: no cycles
@@ -312,7 +330,7 @@ func (in *interpreter) run(contents, res pdf.Value, ctm affine, depth int) {
 			// Rotated text (arXiv's margin stamp, rotated table headers) is
 			// not part of the reading flow: keep horizontal glyphs only.
 			if s != "" && math.Abs(trm[1]) <= 0.05*math.Abs(trm[0]) && math.Abs(trm[2]) <= 0.05*math.Abs(trm[3]) {
-				if len(in.glyphs)%4096 == 0 && in.budget.Add(-4096) < 0 {
+				if len(in.glyphs)%4096 == 0 && in.budget.glyphs.Add(-4096) < 0 {
 					panic(errTooManyGlyphs)
 				}
 				in.glyphs = append(in.glyphs, glyph{x: trm[4], y: trm[5], w: w0 * math.Hypot(trm[0], trm[1]), size: size, s: s, font: f})
@@ -324,10 +342,11 @@ func (in *interpreter) run(contents, res pdf.Value, ctm affine, depth int) {
 			g.tm = affine{1, 0, 0, 1, tx * g.th, 0}.mul(g.tm)
 		}
 	}
-	data, err := readContent(contents)
+	data, err := readContent(contents, in.budget, maxContentBytes-in.pageBytes)
 	if err != nil {
 		panic(err)
 	}
+	in.pageBytes += int64(len(data))
 	num := func(o operand) float64 {
 		if o.kind != 'n' || math.IsNaN(o.num) || math.IsInf(o.num, 0) {
 			return 0
@@ -655,8 +674,7 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 		return nil, classifyPDFError(name, data, fmt.Errorf("%w: no pages", ErrMalformed))
 	}
 	doc = &pdfDoc{}
-	var budget atomic.Int64
-	budget.Store(maxGlyphs)
+	budget := newDocBudget()
 	all := make([][]glyph, len(pages))
 	imgs := make([]int, len(pages))
 	errs := make([]error, len(pages))
@@ -664,13 +682,17 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 	// immutable tables and an io.ReaderAt, and each worker keeps its own
 	// font cache (fontInfo decodes lazily, so it is not shared).
 	forEachPage(len(pages), func(worker, i int, fonts map[string]*fontInfo) {
-		all[i], imgs[i], errs[i] = safePageGlyphs(pages[i], fonts, &budget)
+		all[i], imgs[i], errs[i] = safePageGlyphs(pages[i], fonts, budget)
 	})
 	images, glyphCount := 0, 0
 	for i, pv := range pages {
 		if perr := errs[i]; perr != nil {
 			if errors.Is(perr, errTooManyGlyphs) {
 				return nil, fmt.Errorf("paper: %s: %w: %v", name, ErrTooLarge, perr)
+			}
+			if errors.Is(perr, ErrTooLarge) {
+				// Not "malformed": the file may be fine, only too big to read.
+				return nil, fmt.Errorf("paper: %s: page %d: %w", name, i+1, perr)
 			}
 			return nil, classifyPDFError(name, data, fmt.Errorf("%w: page %d of %s: %v", ErrMalformed, i+1, base, perr))
 		}
@@ -725,10 +747,10 @@ func forEachPage(n int, fn func(worker, page int, fonts map[string]*fontInfo)) {
 	wg.Wait()
 }
 
-func safePageGlyphs(pv pdf.Value, fonts map[string]*fontInfo, budget *atomic.Int64) (gs []glyph, images int, err error) {
+func safePageGlyphs(pv pdf.Value, fonts map[string]*fontInfo, budget *docBudget) (gs []glyph, images int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if e, ok := r.(error); ok && errors.Is(e, errTooManyGlyphs) {
+			if e, ok := r.(error); ok && (errors.Is(e, errTooManyGlyphs) || errors.Is(e, ErrTooLarge)) {
 				err = e
 				return
 			}
