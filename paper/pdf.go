@@ -294,9 +294,9 @@ type interpreter struct {
 	budget   *docBudget
 	// pageBytes counts the page's decompressed content, forms included.
 	pageBytes int64
-	glyphs   []glyph
-	images   int
-	active   map[string]bool // forms being run, by reference: no cycles
+	glyphs    []glyph
+	images    int
+	active    map[string]bool // forms being run, by reference: no cycles
 }
 
 // run interprets one content stream (a page's or a form's) with its
