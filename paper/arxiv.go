@@ -34,6 +34,7 @@ func ParseArxivID(s string) (string, bool) {
 	if len(s) > 6 && strings.EqualFold(s[:6], "arxiv:") {
 		s = s[6:]
 	}
+	s = strings.TrimRight(s, "/") // "2106.09685/", as copied from a URL
 	if arxivNewID.MatchString(s) || arxivOldID.MatchString(s) {
 		return s, true
 	}
@@ -69,16 +70,24 @@ func loadArxiv(ctx context.Context, id string, opts Options) (*Paper, error) {
 	pdfPath := filepath.Join(dir, "paper.pdf")
 	srcPath := filepath.Join(dir, "source")
 	var srcNote string
-	if !fileExists(pdfPath) {
+	// Each file is checked on its own: a run stopped between the two
+	// downloads left the PDF without the source, which then was never
+	// fetched.
+	needPDF, needSrc := !fileExists(pdfPath), !fileExists(srcPath)
+	if needPDF || needSrc {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("paper: arXiv cache: %w", err)
+			return nil, fmt.Errorf("paper: arXiv %s: the cache folder cannot be created (set [paper] cache_dir to a writable folder): %w", id, err)
 		}
-		if err := download(ctx, opts, "/pdf/"+id, pdfPath); err != nil {
+	}
+	if needPDF {
+		if err := download(ctx, opts, "/pdf/"+id, pdfPath, isPDF); err != nil {
 			return nil, fmt.Errorf("paper: arXiv %s: %w", id, err)
 		}
+	}
+	if needSrc {
 		// The source is optional: a failure leaves a note, not an error,
 		// and an empty marker so it is not asked for on every load.
-		if err := download(ctx, opts, "/e-print/"+id, srcPath); err != nil {
+		if err := download(ctx, opts, "/e-print/"+id, srcPath, nil); err != nil {
 			srcNote = "LaTeX source not downloaded: " + err.Error()
 			_ = os.WriteFile(srcPath, nil, 0o644)
 		}
@@ -134,8 +143,19 @@ func copyPages(dst, src *Paper) {
 	})
 }
 
-// download fetches base+urlPath into dest atomically.
-func download(ctx context.Context, opts Options, urlPath, dest string) error {
+// isPDF checks that a download is a PDF: arXiv answers some requests (rate
+// limits, withdrawn papers) with an HTML page and status 200, which must
+// not be cached as the paper.
+func isPDF(head []byte) error {
+	if !bytes.Contains(head, []byte("%PDF-")) {
+		return fmt.Errorf("the answer is not a PDF (it starts %q); try again later or pass a local PDF", string(head[:min(len(head), 40)]))
+	}
+	return nil
+}
+
+// download fetches base+urlPath into dest atomically; check, when set,
+// vets the first KiB before the file is put in place.
+func download(ctx context.Context, opts Options, urlPath, dest string, check func(head []byte) error) error {
 	base := strings.TrimRight(opts.ArxivBaseURL, "/")
 	if base == "" {
 		base = "https://arxiv.org"
@@ -172,7 +192,7 @@ func download(ctx context.Context, opts Options, urlPath, dest string) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), ".download-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("the cache folder is not writable (set [paper] cache_dir to a writable folder): %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	n, err := io.Copy(tmp, io.LimitReader(resp.Body, opts.maxBytes()+1))
@@ -188,7 +208,30 @@ func download(ctx context.Context, opts Options, urlPath, dest string) error {
 	if n > opts.maxBytes() {
 		return fmt.Errorf("download %s: over the %d MiB limit", url, opts.maxBytes()>>20)
 	}
+	if check != nil {
+		head, err := readHead(tmp.Name(), 1024)
+		if err != nil {
+			return err
+		}
+		if err := check(head); err != nil {
+			return fmt.Errorf("download %s: %w", url, err)
+		}
+	}
 	return os.Rename(tmp.Name(), dest)
+}
+
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, n)
+	k, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, err
+	}
+	return head[:k], nil
 }
 
 // latexFromEprint unpacks arXiv's e-print: a gzipped tar of the sources,

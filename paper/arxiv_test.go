@@ -27,13 +27,20 @@ func TestParseArxivID(t *testing.T) {
 		"arxiv.org/abs/1706.03762?context=cs":     "1706.03762",
 		"https://export.arxiv.org/abs/cs/0112017": "cs/0112017",
 		"hep-th/9901001v3":                        "hep-th/9901001v3",
+		"https://arxiv.org/abs/hep-th/9901001/":   "hep-th/9901001",
+		"arxiv.org/pdf/hep-th/9901001v2.pdf":      "hep-th/9901001v2",
+		"arXiv:math.AG/0101001v1":                 "math.AG/0101001v1",
+		"https://arxiv.org/abs/2106.09685v2/":     "2106.09685v2",
+		"2106.09685/":                             "2106.09685",
+		"hep-th/9901001/":                         "hep-th/9901001",
+		"0704.0001":                               "0704.0001",
 	}
 	for in, want := range cases {
 		if got, ok := ParseArxivID(in); !ok || got != want {
 			t.Errorf("ParseArxivID(%q) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
-	for _, in := range []string{"paper.pdf", "2106.096", "https://example.com/abs/2106.09685", "12345.67890123"} {
+	for _, in := range []string{"paper.pdf", "2106.096", "https://example.com/abs/2106.09685", "12345.67890123", "2106.09685v", "https://arxiv.org/abs/../../etc/passwd", "hep-th/990100", "/"} {
 		if got, ok := ParseArxivID(in); ok {
 			t.Errorf("ParseArxivID(%q) = %q, want no match", in, got)
 		}
@@ -213,5 +220,61 @@ func TestArxivDefaultCacheDir(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(cache, "r2c", "arxiv", "2106.09685", "paper.pdf"))
 	if err != nil || !bytes.Equal(got, pdfBytes) {
 		t.Fatalf("cached PDF: %v", err)
+	}
+}
+
+// TestArxivCacheRecovers: a run stopped after the PDF was cached but
+// before the source was fetched used to leave the paper without its LaTeX
+// for good; a server answering with an HTML page must not be cached as the
+// PDF; an unusable cache folder is a clear error.
+func TestArxivCacheRecovers(t *testing.T) {
+	pdfBytes, err := os.ReadFile(fixturePDF(t, "onecol"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, fake := newFakeArxiv(t, pdfBytes, eprintOf(t))
+	cache := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(cache, "2106.09685"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cache, "2106.09685", "paper.pdf"), pdfBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(context.Background(), "2106.09685", Options{CacheDir: cache, ArxivBaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Format != "latex" || fake.count("/e-print/2106.09685") != 1 || fake.count("/pdf/2106.09685") != 0 {
+		t.Errorf("format %q; downloads: pdf %d, e-print %d; want the e-print only", p.Format, fake.count("/pdf/2106.09685"), fake.count("/e-print/2106.09685"))
+	}
+
+	html := []byte("<!DOCTYPE html><html><body>Rate exceeded.</body></html>")
+	bad, _ := newFakeArxiv(t, html, nil)
+	cache = t.TempDir()
+	_, err = Load(context.Background(), "2106.09685", Options{CacheDir: cache, ArxivBaseURL: bad.URL})
+	if err == nil || !strings.Contains(err.Error(), "not a PDF") {
+		t.Fatalf("HTML answer: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "2106.09685", "paper.pdf")); !os.IsNotExist(err) {
+		t.Fatalf("the HTML answer was cached as the PDF (%v)", err)
+	}
+	if p, err := Load(context.Background(), "2106.09685", Options{CacheDir: cache, ArxivBaseURL: srv.URL}); err != nil || p.Pages != 3 {
+		t.Fatalf("after a good answer: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(cache, "2106.09685"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".download-") {
+			t.Errorf("temporary file %s left in the cache", e.Name())
+		}
+	}
+
+	// A cache folder under a regular file cannot be created, even by root.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(context.Background(), "2106.09685", Options{CacheDir: filepath.Join(file, "cache"), ArxivBaseURL: srv.URL})
+	if err == nil || !strings.Contains(err.Error(), "cache_dir") {
+		t.Errorf("unusable cache: %v", err)
 	}
 }
