@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -167,6 +168,11 @@ func (p *Plan) Validate() error {
 		ids[t.ID] = true
 	}
 	for _, f := range p.Files {
+		for dir := path.Dir(f.Path); dir != "." && dir != "/"; dir = path.Dir(dir) { // "/" for absolute paths, reported above
+			if files[dir] {
+				errs = append(errs, fmt.Errorf("file %q lies inside %q, which is planned as a file", f.Path, dir))
+			}
+		}
 		// The Validator writes each module's tests beside the modules; a
 		// module at the same path would be overwritten by them.
 		if other, ok := testOf[f.Path]; ok {
@@ -230,8 +236,17 @@ func checkModulePath(p string) error {
 	case strings.Contains(p, `\`) || path.IsAbs(p) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../"):
 		return fmt.Errorf("planned file %q must be a clean relative path inside the output folder", p)
 	}
+	// The tests import each module by its dotted name (ImportName), so
+	// every part must be a Python identifier.
+	for _, part := range strings.Split(strings.TrimSuffix(p, ".py"), "/") {
+		if !pythonIdentifier.MatchString(part) {
+			return fmt.Errorf("planned file %q cannot be imported: %q is not a Python identifier (use letters, digits and underscores)", p, part)
+		}
+	}
 	return nil
 }
+
+var pythonIdentifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // findCycle returns one cycle of task ids (first id repeated at the end),
 // or nil. Unknown dependencies are ignored here; Validate reports them.
