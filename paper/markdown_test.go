@@ -3,6 +3,7 @@ package paper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -109,5 +110,57 @@ func TestSectionMarkdown(t *testing.T) {
 	}
 	if strings.Contains(md, "Why Self-Attention") {
 		t.Errorf("Markdown() of 3.2 leaks section 4")
+	}
+}
+
+// TestFindAmbiguous: a query matching several sections equally well is
+// an error naming each of them, never a silent first pick; error lists
+// stay short on papers with thousands of headings.
+func TestFindAmbiguous(t *testing.T) {
+	src := "# A Paper\n\n## 1 Introduction\n\nx\n\n## 2 Attention Layers\n\ny\n\n## 3 Attention Heads\n\nz\n\n### 3.1 Multi-Head Attention\n\nw\n\n## Notes\n\na\n\n## Notes\n\nb\n"
+	p, err := Parse("amb.md", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Find("attention")
+	if !errors.Is(err, ErrAmbiguousSection) || !strings.Contains(err.Error(), "2 Attention Layers") || !strings.Contains(err.Error(), "3 Attention Heads") {
+		t.Errorf("prefix of two titles: %v", err)
+	}
+	// The better tier decides: two prefix matches outrank the substring one.
+	if strings.Contains(err.Error(), "Multi-Head") {
+		t.Errorf("substring match listed among prefix matches: %v", err)
+	}
+	if _, err := p.Find("notes"); !errors.Is(err, ErrAmbiguousSection) {
+		t.Errorf("two sections with one title: %v", err)
+	}
+	if s, err := p.Find("3"); err != nil || s.Title != "Attention Heads" {
+		t.Errorf("number: %v %v", s, err)
+	}
+	if s, err := p.Find("multi-head"); err != nil || s.Number != "3.1" {
+		t.Errorf("unique prefix: %v %v", s, err)
+	}
+
+	var b strings.Builder
+	b.WriteString("# Big\n\n")
+	for i := range 10000 {
+		fmt.Fprintf(&b, "## Part %d\n\ntext %d\n\n", i, i)
+	}
+	big, err := Parse("big.md", []byte(b.String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	big.Walk(func(*Section) { n++ })
+	if n != 10000 {
+		t.Fatalf("%d sections, want 10000", n)
+	}
+	if s, err := big.Find("Part 9999"); err != nil || !strings.Contains(s.Text, "text 9999") {
+		t.Errorf("Find(Part 9999): %v %v", s, err)
+	}
+	for _, q := range []string{"Part", "no such part"} {
+		_, err := big.Find(q)
+		if err == nil || len(err.Error()) > 2000 || !strings.Contains(err.Error(), "more") {
+			t.Errorf("Find(%q): error of %d bytes: %.300v", q, len(fmt.Sprint(err)), err)
+		}
 	}
 }

@@ -212,6 +212,28 @@ func (p *Paper) Walk(fn func(*Section)) {
 // ErrSectionNotFound is wrapped by Find's error when nothing matches.
 var ErrSectionNotFound = errors.New("section not found")
 
+// ErrAmbiguousSection is wrapped by Find's error when the query matches
+// several sections equally well; the error lists them.
+var ErrAmbiguousSection = errors.New("ambiguous section")
+
+// maxListed bounds the sections an error lists: a paper with thousands of
+// headings would otherwise fill the terminal (or an LSP message) with them.
+const maxListed = 25
+
+// listHeadings joins section headings for an error message, at most
+// maxListed of them.
+func listHeadings(ss []*Section) string {
+	names := make([]string, 0, min(len(ss), maxListed))
+	for _, s := range ss[:min(len(ss), maxListed)] {
+		names = append(names, s.Heading())
+	}
+	out := strings.Join(names, "; ")
+	if len(ss) > maxListed {
+		out += fmt.Sprintf("; and %d more (`r2c paper sections` lists them all)", len(ss)-maxListed)
+	}
+	return out
+}
+
 // Find looks a section up by number ("3.2"), title ("Scaled Dot-Product
 // Attention", case-insensitive) or both ("3.2 Scaled Dot-Product
 // Attention"). An exact match wins; otherwise a unique title prefix or
@@ -246,23 +268,19 @@ func (p *Paper) Find(query string) (*Section, error) {
 		case 1:
 			return cands[0], nil
 		default:
-			names := make([]string, len(cands))
-			for i, s := range cands {
-				names[i] = s.Heading()
-			}
-			return nil, fmt.Errorf("paper: %q is ambiguous in %s: it matches %s", query, p.Source, strings.Join(names, "; "))
+			return nil, fmt.Errorf("paper: %w: %q in %s matches %d sections: %s; give the number or the full title", ErrAmbiguousSection, query, p.Source, len(cands), listHeadings(cands))
 		}
 	}
 	return nil, fmt.Errorf("paper: %w: %q in %s; %w", ErrSectionNotFound, query, p.Source, p.sectionList())
 }
 
 func (p *Paper) sectionList() error {
-	var names []string
-	p.Walk(func(s *Section) { names = append(names, s.Heading()) })
-	if len(names) == 0 {
+	var all []*Section
+	p.Walk(func(s *Section) { all = append(all, s) })
+	if len(all) == 0 {
 		return errors.New("the paper has no sections")
 	}
-	return fmt.Errorf("available sections: %s", strings.Join(names, "; "))
+	return fmt.Errorf("available sections: %s", listHeadings(all))
 }
 
 // normTitle lower-cases s and collapses white space and punctuation runs, so
