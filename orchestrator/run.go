@@ -216,11 +216,17 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model client: %w", err)
 	}
+	var budgetErrs []error
 	settings := func(agent string) agents.Settings {
 		m := cfg.AgentModel(agent)
 		// The server's context limit (asked once, then cached by the
 		// client) minus this agent's answer length.
-		budget, _ := client.PromptBudget(ctx, m.MaxTokens)
+		budget, err := client.PromptBudget(ctx, m.MaxTokens)
+		if err == nil && budget == 0 {
+			// 0 would mean "no limit" to the agents; here it means the
+			// answer alone fills the context, and every request would fail.
+			budgetErrs = append(budgetErrs, fmt.Errorf("%s: max_tokens %d leaves no room for a prompt in the model server's context: lower agents.%s.max_tokens or model.max_tokens (r2c doctor shows the server's limit)", agent, m.MaxTokens, agent))
+		}
 		st := agents.Settings{Model: client, ModelName: m.Name, MaxTokens: m.MaxTokens, Timeout: m.Timeout.D(), PromptTokens: budget, OnExchange: s.onExchange}
 		if m.Temperature != nil {
 			t := float32(*m.Temperature)
@@ -232,6 +238,9 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	s.planner = agents.Planner{Settings: settings("planner")}
 	s.implementer = agents.Implementer{Settings: settings("implementer")}
 	s.validator = agents.Validator{Settings: settings("validator")}
+	if len(budgetErrs) > 0 {
+		return client, errors.Join(budgetErrs...)
+	}
 	if s.req.StreamTokens {
 		s.implementer.OnToken = func(task, delta string) { s.em.emit("implementer", EventTokens, 0, delta) }
 	}

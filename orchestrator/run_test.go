@@ -529,3 +529,21 @@ func TestRunKeepsAnEarlierBetterRoundAndItsPlan(t *testing.T) {
 		t.Errorf("record %+v, %v", rec, err)
 	}
 }
+
+// An answer length that fills the server's whole context leaves no prompt
+// budget; that is a clear configuration error before any request, not an
+// unlimited prompt the server then rejects.
+func TestRunMaxTokensFillingTheContextIsAClearError(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t) // /info: max_total_tokens 4096
+	orchestratortest.Script(t, srv)
+	cfg := testConfig(t, srv.URL())
+	cfg.Model.MaxTokens = 4096
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, nil)
+	if err == nil || !strings.Contains(err.Error(), "max_tokens 4096 leaves no room for a prompt") || !strings.Contains(err.Error(), "analyzer") {
+		t.Fatalf("err %v", err)
+	}
+	if res.Status != StatusFailed || len(srv.ChatRequests()) != 0 {
+		t.Fatalf("status %s after %d chat requests", res.Status, len(srv.ChatRequests()))
+	}
+}
