@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // codeSymbol is a function, class or method of a Python file, as found by
@@ -99,7 +100,7 @@ type window struct {
 }
 
 // lineWindows cuts src[start:end] at line boundaries into pieces of at most
-// maxCodeChunkBytes (a single longer line stays whole).
+// maxCodeChunkBytes (a single longer line is cut inside).
 func lineWindows(src []byte, start, end int) []window {
 	var out []window
 	line := bytes.Count(src[:start], []byte("\n"))
@@ -110,7 +111,11 @@ func lineWindows(src []byte, start, end int) []window {
 			if i := bytes.LastIndexByte(src[start:cut], '\n'); i > 0 {
 				cut = start + i + 1
 			} else {
-				cut = lineEnd(src, cut)
+				// One line longer than a chunk (minified or generated
+				// data): cut inside it, at a character boundary, so no
+				// chunk overflows an embedding server's input or a
+				// prompt's budget.
+				cut = start + runeCut(src[start:end], maxCodeChunkBytes)
 			}
 		}
 		// Leading blank lines belong to no chunk: the cited lines start
@@ -154,4 +159,21 @@ func lineEnd(src []byte, offset int) int {
 // the code because file and folder names say much about what code is for.
 func codeEmbedText(md map[string]string, text string) string {
 	return fmt.Sprintf("%s\n%s", md["path"], text)
+}
+
+// runeCut is the largest n <= max such that b[:n] ends on a UTF-8 character
+// boundary (at least one character, so progress is always made).
+func runeCut(b []byte, max int) int {
+	if len(b) <= max {
+		return len(b)
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	if n == 0 {
+		_, size := utf8.DecodeRune(b)
+		return size
+	}
+	return n
 }

@@ -35,6 +35,11 @@ type paperBlock struct {
 const (
 	targetPaperWords = 200
 	maxPaperWords    = 320
+	// maxPaperChunkBytes is a hard cap (about 2,000 tokens) on any paper
+	// chunk, equations and sentence-less text included: a "sentence" of a
+	// hundred thousand words, or a paragraph after an unclosed $$, made one
+	// chunk bigger than any prompt budget or embedding server input.
+	maxPaperChunkBytes = 8000
 )
 
 // chunkPaper splits a paper into chunks by section and paragraph; display
@@ -45,11 +50,21 @@ func chunkPaper(doc *paperDoc, file string) []pendingChunk {
 		paperName = file
 	}
 	var out []pendingChunk
+	var emitOne func(sec *paperSection, kind, text string, page int, extra ...string)
 	emit := func(sec *paperSection, kind, text string, page int, extra ...string) {
 		text = strings.TrimSpace(text)
 		if text == "" {
 			return
 		}
+		if len(text) > maxPaperChunkBytes {
+			for _, piece := range capText(text, maxPaperChunkBytes) {
+				emitOne(sec, kind, piece, page, extra...)
+			}
+			return
+		}
+		emitOne(sec, kind, text, page, extra...)
+	}
+	emitOne = func(sec *paperSection, kind, text string, page int, extra ...string) {
 		md := map[string]string{
 			"paper": paperName, "file": file, "section": sec.Number, "title": sec.Title,
 			"page": strconv.Itoa(page), "kind": kind,
@@ -112,17 +127,22 @@ var blankLines = regexp.MustCompile(`\n[ \t]*\n`)
 func splitParagraphs(text string) []string {
 	var out []string
 	var open []string // paragraphs of an unfinished math block
+	dollars, depth := 0, 0
 	for _, p := range blankLines.Split(text, -1) {
 		p = strings.TrimSpace(p)
 		if p == "" {
 			continue
 		}
 		open = append(open, p)
-		if mathOpen(strings.Join(open, "\n\n")) {
+		// Counted per paragraph: re-reading the whole open block each time
+		// was quadratic after an unclosed $$.
+		d, e := mathMarks(p)
+		dollars, depth = dollars+d, depth+e
+		if dollars%2 == 1 || depth > 0 {
 			continue
 		}
 		out = append(out, strings.Join(open, "\n\n"))
-		open = nil
+		open, dollars, depth = nil, 0, 0
 	}
 	if len(open) > 0 {
 		out = append(out, strings.Join(open, "\n\n"))
@@ -132,13 +152,9 @@ func splitParagraphs(text string) []string {
 
 var envMarker = regexp.MustCompile(`\\(begin|end)\{[^}]*\}`)
 
-// mathOpen reports whether s leaves a $$ block or a \begin{...}
-// environment unclosed.
-func mathOpen(s string) bool {
-	if strings.Count(s, "$$")%2 == 1 {
-		return true
-	}
-	depth := 0
+// mathMarks counts the $$ markers of s and its \begin{...} less its
+// \end{...} markers.
+func mathMarks(s string) (dollars, depth int) {
 	for _, m := range envMarker.FindAllStringSubmatch(s, -1) {
 		if m[1] == "begin" {
 			depth++
@@ -146,7 +162,27 @@ func mathOpen(s string) bool {
 			depth--
 		}
 	}
-	return depth > 0
+	return strings.Count(s, "$$"), depth
+}
+
+// capText cuts text into pieces of at most max bytes, at the last white
+// space before the limit when there is one, else at a character boundary.
+func capText(text string, max int) []string {
+	var out []string
+	for len(text) > max {
+		cut := runeCut([]byte(text[:max+1]), max)
+		if i := strings.LastIndexAny(text[:cut], " \t\n"); i > max/2 {
+			cut = i
+		}
+		if piece := strings.TrimSpace(text[:cut]); piece != "" {
+			out = append(out, piece)
+		}
+		text = strings.TrimLeft(text[cut:], " \t\n")
+	}
+	if text != "" {
+		out = append(out, text)
+	}
+	return out
 }
 
 // packParagraphs joins consecutive paragraphs into chunks of about
