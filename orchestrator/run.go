@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -353,6 +354,7 @@ func (s *runState) planNode(ctx context.Context) error {
 	s.plan = plan
 	s.rec.writeJSON(name, plan)
 	s.checkLibraries(ctx)
+	s.checkOutDir()
 	s.code, s.tests, s.round, s.verdict = map[string]string{}, map[string]string{}, 0, nil
 	return nil
 }
@@ -367,6 +369,30 @@ func (s *runState) checkLibraries(ctx context.Context) {
 		s.warn("planner", fmt.Sprintf("could not check the plan's libraries: %v", err))
 	case len(missing) > 0:
 		s.warn("planner", fmt.Sprintf("the plan uses %s, which the test interpreter cannot import: tests using it cannot pass here (install it for that interpreter or set sandbox.python)", strings.Join(missing, ", ")))
+	}
+}
+
+// checkOutDir warns, before any code is written, when planned files (or
+// their tests) already exist in the output folder: the caller never
+// overwrites, so finding out only at the end would waste the whole run.
+func (s *runState) checkOutDir() {
+	if s.req.OutDir == "" {
+		return
+	}
+	var exist []string
+	for _, f := range s.plan.Files {
+		for _, p := range []string{f.Path, agents.TestPath(f.Path)} {
+			if _, err := os.Lstat(filepath.Join(s.req.OutDir, filepath.FromSlash(p))); err == nil {
+				exist = append(exist, p)
+			}
+		}
+	}
+	if len(exist) > 0 {
+		verb := "exist"
+		if len(exist) == 1 {
+			verb = "exists"
+		}
+		s.warn("planner", fmt.Sprintf("%s already %s in %s and will not be overwritten, so the result cannot be written there: cancel and choose another output folder, or move them", strings.Join(exist, ", "), verb, s.req.OutDir))
 	}
 }
 

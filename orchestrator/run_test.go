@@ -547,3 +547,29 @@ func TestRunMaxTokensFillingTheContextIsAClearError(t *testing.T) {
 		t.Fatalf("status %s after %d chat requests", res.Status, len(srv.ChatRequests()))
 	}
 }
+
+// Planned files that already exist in the output folder are reported as
+// soon as the plan names them, not only when the caller refuses to write.
+func TestRunWarnsEarlyAboutExistingOutputFiles(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, "attention.py"), []byte("# the user's own\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{}
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: testConfig(t, srv.URL()), OutDir: out}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "attention.py already exists in "+out) || strings.Contains(res.Warnings[0], "test_attention.py") {
+		t.Fatalf("warnings %q", res.Warnings)
+	}
+	if !log.has("planner", EventProgress, "will not be overwritten") {
+		t.Error("no warning event from the planner step")
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "attention.py")); string(b) != "# the user's own\n" {
+		t.Error("Run touched the output folder")
+	}
+}
