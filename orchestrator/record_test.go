@@ -54,3 +54,31 @@ func TestRecorderStaysInsideItsFolder(t *testing.T) {
 		t.Fatal("the record wrote outside its folder")
 	}
 }
+
+// The correction loop keeps the best round: a passing one over any
+// failing one, then more passed tests, fewer errors, a higher style score;
+// on a complete tie the later round (the more corrected code) wins, and a
+// later round that is worse never replaces an earlier one.
+func TestBestRoundSelection(t *testing.T) {
+	snap := func(round int, passed bool, tests, errs, style float64) *snapshot {
+		return &snapshot{round: round, passed: passed, scoreOf: [3]float64{tests, -errs, style}}
+	}
+	rounds := []*snapshot{
+		snap(1, false, 4, 1, 80),
+		snap(2, false, 2, 3, 90), // worse: fewer tests pass
+		snap(3, false, 4, 1, 80), // a tie with round 1
+		snap(4, false, 4, 1, 70), // worse style only
+	}
+	var best *snapshot
+	for _, s := range rounds {
+		if best == nil || better(s, best) {
+			best = s
+		}
+	}
+	if best.round != 3 {
+		t.Errorf("best round %d, want 3 (ties go to the later round, regressions never win)", best.round)
+	}
+	if !better(snap(5, true, 1, 0, 10), snap(6, false, 9, 0, 100)) || better(snap(6, false, 9, 0, 100), snap(5, true, 1, 0, 10)) {
+		t.Error("a passing round must beat any failing one")
+	}
+}
