@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"sync"
 
@@ -91,12 +92,33 @@ func Open(dir string, emb Embedder) (*Index, error) {
 	if emb == nil {
 		return nil, errors.New("rag: open: nil embedder")
 	}
-	man, err := readManifest(dir)
-	if err != nil {
-		return nil, fmt.Errorf("rag: open %s: %w", dir, err)
+	for attempt := 1; ; attempt++ {
+		man, err := readManifest(dir)
+		if err != nil {
+			return nil, fmt.Errorf("rag: open %s: %w", dir, err)
+		}
+		if openHook != nil {
+			openHook()
+		}
+		ix, err := open(dir, emb, man)
+		if err == nil || attempt == maxOpenAttempts || !errors.Is(err, fs.ErrNotExist) {
+			return ix, err
+		}
+		// A writer committed while this reader was between the manifest
+		// and its data files, and removed the files the old manifest
+		// named: read the new manifest rather than report damage.
+		if now, rerr := readManifest(dir); rerr != nil || now == nil || (now.Data == man.Data && now.DocFreq == man.DocFreq) {
+			return nil, err
+		}
 	}
-	return open(dir, emb, man)
 }
+
+// maxOpenAttempts bounds Open's retries when writers keep committing.
+const maxOpenAttempts = 5
+
+// openHook, when set by a test, runs in Open between reading the manifest
+// and reading the data files it names.
+var openHook func()
 
 // Create returns an empty index for dir, ignoring whatever index is there:
 // the first Update replaces it (atomically, like every save), so until then

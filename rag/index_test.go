@@ -426,3 +426,35 @@ func crashChild(spec string) {
 	fmt.Println("update finished without being killed:", err)
 	os.Exit(1)
 }
+
+// TestOpenWhileWriterCommits: a reader that has read the manifest when a
+// writer commits (and removes the data files the old manifest named) opens
+// the new index. Before, Open failed with "manifest.json names chunks-...,
+// which cannot be read; remove the folder and re-index".
+func TestOpenWhileWriterCommits(t *testing.T) {
+	dir, _, writer := buildSample(t, NewOffline(0))
+	other := filepath.Join(t.TempDir(), "other")
+	writeTree(t, other, map[string]string{"extra.py": "def extra():\n    return 42\n"})
+	commits := 0
+	openHook = func() {
+		if commits > 0 {
+			return
+		}
+		commits++
+		if _, err := writer.Update(context.Background(), Sources{Code: []string{other}}, UpdateOptions{}); err != nil {
+			t.Errorf("writer: %v", err)
+		}
+	}
+	defer func() { openHook = nil }()
+	reader, err := Open(dir, NewOffline(0))
+	if err != nil {
+		t.Fatalf("open during a commit: %v", err)
+	}
+	if commits != 1 || len(reader.Files()) != len(sampleCode)+1 {
+		t.Errorf("commits %d; reader sees %d files, want %d", commits, len(reader.Files()), len(sampleCode)+1)
+	}
+	chunks, err := reader.Retrieve(context.Background(), "extra returns 42", RetrieveOptions{K: 1})
+	if err != nil || len(chunks) != 1 || chunks[0].Metadata["symbol"] != "extra" {
+		t.Errorf("reader's query: %+v %v", chunks, err)
+	}
+}
