@@ -458,3 +458,56 @@ func TestOpenWhileWriterCommits(t *testing.T) {
 		t.Errorf("reader's query: %+v %v", chunks, err)
 	}
 }
+
+// TestSecondProcessIsTurnedAway: while another process is in the middle
+// of saving (it holds the folder's flock), an update here is refused at
+// once with a clear message, a reader here still opens and queries the
+// last committed index, and once that process dies the lock is gone.
+func TestSecondProcessIsTurnedAway(t *testing.T) {
+	if os.Getenv(crashChildEnv) != "" {
+		t.Skip("parent only")
+	}
+	dir, repo, _ := buildSample(t, NewOffline(0))
+	want := snapshot(t, dir)
+	modifyRepo(t, repo)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledDuringSave$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+strings.Join([]string{dir, repo, "data"}, "\n"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "parked data\n" {
+		t.Fatalf("child said %q, %v", line, err)
+	}
+
+	here, err := Open(dir, NewOffline(0))
+	if err != nil {
+		t.Fatalf("reader while another process saves: %v", err)
+	}
+	if ids := retrieveIDs(t, here, "attention weights"); len(ids) == 0 {
+		t.Error("reader found nothing")
+	}
+	_, err = here.Update(context.Background(), Sources{Code: []string{repo}}, UpdateOptions{})
+	if err == nil || !strings.Contains(err.Error(), "another process is updating") {
+		t.Fatalf("update while another process holds the lock: %v", err)
+	}
+	if got := snapshot(t, dir); got != want {
+		t.Fatal("the refused update changed the index")
+	}
+
+	cmd.Process.Kill()
+	cmd.Wait()
+	st, err := here.Update(context.Background(), Sources{Code: []string{repo}}, UpdateOptions{})
+	if err != nil || st.Changed+st.Added == 0 {
+		t.Fatalf("update after the other process died: %+v %v", st, err)
+	}
+}
