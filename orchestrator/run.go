@@ -180,8 +180,10 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 	}
 	res.Duration = time.Since(start)
 	s.finish(res, runErr)
-	if err := rec.close(); err != nil && runErr == nil {
-		runErr = err
+	if err := rec.close(); err != nil {
+		// The record is a by-product: losing part of it must not cost the
+		// user a run's result, which callers drop on an error.
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the run record is incomplete: %v", err))
 	}
 	return res, runErr
 }

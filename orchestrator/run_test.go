@@ -573,3 +573,29 @@ func TestRunWarnsEarlyAboutExistingOutputFiles(t *testing.T) {
 		t.Error("Run touched the output folder")
 	}
 }
+
+// A run record that cannot be written completely (here: its exchanges/
+// folder is blocked by a file) is a warning, not an error that would make
+// the caller drop a passing result.
+func TestRunRecordFailureDoesNotFailTheRun(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	cfg := testConfig(t, srv.URL())
+	var blockErr error
+	obs := ObserverFunc(func(e Event) {
+		if e.Node == "run" && e.Kind == EventStarted { // before any exchange
+			blockErr = os.WriteFile(filepath.Join(cfg.RunsDir, e.Run, "exchanges"), []byte("in the way"), 0o644)
+		}
+	})
+	res, err := Run(context.Background(), Request{Paper: orchestratortest.Paper(t), Section: "3.2", Config: cfg}, obs)
+	if blockErr != nil {
+		t.Fatal(blockErr)
+	}
+	if err != nil || res.Status != StatusPassed || len(res.Files) != 2 {
+		t.Fatalf("err %v, status %s, %d files", err, res.Status, len(res.Files))
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "run record is incomplete") || !strings.Contains(res.Warnings[0], "exchanges") {
+		t.Fatalf("warnings %q", res.Warnings)
+	}
+}
