@@ -22,6 +22,15 @@ func TestRetrieveEdgeQueries(t *testing.T) {
 	if len(all) == 0 || len(all) > total {
 		t.Errorf("K=1000 over %d chunks gave %d", total, len(all))
 	}
+	// K far past the collection: every chunk, without sizing anything by
+	// K (a billion used to allocate 64 GB per scan worker and end the
+	// process) or overflowing K*4 (math.MaxInt used to give nothing).
+	for _, k := range []int{1 << 30, math.MaxInt} {
+		huge, err := ix.Retrieve(ctx, "attention weights", RetrieveOptions{K: k})
+		if err != nil || len(huge) != len(all) {
+			t.Errorf("K=%d: %d chunks, %v; want %d", k, len(huge), err, len(all))
+		}
+	}
 	for _, q := range []string{"", "   \n\t"} {
 		if _, err := ix.Retrieve(ctx, q, RetrieveOptions{}); err == nil || !strings.Contains(err.Error(), "empty query") {
 			t.Errorf("query %q: %v", q, err)

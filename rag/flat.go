@@ -77,6 +77,7 @@ func (f *flatVectors) search(q []float32, n int, where map[string]string) []hit 
 	if n <= 0 || rows == 0 || len(q) != f.dim {
 		return nil
 	}
+	n = min(n, rows) // scan allocates n+1 per worker: never more than the rows
 	workers := min(runtime.GOMAXPROCS(0), (rows+minRowsPerWorker-1)/minRowsPerWorker)
 	if workers <= 1 {
 		return f.scan(q, n, where, 0, rows)
@@ -100,7 +101,7 @@ func (f *flatVectors) search(q []float32, n int, where map[string]string) []hit 
 // scan keeps the n best rows of [lo, hi) in a small sorted slice: n is a
 // few dozen at most, so insertion beats a heap.
 func (f *flatVectors) scan(q []float32, n int, where map[string]string, lo, hi int) []hit {
-	top := make([]hit, 0, n+1)
+	top := make([]hit, 0, min(n, hi-lo)+1)
 	dim := f.dim
 	for r := lo; r < hi; r++ {
 		s := dot(q, f.vecs[r*dim:(r+1)*dim])

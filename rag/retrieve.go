@@ -85,7 +85,6 @@ func (ix *Index) retrieveVector(ctx context.Context, vec []float32, opts Retriev
 	if len(names) == 0 {
 		names = Collections
 	}
-	want := opts.K * candidatesPerResult
 	q := make([]float32, len(vec))
 	copy(q, vec)
 	normalize(q)
@@ -103,6 +102,9 @@ func (ix *Index) retrieveVector(ctx context.Context, vec []float32, opts Retriev
 		if len(q) != flat.dim {
 			return nil, fmt.Errorf("%w: a %d-dimensional query against %d-dimensional vectors", ErrEmbedderMismatch, len(q), flat.dim)
 		}
+		// K past the collection's size asks for all of it; clamping first
+		// keeps K*candidatesPerResult from overflowing.
+		want := min(opts.K, flat.len()) * candidatesPerResult
 		for _, h := range flat.search(q, want, opts.Where) {
 			d, err := ix.cols[name].GetByID(ctx, flat.ids[h.row])
 			if err != nil {
