@@ -68,25 +68,46 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 		if errors.Is(err, orchestrator.ErrUnreachable) || errors.Is(err, sandbox.ErrNoPytest) || errors.Is(err, sandbox.ErrIsolation) {
 			code = exitUsage // the environment, not the paper or the model's code
 		}
+		// A run that failed after a validated round (a model timeout in a
+		// correction round) still ends with its best result; a cancelled
+		// run has none and writes nothing.
+		if res != nil && len(res.Files) > 0 && res.Status != orchestrator.StatusCancelled {
+			if written, werr := writeResult(*out, res); werr == nil {
+				printSummary(s.out, res, written, profile != nil)
+			} else {
+				fmt.Fprintf(s.err, "r2c: implement: %v\n", werr)
+			}
+		}
 		if res != nil && res.RunDir != "" {
 			fmt.Fprintf(s.err, "r2c: run recorded in %s\n", res.RunDir)
 		}
 		return s.errorf(code, "implement: %v", err)
 	}
-	var written []string
-	if len(res.Files) > 0 {
-		if err := orchestrator.WriteFiles(*out, res.Files); err != nil {
-			return s.errorf(exitFail, "implement: %v", err)
-		}
-		for _, f := range res.Files {
-			written = append(written, filepath.Join(*out, filepath.FromSlash(f.Path)))
-		}
+	written, err := writeResult(*out, res)
+	if err != nil {
+		return s.errorf(exitFail, "implement: %v", err)
 	}
 	printSummary(s.out, res, written, profile != nil)
 	if res.Status != orchestrator.StatusPassed {
 		return exitFail
 	}
 	return exitOK
+}
+
+// writeResult writes the run's files under out (all or nothing) and
+// returns their paths.
+func writeResult(out string, res *orchestrator.Result) ([]string, error) {
+	if len(res.Files) == 0 {
+		return nil, nil
+	}
+	if err := orchestrator.WriteFiles(out, res.Files); err != nil {
+		return nil, err
+	}
+	var written []string
+	for _, f := range res.Files {
+		written = append(written, filepath.Join(out, filepath.FromSlash(f.Path)))
+	}
+	return written, nil
 }
 
 // loadProfile reads the configured style profile; a missing one is not an

@@ -256,3 +256,30 @@ func TestImplementSummaryMarksEstimatedTokens(t *testing.T) {
 		}
 	}
 }
+
+// When a correction round fails on a model error (here: a timeout), the
+// run's best result so far is still written, with a failed status and
+// the error.
+func TestImplementWritesTheBestResultWhenALaterRoundErrs(t *testing.T) {
+	pythonWithPytest(t)
+	root := isolatedWorkspace(t)
+	t.Setenv("R2C_TIMEOUT", "3s")
+	srv := llmtest.New(t)
+	srv.On(orchestratortest.UserContains(orchestratortest.AttentionTask, orchestratortest.CorrectionPrompt), llmtest.Reply{Content: "late", Latency: time.Hour})
+	orchestratortest.Script(t, srv)
+	out := filepath.Join(root, "out")
+	stdout, stderr, code := runCLI(t, "implement", "--paper", orchestratortest.Paper(t), "--section", "3.2", "--out", out, "--endpoint", srv.URL(), "--root", root)
+	if code != exitFail || !strings.Contains(stderr, "no answer within the timeout") {
+		t.Fatalf("code %d\nstderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "status:      failed") || !strings.Contains(stdout, "tests:       4/5 passed") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+	src, err := os.ReadFile(filepath.Join(out, "attention.py"))
+	if err != nil || !strings.Contains(string(src), "scores = q @ k.T") {
+		t.Fatalf("round 1's module was not written: %v\n%s", err, src)
+	}
+	if _, err := os.Stat(filepath.Join(out, "test_attention.py")); err != nil {
+		t.Error(err)
+	}
+}
