@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -29,11 +30,13 @@ func paperCommand() command {
 type paperFlags struct {
 	cacheDir string
 	timeout  time.Duration
+	maxPages int
 }
 
 func (f *paperFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "arXiv download cache (config: paper.cache_dir; default $XDG_CACHE_HOME/r2c/arxiv)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "arXiv download timeout (config: paper.download_timeout, default 60s)")
+	fs.IntVar(&f.maxPages, "max-pages", 0, "refuse PDFs with more pages than this (default 1000)")
 }
 
 // options reads [paper] from the configuration of the workspace around the
@@ -44,7 +47,18 @@ func (f *paperFlags) options() (paper.Options, error) {
 		return paper.Options{}, err
 	}
 	cfg.Merge(config.Config{Paper: config.Paper{CacheDir: f.cacheDir, DownloadTimeout: config.Duration(f.timeout)}})
-	return orchestrator.PaperOptions(cfg), nil
+	opts := orchestrator.PaperOptions(cfg)
+	opts.MaxPages = f.maxPages
+	return opts, nil
+}
+
+// loadPaper is paper.Load with a hint for the one limit a flag raises.
+func loadPaper(ctx context.Context, source string, opts paper.Options) (*paper.Paper, error) {
+	p, err := paper.Load(ctx, source, opts)
+	if errors.Is(err, paper.ErrTooLarge) && strings.Contains(err.Error(), " pages") {
+		err = fmt.Errorf("%w (raise the limit with --max-pages)", err)
+	}
+	return p, err
 }
 
 func runPaperSections(ctx context.Context, s stdio, args []string) int {
@@ -66,7 +80,7 @@ func runPaperSections(ctx context.Context, s stdio, args []string) int {
 	if err != nil {
 		return s.errorf(exitUsage, "paper: %v", err)
 	}
-	p, err := paper.Load(ctx, fs.Arg(0), opts)
+	p, err := loadPaper(ctx, fs.Arg(0), opts)
 	if err != nil {
 		return s.errorf(exitFail, "%v", err)
 	}
@@ -121,7 +135,7 @@ func runPaperShow(ctx context.Context, s stdio, args []string) int {
 	if err != nil {
 		return s.errorf(exitUsage, "paper: %v", err)
 	}
-	p, err := paper.Load(ctx, fs.Arg(0), opts)
+	p, err := loadPaper(ctx, fs.Arg(0), opts)
 	if err != nil {
 		return s.errorf(exitFail, "%v", err)
 	}

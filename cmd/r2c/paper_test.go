@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,5 +146,54 @@ func TestPaperBadConfigIsAUsageError(t *testing.T) {
 	_, errOut, code := runCLI(t, "paper", "sections", md)
 	if code != exitUsage || !strings.Contains(errOut, "cache_dri") {
 		t.Fatalf("code %d, %s", code, errOut)
+	}
+}
+
+// tinyPagesPDF writes a PDF of n pages holding one word each.
+func tinyPagesPDF(t *testing.T, n int) string {
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "", "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
+	var kids []string
+	for i := range n {
+		content := fmt.Sprintf("BT /F1 12 Tf 72 700 Td (w%d) Tj ET", i+1)
+		objs = append(objs, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
+		objs = append(objs, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", len(objs)))
+		kids = append(kids, fmt.Sprintf("%d 0 R", len(objs)))
+	}
+	objs[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n)
+	var b strings.Builder
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	path := filepath.Join(t.TempDir(), "long.pdf")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestPaperMaxPages: a PDF over the default 1000 pages is refused with a
+// hint, and --max-pages reads it.
+func TestPaperMaxPages(t *testing.T) {
+	path := tinyPagesPDF(t, 1200)
+	_, errOut, code := runCLI(t, "paper", "sections", "--json", path)
+	if code != exitFail || !strings.Contains(errOut, "more than 1000 pages") || !strings.Contains(errOut, "--max-pages") {
+		t.Fatalf("default limit: code %d, %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, "paper", "sections", "--json", "--max-pages", "2000", path)
+	if code != exitOK {
+		t.Fatalf("--max-pages 2000: code %d, %s", code, errOut)
+	}
+	var got paperSummary
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Pages != 1200 {
+		t.Errorf("pages %d, %v", got.Pages, err)
 	}
 }
