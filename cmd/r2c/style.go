@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/r2c-ai/r2c/config"
@@ -173,7 +174,7 @@ func runStyleCheck(ctx context.Context, s stdio, args []string) int {
 		if err := ctx.Err(); err != nil {
 			return s.errorf(exitUsage, "style check: %v", err)
 		}
-		src, err := os.ReadFile(file)
+		src, err := readPythonFile(file)
 		if err != nil {
 			code = max(code, s.errorf(exitUsage, "style check: %v", err))
 			continue
@@ -259,7 +260,7 @@ func runStyleStats(ctx context.Context, s stdio, args []string) int {
 		if err := ctx.Err(); err != nil {
 			return s.errorf(exitUsage, "style stats: %v", err)
 		}
-		src, err := os.ReadFile(file)
+		src, err := readPythonFile(file)
 		if err != nil {
 			code = max(code, s.errorf(exitUsage, "style stats: %v", err))
 			continue
@@ -287,4 +288,25 @@ func runStyleStats(ctx context.Context, s stdio, args []string) int {
 		tw.Flush()
 	}
 	return code
+}
+
+// readPythonFile reads a file named on the command line, refusing what is not
+// a regular file (a FIFO would block, /dev/zero never ends) and reading at
+// most one byte more than style.MaxSourceSize, so that the style package
+// reports a too-large file without r2c holding all of it.
+func readPythonFile(path string) ([]byte, error) {
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return io.ReadAll(io.LimitReader(f, style.MaxSourceSize+1))
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/r2c-ai/r2c/style"
@@ -211,3 +212,36 @@ const (
 	exampleDir    = "../../examples"
 	exampleModule = "../../examples/attention/attention.py"
 )
+
+// TestStyleRefusesEndlessInput: a FIFO would block a plain read forever and
+// /dev/zero would fill memory; both are refused at once, and a file over the
+// size limit is reported without reading all of it.
+func TestStyleRefusesEndlessInput(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.py")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	big := filepath.Join(dir, "big.py")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: 64 GiB of NULs that take no disk.
+	if err := f.Truncate(64 << 30); err != nil {
+		t.Skipf("sparse file: %v", err)
+	}
+	f.Close()
+	for _, cmd := range []string{"check", "stats"} {
+		for _, p := range []string{fifo, "/dev/zero"} {
+			_, errOut, code := runCLI(t, "style", cmd, p)
+			if code != exitUsage || !strings.Contains(errOut, "not a regular file") {
+				t.Errorf("style %s %s: code %d, stderr %q", cmd, p, code, errOut)
+			}
+		}
+		_, errOut, code := runCLI(t, "style", cmd, big)
+		if code != exitUsage || !strings.Contains(errOut, "larger than") {
+			t.Errorf("style %s on a 64 GiB file: code %d, stderr %q", cmd, code, errOut)
+		}
+	}
+}
