@@ -2,11 +2,13 @@ package style
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -188,5 +190,16 @@ func TestLoneCRLinesAreLines(t *testing.T) {
 		if got, want := summarise(doc.Check(p)), summarise(fresh); !reflect.DeepEqual(got, want) {
 			t.Errorf("after %+v: document\n%s\nfresh parse\n%s", e, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
+	}
+}
+
+func TestLearnRefusesAFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pipe.py")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	_, err := Learn(context.Background(), []string{fifo})
+	if err == nil || !strings.Contains(err.Error(), "no Python files to learn from") {
+		t.Errorf("Learn on a FIFO: %v, want it skipped (nothing learned)", err)
 	}
 }

@@ -31,11 +31,16 @@ func checkInput(src []byte) error {
 	return nil
 }
 
-// readSource reads a file for analysis, refusing huge ones before reading.
+// readSource reads a file for analysis, refusing huge ones and anything but
+// regular files before reading.
 func readSource(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		// A FIFO would block the read, a device might never end.
+		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	if fi.Size() > MaxSourceSize {
 		return nil, fmt.Errorf("%s: %w (%.1f MiB)", path, ErrTooLarge, float64(fi.Size())/(1<<20))
