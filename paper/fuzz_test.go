@@ -261,3 +261,33 @@ func TestObjectStreamsFromQPDF(t *testing.T) {
 		t.Errorf("title %q", p.Title)
 	}
 }
+
+// FuzzParseSource: LaTeX, Markdown and plain text of any shape parse
+// without a panic, and every section found can be found again by its
+// heading (or is reported as ambiguous with a sibling of the same name).
+func FuzzParseSource(f *testing.F) {
+	for _, name := range []string{"neurips.tex", "onecol.tex", "attention.md", "unnumbered.md"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(name, string(b))
+		}
+	}
+	f.Add("x.tex", "\\section{A}\\begin{equation}x\\end{equation}\\iffalse\\fi\\begin{comment}")
+	f.Add("x.md", "# T\n\n## 1 A\n\n$$\nx\n\n## 2 B\n```\n# not\n")
+	f.Add("x.txt", "1 Introduction\nText.\n2 Method\n")
+	f.Fuzz(func(t *testing.T, name, src string) {
+		ext := map[byte]string{0: ".tex", 1: ".md", 2: ".txt"}[byte(len(name)%3)]
+		p, err := Parse("fuzz"+ext, []byte(src), Options{})
+		if err != nil {
+			return
+		}
+		p.Walk(func(s *Section) {
+			_ = s.Markdown()
+			if s.Heading() == "" || normTitle(s.Heading()) == "" {
+				return
+			}
+			if _, err := p.Find(s.Heading()); errors.Is(err, ErrSectionNotFound) {
+				t.Fatalf("section %q not found by its own heading: %v", s.Heading(), err)
+			}
+		})
+	})
+}
