@@ -178,3 +178,20 @@ func TestOptionsFromDiskSkipsFIFOs(t *testing.T) {
 		t.Errorf("FIFO as --tests: err %v", err)
 	}
 }
+
+func TestTestsThatRewriteTheModuleAreNotOK(t *testing.T) {
+	for name, test := range map[string]string{
+		"rewrite": "import pathlib\npathlib.Path('calc.py').write_text('def add(a, b):\\n    return 5\\n')\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 2) == 5\n",
+		"delete":  "import os\nfrom calc import add\nos.remove('calc.py')\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := validateSuite(t, map[string]string{
+				"calc.py":      "def add(a, b):\n    return a - b\n",
+				"test_calc.py": test,
+			})
+			if r.OK() || !hasError(r, CodeTestRun, "changed or deleted this module") {
+				t.Errorf("tests that %s the module under test: OK %v, counts %+v, diagnostics %+v", name, r.OK(), r.Tests, r.Diagnostics)
+			}
+		})
+	}
+}

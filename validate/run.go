@@ -91,7 +91,7 @@ func runInSandbox(ctx context.Context, opts Options, r *Report) error {
 		Limits:   opts.Limits,
 		Level:    opts.Level,
 		MinLevel: opts.MinLevel,
-		Collect:  []string{compileReport, junitReport, cwdReport},
+		Collect:  append([]string{compileReport, junitReport, cwdReport}, opts.Modules...),
 		Keep:     opts.KeepRunDir,
 	})
 	if err != nil {
@@ -114,6 +114,16 @@ func runInSandbox(ctx context.Context, opts Options, r *Report) error {
 			r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, "the syntax check did not complete"))
 		}
 		return nil
+	}
+	for _, m := range opts.Modules {
+		// A test that rewrites the module (say, with a stub that passes)
+		// makes the results about other code than the code under test.
+		if got, ok := res.Collected[m]; !ok || !bytes.Equal(got, opts.Files[m]) {
+			r.Diagnostics = append(r.Diagnostics, Diagnostic{
+				Path: m, Source: SourceTest, Code: CodeTestRun, Severity: style.SeverityError,
+				Message: "the test run changed or deleted this module: its results do not describe the code under test",
+			})
+		}
 	}
 	xmlReport, ok := res.Collected[junitReport]
 	if !ok {
