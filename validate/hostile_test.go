@@ -195,3 +195,23 @@ func TestTestsThatRewriteTheModuleAreNotOK(t *testing.T) {
 		})
 	}
 }
+
+func TestAllTestsSkippedIsNotOK(t *testing.T) {
+	// importorskip of a library the interpreter lacks skips the whole
+	// module: pytest exits 0, yet nothing was tested.
+	r := validateSuite(t, map[string]string{
+		"calc.py":      calcModule,
+		"test_calc.py": "import pytest\n\ntorch = pytest.importorskip(\"r2c_no_such_library\")\n\n\ndef test_add():\n    assert torch.add(1, 2) == 3\n",
+	})
+	if r.OK() || !hasError(r, CodeTestRun, "no test passed") {
+		t.Errorf("all tests skipped: OK %v, counts %+v, diagnostics %+v", r.OK(), r.Tests, r.Diagnostics)
+	}
+	// One passing test next to skipped ones is fine.
+	r = validateSuite(t, map[string]string{
+		"calc.py":      calcModule,
+		"test_calc.py": "import pytest\nfrom calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n@pytest.mark.skip(reason=\"later\")\ndef test_later():\n    pass\n",
+	})
+	if !r.OK() || r.Tests != (TestCounts{Total: 2, Passed: 1, Skipped: 1}) {
+		t.Errorf("one passed, one skipped: OK %v, counts %+v, diagnostics %+v", r.OK(), r.Tests, r.Diagnostics)
+	}
+}

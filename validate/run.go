@@ -158,8 +158,14 @@ const (
 // show a complete run, or "". The report alone is not enough: pytest writes
 // it when interrupted (KeyboardInterrupt, pytest.exit, -x), listing only
 // the tests run so far, and a suite that collects nothing has an empty one.
+// A suite whose tests were all skipped shows nothing either.
 func exitProblem(code int, counts TestCounts) string {
 	switch {
+	case (code == pytestOK || code == pytestNoTests) && counts.Total > 0 && counts.Passed+counts.Failed+counts.Errors == 0:
+		// Everything skipped, typically pytest.importorskip of a library
+		// this interpreter lacks (pytest then exits 5): nothing was shown
+		// to work.
+		return fmt.Sprintf("no test passed: all %d were skipped or expected to fail", counts.Total)
 	case code == pytestNoTests || counts.Total == 0:
 		return "pytest collected no tests (test functions must be named test_*, in files named test_*.py)"
 	case code == pytestOK:
