@@ -70,18 +70,24 @@ func chunkCode(src []byte, symbols []codeSymbol, repo, path string) []pendingChu
 		ms := methods[s.Name]
 		if s.Kind == "class" && s.EndByte-start > maxCodeChunkBytes && len(ms) > 0 {
 			// A big class: its header (signature, docstring, class
-			// attributes) and each method on their own.
-			headerEnd := s.EndByte
+			// attributes), each method on its own, and the class-level
+			// code between and after methods (attributes defined there,
+			// or what a syntax error cut off from a method), which was
+			// once left out of every chunk.
+			cursor := start
 			for _, m := range ms {
-				if m.StartByte > s.StartByte && m.StartByte < headerEnd {
-					headerEnd = lineStart(src, m.StartByte)
+				if m.StartByte < cursor || m.StartByte < s.StartByte || m.EndByte > s.EndByte || m.StartByte >= m.EndByte {
+					continue
 				}
+				mStart := lineStart(src, m.StartByte)
+				if mStart > cursor {
+					add(cursor, mStart, "class", s.Name)
+				}
+				add(mStart, m.EndByte, "method", s.Name+"."+m.Name)
+				cursor = lineEnd(src, m.EndByte)
 			}
-			add(start, headerEnd, "class", s.Name)
-			for _, m := range ms {
-				if m.StartByte >= s.StartByte && m.EndByte <= s.EndByte && m.StartByte < m.EndByte {
-					add(lineStart(src, m.StartByte), m.EndByte, "method", s.Name+"."+m.Name)
-				}
+			if cursor < s.EndByte {
+				add(cursor, s.EndByte, "class", s.Name)
 			}
 		} else {
 			add(start, s.EndByte, s.Kind, s.Name)

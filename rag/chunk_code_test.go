@@ -180,3 +180,37 @@ func TestChunkCodeSyntaxErrorStillIndexed(t *testing.T) {
 		t.Fatal("line windows do not reassemble the file")
 	}
 }
+
+// TestBigClassKeepsCodeBetweenMethods: class attributes defined between
+// or after the methods of a class too big for one chunk are indexed (they
+// were in no chunk; FuzzChunkCode found it).
+func TestBigClassKeepsCodeBetweenMethods(t *testing.T) {
+	method := func(name string) string {
+		return "    def " + name + "(self, x):\n" + strings.Repeat("        x = x * 2 + 1  # a long enough body line\n", 60) + "        return x\n\n"
+	}
+	src := "class Big:\n    \"\"\"Doc.\"\"\"\n\n" + method("first") + "    LIMIT_BETWEEN = 7\n\n" + method("second") + "    TAIL_AFTER = 1\n"
+	chunks := chunkCode([]byte(src), mustSymbols(t, src), "r", "big.py")
+	for _, want := range []string{"LIMIT_BETWEEN = 7", "TAIL_AFTER = 1", "def first", "def second", `"""Doc."""`} {
+		found := false
+		for _, c := range chunks {
+			if strings.Contains(c.text, want) {
+				found = true
+				if strings.HasPrefix(want, "def") != (c.md["kind"] == "method") {
+					t.Errorf("%q in a %s chunk", want, c.md["kind"])
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%q is in no chunk", want)
+		}
+	}
+}
+
+func mustSymbols(t *testing.T, src string) []codeSymbol {
+	t.Helper()
+	syms, err := safeSymbols([]byte(src))
+	if err != nil || syms == nil {
+		t.Fatalf("symbols: %v", err)
+	}
+	return syms
+}
