@@ -2,18 +2,21 @@
 // limits and as much isolation as the machine offers.
 //
 // Every Run gets a fresh temporary directory holding copies of the given
-// files; the program can write only there (and, below LevelBubblewrap, to
-// world-writable places such as /tmp), and the directory is removed afterwards
-// unless Spec.Keep is set. Wall time, CPU time, address space, file size,
-// process count and captured output are limited (DefaultLimits gives safe
-// values). The environment is rebuilt from an allow-list, so API keys and
+// files (names are checked before anything is written); the program can
+// write only there (and, below LevelBubblewrap, to world-writable places
+// such as /tmp, cleaned after runs with their own uid), and the directory is
+// removed afterwards unless Spec.Keep is set. Wall time, CPU time, address
+// space, the size of each file and of all files together, the number of
+// files, process count and captured output are limited (DefaultLimits gives
+// safe values). The environment is rebuilt from an allow-list, so API keys and
 // tokens in r2c's own environment never reach the program.
 //
 // Isolation comes in three levels, the best available one being used:
 //
 //   - LevelBubblewrap: bwrap with every namespace unshared (no network, own
-//     PID namespace so daemons die with the run), system directories mounted
-//     read-only and the run directory as the only writable place.
+//     PID namespace so daemons die with the run), system directories and
+//     /dev mounted read-only, the run directory as the only writable place
+//     on disk, and /tmp and /dev/shm in bounded memory (Limits.DiskBytes).
 //   - LevelNamespaces: unshare(1) with new PID, network, IPC and UTS
 //     namespaces; the host file system is visible but protected by the
 //     unprivileged uid below.
