@@ -44,3 +44,28 @@ func FuzzChunkCode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzChunkPaper: whatever a paper's text, every chunk is within the size
+// cap and the words of each section's prose all reach its chunks, in order.
+func FuzzChunkPaper(f *testing.F) {
+	f.Add("Intro", "Some text. More text.\n\nA second paragraph.", "x = y")
+	f.Add("Math", "$$ x\n\n"+strings.Repeat("word ", 500)+"\n\n$$ and after", "\\sum_i x_i")
+	f.Add("Long", strings.Repeat("nosentenceend ", 3000), strings.Repeat("a+", 5000))
+	f.Fuzz(func(t *testing.T, title, text, equation string) {
+		doc := &paperDoc{Title: "P", Sections: []paperSection{{Number: "1", Title: title, Page: 1, Text: text,
+			Blocks: []paperBlock{{Kind: "equation", Label: "1", Text: equation, Page: 1}}}}}
+		var prose []string
+		for _, c := range chunkPaper(doc, "p.md") {
+			if len(c.text) > maxPaperChunkBytes {
+				t.Fatalf("%s chunk of %d bytes", c.md["kind"], len(c.text))
+			}
+			if c.md["kind"] == "text" {
+				prose = append(prose, strings.Fields(c.text)...)
+			}
+		}
+		want := strings.Fields(text)
+		if strings.Join(prose, " ") != strings.Join(want, " ") {
+			t.Fatalf("prose words changed: %d chunked, %d in the text", len(prose), len(want))
+		}
+	})
+}
