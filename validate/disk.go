@@ -19,7 +19,7 @@ const maxDiskFile = 8 << 20
 // it, else no test run. Keys of Files are relative to the module's directory
 // (test files outside it go under tests/).
 func OptionsFromDisk(module, tests string) (Options, error) {
-	opts := Options{Files: map[string][]byte{}}
+	opts := Options{Files: map[string][]byte{}, DiskPaths: map[string]string{}}
 	fi, err := os.Stat(module)
 	if err != nil {
 		return opts, fmt.Errorf("validate: %w", err)
@@ -39,7 +39,7 @@ func OptionsFromDisk(module, tests string) (Options, error) {
 		if !isRegular(p) {
 			continue // a FIFO or socket named *.py would block the read
 		}
-		if err := addFile(opts.Files, relKey(base, p, p), p); err != nil {
+		if err := addFile(opts, relKey(base, p, p), p); err != nil {
 			return opts, err
 		}
 	}
@@ -65,7 +65,7 @@ func OptionsFromDisk(module, tests string) (Options, error) {
 		return opts, fmt.Errorf("validate: tests: %w", err)
 	}
 	if !fi.IsDir() {
-		if err := addFile(opts.Files, relKey(base, tests, "tests/"+filepath.Base(tests)), tests); err != nil {
+		if err := addFile(opts, relKey(base, tests, "tests/"+filepath.Base(tests)), tests); err != nil {
 			return opts, err
 		}
 		opts.Tests = []string{relKey(base, tests, "tests/"+filepath.Base(tests))}
@@ -79,7 +79,7 @@ func OptionsFromDisk(module, tests string) (Options, error) {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() && (strings.HasSuffix(p, ".py") || d.Name() == "pytest.ini") && isRegular(p) {
-			return addFile(opts.Files, relKey(base, p, testsKey(tests, p)), p)
+			return addFile(opts, relKey(base, p, testsKey(tests, p)), p)
 		}
 		return nil
 	})
@@ -113,8 +113,8 @@ func isRegular(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// addFile reads p into files[key].
-func addFile(files map[string][]byte, key, p string) error {
+// addFile reads p into opts.Files[key] and records where it came from.
+func addFile(opts Options, key, p string) error {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
@@ -129,7 +129,8 @@ func addFile(files map[string][]byte, key, p string) error {
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
-	files[key] = b
+	opts.Files[key] = b
+	opts.DiskPaths[key] = p
 	return nil
 }
 

@@ -149,6 +149,11 @@ type Options struct {
 	// KeepRunDir keeps the sandbox's run directory for debugging (config
 	// sandbox.keep_dirs) and reports it in Report.RunDir.
 	KeepRunDir bool
+	// DiskPaths maps keys of Files to the files they were read from, when
+	// read from disk (OptionsFromDisk): a test file from another directory
+	// has a key under tests/ but lives elsewhere. Validate does not use it;
+	// it is for showing diagnostics' paths.
+	DiskPaths map[string]string
 }
 
 // Validate checks opts.Modules and runs opts.Tests. Findings, failing tests

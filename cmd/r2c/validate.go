@@ -87,7 +87,7 @@ func runValidate(ctx context.Context, s stdio, args []string) int {
 			return s.errorf(exitUsage, "validate: %v", err)
 		}
 	} else {
-		printReport(s.out, filepath.Dir(module), rep, profile != nil)
+		printReport(s.out, filepath.Dir(module), opts.DiskPaths, rep, profile != nil)
 	}
 	if !rep.OK() {
 		return exitFail
@@ -128,11 +128,16 @@ func workspaceRoot(dir string) string {
 }
 
 // printReport prints compiler-style lines (file:line:col, 1-based) and a
-// summary; paths are shown relative to where the command was run.
-func printReport(w io.Writer, dir string, rep *validate.Report, styled bool) {
+// summary; paths are shown as the module was named (relative to where the
+// command was run), except files that came from elsewhere (diskPaths).
+func printReport(w io.Writer, dir string, diskPaths map[string]string, rep *validate.Report, styled bool) {
 	for _, d := range rep.Diagnostics {
 		msg := strings.ReplaceAll(terminalSafe(d.Message), "\n", "\n    ")
-		fmt.Fprintf(w, "%s:%d:%d: %s [%s %s] %s\n", filepath.Join(dir, filepath.FromSlash(d.Path)),
+		shown := filepath.Join(dir, filepath.FromSlash(d.Path))
+		if disk, ok := diskPaths[d.Path]; ok && absOr(shown) != disk {
+			shown = disk // a test file from elsewhere, keyed under tests/
+		}
+		fmt.Fprintf(w, "%s:%d:%d: %s [%s %s] %s\n", shown,
 			d.Range.Start.Line+1, d.Range.Start.Column+1, d.Severity, d.Source, d.Code, msg)
 	}
 	t := rep.Tests

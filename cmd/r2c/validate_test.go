@@ -190,3 +190,18 @@ func TestValidateDoesNotPassEscapeSequencesToTheTerminal(t *testing.T) {
 		t.Errorf("raw escape sequence in the output: %q", out)
 	}
 }
+
+func TestValidateShowsTheRealPathOfATestFileFromElsewhere(t *testing.T) {
+	dir := validateWorkspace(t, map[string]string{"calc.py": cliCalc})
+	other := t.TempDir()
+	test := filepath.Join(other, "test_elsewhere.py")
+	if err := os.WriteFile(test, []byte("from calc import add\n\n\ndef test_add():\n    assert add(1, 1) == 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "validate", "--tests", test, filepath.Join(dir, "calc.py"))
+	// Oracle: the assert is on line 5 of the test file, column 5.
+	want := test + ":5:5: error [r2c-test test-failure]"
+	if code != exitFail || !strings.Contains(out, want) {
+		t.Errorf("code %d, want a line starting %q\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
+	}
+}
