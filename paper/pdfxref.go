@@ -23,8 +23,14 @@ func checkXrefSizes(data []byte) error {
 		return fmt.Errorf("%w: the cross-reference %s declares %d objects (at most %d)", ErrTooLarge, what, n, maxXrefEntries)
 	}
 	for i := 0; i < len(data); i++ {
-		switch {
-		case data[i] == '/':
+		switch c := data[i]; {
+		case c != '/' && c != 'x':
+			continue
+		case c == '/':
+			// Only /Size, /Index and names with escapes can matter.
+			if i+1 < len(data) && data[i+1] != 'S' && data[i+1] != 'I' && data[i+1] != '#' {
+				continue
+			}
 			name, end := pdfName(data, i+1)
 			switch name {
 			case "Size":
