@@ -112,6 +112,10 @@ type Sandbox struct {
 	OutputKB int `toml:"output_kb,omitempty" json:"output_kb,omitempty"`
 	// FileMB is the largest file a program may write (RLIMIT_FSIZE).
 	FileMB int `toml:"file_mb,omitempty" json:"file_mb,omitempty"`
+	// DiskMB caps all files of one run together; the run is killed beyond it.
+	DiskMB int `toml:"disk_mb,omitempty" json:"disk_mb,omitempty"`
+	// MaxFiles caps how many files and folders one run may create.
+	MaxFiles int `toml:"max_files,omitempty" json:"max_files,omitempty"`
 	// KeepDirs keeps each run's temporary directory for debugging.
 	KeepDirs bool `toml:"keep_dirs,omitempty" json:"keep_dirs,omitempty"`
 }
@@ -238,6 +242,8 @@ func Default() Config {
 			MaxProcesses: 64,
 			OutputKB:     1024,
 			FileMB:       256,
+			DiskMB:       1024,
+			MaxFiles:     20000,
 		},
 		Index: Index{Dir: ".r2c/index", Embedder: "offline"},
 		Style: Style{Profile: ".r2c/style.json", Diagnostics: ptr(true), MinEvidence: 5},
@@ -418,6 +424,8 @@ func (c *Config) Merge(over Config) {
 	setI(&c.Sandbox.MaxProcesses, over.Sandbox.MaxProcesses)
 	setI(&c.Sandbox.OutputKB, over.Sandbox.OutputKB)
 	setI(&c.Sandbox.FileMB, over.Sandbox.FileMB)
+	setI(&c.Sandbox.DiskMB, over.Sandbox.DiskMB)
+	setI(&c.Sandbox.MaxFiles, over.Sandbox.MaxFiles)
 	c.Sandbox.KeepDirs = c.Sandbox.KeepDirs || over.Sandbox.KeepDirs
 	setS(&c.Index.Dir, over.Index.Dir)
 	setS(&c.Index.Embedder, over.Index.Embedder)
@@ -526,7 +534,7 @@ func (c Config) Validate() error {
 	for _, n := range []struct {
 		key string
 		v   int
-	}{{"sandbox.memory_mb", c.Sandbox.MemoryMB}, {"sandbox.max_processes", c.Sandbox.MaxProcesses}, {"sandbox.output_kb", c.Sandbox.OutputKB}, {"sandbox.file_mb", c.Sandbox.FileMB}} {
+	}{{"sandbox.memory_mb", c.Sandbox.MemoryMB}, {"sandbox.max_processes", c.Sandbox.MaxProcesses}, {"sandbox.output_kb", c.Sandbox.OutputKB}, {"sandbox.file_mb", c.Sandbox.FileMB}, {"sandbox.disk_mb", c.Sandbox.DiskMB}, {"sandbox.max_files", c.Sandbox.MaxFiles}} {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative (0 means the sandbox default), got %d", n.key, n.v))
 		}

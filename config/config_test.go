@@ -122,6 +122,8 @@ plan_revisions = 2
 cpu = "30s"
 output_kb = 64
 file_mb = 16
+disk_mb = 100
+max_files = 500
 [paper]
 cache_dir = "papers"
 download_timeout = "2m"
@@ -141,7 +143,7 @@ debounce = "0s"
 	if cfg.PlanRevisions == nil || *cfg.PlanRevisions != 2 {
 		t.Errorf("plan_revisions = %v", cfg.PlanRevisions)
 	}
-	if s := cfg.Sandbox; s.CPU.D() != 30*time.Second || s.OutputKB != 64 || s.FileMB != 16 || s.MemoryMB != 2048 {
+	if s := cfg.Sandbox; s.CPU.D() != 30*time.Second || s.OutputKB != 64 || s.FileMB != 16 || s.DiskMB != 100 || s.MaxFiles != 500 || s.MemoryMB != 2048 {
 		t.Errorf("sandbox: %+v", s)
 	}
 	if cfg.Paper.CacheDir != filepath.Join(root, "papers") || cfg.Paper.DownloadTimeout.D() != 2*time.Minute {

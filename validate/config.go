@@ -17,5 +17,7 @@ func LimitsFromConfig(s config.Sandbox) sandbox.Limits {
 		FileSizeBytes: int64(s.FileMB) << 20,
 		OutputBytes:   int64(s.OutputKB) << 10,
 		Processes:     s.MaxProcesses,
+		DiskBytes:     int64(s.DiskMB) << 20,
+		Files:         s.MaxFiles,
 	}
 }
