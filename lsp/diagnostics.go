@@ -2,6 +2,8 @@ package lsp
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -101,9 +103,17 @@ func (dg *diagnostics) run(d *document, seq uint64) {
 		raw = d.style.Check(profile).Diagnostics
 	}
 	snap, styleErr := d.snapshotLocked(), d.styleErr
+	warn := styleErr != nil && d.isPython() && !d.styleErrShown
+	if warn {
+		d.styleErrShown = true
+	}
 	d.mu.Unlock()
 	if styleErr != nil && d.isPython() {
 		s.log.eventf("style: %s: %v", snap.path, styleErr)
+	}
+	if warn && enabled {
+		// Otherwise the silence would read as "no problems found".
+		s.showMessage(protocol.MessageTypeInfo, fmt.Sprintf("r2c: %s: %v; style diagnostics are off for it (\"r2c: Validate module\" still works).", filepath.Base(snap.path), styleErr))
 	}
 
 	s.mu.Lock()

@@ -34,6 +34,8 @@ type document struct {
 	style *style.Document // Python only; nil when style cannot parse it
 	// styleErr says why style is nil for a Python document (too large, binary).
 	styleErr error
+	// styleErrShown: the user was told about styleErr (once per open).
+	styleErrShown bool
 }
 
 // textSeq numbers document texts; see document.seq.

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
 	"github.com/r2c-ai/r2c/config"
@@ -106,6 +107,25 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	if !filepath.IsAbs(req.TargetDir) {
 		return nil, invalidParams("r2c.implement: targetDir %q must be absolute when no workspace folder is open", req.TargetDir)
 	}
+
+	// Two runs into one folder would race to create the same files, and
+	// the loser's work would be thrown away after minutes of model time.
+	target := filepath.Clean(req.TargetDir)
+	s.mu.Lock()
+	if s.implementing == nil {
+		s.implementing = make(map[string]string)
+	}
+	if running, busy := s.implementing[target]; busy {
+		s.mu.Unlock()
+		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "r2c.implement: %s is already running into %s; wait for it or cancel it first", running, target)
+	}
+	s.implementing[target] = describeSection(req)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.implementing, target)
+		s.mu.Unlock()
+	}()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

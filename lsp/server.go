@@ -84,6 +84,7 @@ type Server struct {
 	profileHintShown bool
 	watchReady       bool // initialized received: file watchers may be registered
 	watch            fileWatch
+	implementing     map[string]string // target folder → the run writing into it
 	inflight         map[jsonrpc2.ID]context.CancelFunc
 	exited           chan struct{}
 	exitOnce         sync.Once
@@ -137,16 +138,20 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) int {
 	s.cancel() // request contexts derive from s.ctx: in-flight work stops
 	s.diags.stop()
 
+	// Close drains in-flight handlers, then closes the stream. It is waited
+	// for only until the deadline: a reader blocked on a terminal's stdin
+	// cannot be interrupted, and the process is about to exit anyway, so
+	// the closer is then left behind on purpose (conc still recovers it).
 	closed := make(chan struct{})
-	go func() { // Close drains in-flight handlers, then closes the stream
+	var closer conc.WaitGroup
+	closer.Go(func() {
+		defer close(closed)
 		_ = s.conn.Close()
-		close(closed)
-	}()
+	})
 	select {
 	case <-closed:
+		closer.Wait()
 	case <-time.After(2 * time.Second):
-		// A reader blocked on a terminal's stdin cannot be interrupted; the
-		// process is about to exit anyway.
 		_ = rwc.Close()
 	}
 	s.tasks.Wait()

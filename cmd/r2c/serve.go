@@ -7,8 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"syscall"
+
+	"github.com/sourcegraph/conc"
 
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/lsp"
@@ -58,24 +59,22 @@ func runServe(ctx context.Context, s stdio, args []string) int {
 
 // serveListener runs one session per connection until ctx ends.
 func serveListener(ctx context.Context, ln net.Listener, opts lsp.Options, s stdio) int {
-	var wg sync.WaitGroup
+	var sessions conc.WaitGroup
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			wg.Wait()
+			sessions.Wait()
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return exitOK
 			}
 			return s.errorf(exitFail, "serve: %v", err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		sessions.Go(func() {
 			code := lsp.New(opts).Serve(ctx, conn)
 			fmt.Fprintf(s.err, "r2c serve: session from %s ended (exit code %d)\n", conn.RemoteAddr(), code)
-		}()
+		})
 	}
 }
 

@@ -124,6 +124,7 @@ type Editor struct {
 	raw     *queuedConn
 	cancel  context.CancelFunc
 	exit    chan int
+	server  conc.WaitGroup
 	timeout time.Duration
 
 	mu      sync.Mutex
@@ -184,7 +185,9 @@ func Start(t testing.TB, serve ServeFunc, cfg Config) *Editor {
 	if e.timeout == 0 {
 		e.timeout = DefaultTimeout
 	}
-	go func() { e.exit <- serve(ctx, serverSide) }()
+	// Not waited for: a server that never returns must fail the test
+	// (close's timeout), not hang it.
+	e.server.Go(func() { e.exit <- serve(ctx, serverSide) })
 	e.raw = newQueuedConn(clientSide)
 	e.conn = jsonrpc2.NewConn(jsonrpc2.NewHeaderStream(e.raw))
 	e.conn.Go(ctx, e.handle)
