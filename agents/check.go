@@ -174,11 +174,21 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 	}
 	for _, d := range report.Diagnostics {
 		if _, isTest := tests[d.Path]; isTest {
-			if d.Source == validate.SourceSyntax {
+			switch {
+			case d.Source == validate.SourceSyntax, d.Code == validate.CodeTestSuite:
+				// The tests do not parse, or show nothing (none collected,
+				// all skipped): they are rewritten, the code is not blamed.
 				broken[d.Path] = true
 				verdict.TestEvidence[d.Path] = fmt.Sprintf("%s:%d:%d: %s", d.Path, d.Range.Start.Line+1, d.Range.Start.Column+1, d.Message)
+				continue
+			case d.Code != validate.CodeTestRun, len(report.Failures) > 0:
+				// Failures already carry the evidence; pytest's stop after
+				// collection errors ("interrupted") adds nothing to them.
+				continue
 			}
-			continue
+			// A run that did not finish (a limit, a crash) is reported on
+			// the test file but may well be the module's doing, such as an
+			// endless loop: it is evidence for every module below.
 		}
 		if d.Source == validate.SourceTest && d.Code != validate.CodeTestRun {
 			continue // the failure itself is already in the evidence

@@ -44,7 +44,7 @@ func hasError(r *Report, code, substr string) bool {
 func TestNoTestsCollectedIsNotOK(t *testing.T) {
 	// pytest exits 5 when it collects nothing: nothing was shown to work.
 	r := validateSuite(t, map[string]string{"calc.py": calcModule, "test_calc.py": "from calc import add\n\ndef check_add():\n    assert add(1, 2) == 3\n"})
-	if r.OK() || r.Tests.Total != 0 || !hasError(r, CodeTestRun, "no tests") {
+	if r.OK() || r.Tests.Total != 0 || !hasError(r, CodeTestSuite, "no tests") {
 		t.Errorf("suite with no test functions: OK %v, counts %+v, diagnostics %+v", r.OK(), r.Tests, r.Diagnostics)
 	}
 }
@@ -203,7 +203,7 @@ func TestAllTestsSkippedIsNotOK(t *testing.T) {
 		"calc.py":      calcModule,
 		"test_calc.py": "import pytest\n\ntorch = pytest.importorskip(\"r2c_no_such_library\")\n\n\ndef test_add():\n    assert torch.add(1, 2) == 3\n",
 	})
-	if r.OK() || !hasError(r, CodeTestRun, "no test passed") {
+	if r.OK() || !hasError(r, CodeTestSuite, "no test passed") {
 		t.Errorf("all tests skipped: OK %v, counts %+v, diagnostics %+v", r.OK(), r.Tests, r.Diagnostics)
 	}
 	// One passing test next to skipped ones is fine.

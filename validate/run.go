@@ -139,7 +139,11 @@ func runInSandbox(ctx context.Context, opts Options, r *Report) error {
 	if res.Killed != "" {
 		r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, "the test run did not finish"))
 	} else if what := exitProblem(res.ExitCode, r.Tests); what != "" {
-		r.Diagnostics = append(r.Diagnostics, runDiagnostic(opts, res, what))
+		d := runDiagnostic(opts, res, what)
+		if suiteShowsNothing(res.ExitCode, r.Tests) {
+			d.Code = CodeTestSuite
+		}
+		r.Diagnostics = append(r.Diagnostics, d)
 	}
 	return nil
 }
@@ -184,6 +188,14 @@ func exitProblem(code int, counts TestCounts) string {
 		return fmt.Sprintf("the test process died of signal %d", code-128)
 	}
 	return fmt.Sprintf("pytest exited with status %d, which is not a test result", code)
+}
+
+// suiteShowsNothing reports the exitProblem cases that are the test suite's
+// own doing rather than a crash or a limit: nothing collected, nothing that
+// did not skip, or a command line (from the suite's ini files) pytest refused.
+func suiteShowsNothing(code int, counts TestCounts) bool {
+	return code == pytestNoTests || code == pytestUsage || counts.Total == 0 ||
+		(code == pytestOK && counts.Passed+counts.Failed+counts.Errors == 0)
 }
 
 // dropTreeSitterOnLine removes tree-sitter's syntax errors on the line where

@@ -41,6 +41,10 @@ const (
 	CodeTestFailure = "test-failure" // an assertion or exception in a test
 	CodeTestError   = "test-error"   // collection, fixture or setup/teardown error
 	CodeTestRun     = "test-run"     // pytest could not run or report (timeout, crash)
+	// CodeTestSuite marks a run that finished but shows nothing about the
+	// code: no tests collected, every test skipped, pytest refusing its
+	// command line. The tests, not the module, need another look.
+	CodeTestSuite = "test-suite"
 )
 
 // Diagnostic is one finding in one file of Options.Files.
