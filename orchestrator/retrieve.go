@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/r2c-ai/r2c/paper"
 	"github.com/r2c-ai/r2c/rag"
@@ -45,7 +46,7 @@ func (s *runState) retrieve(ctx context.Context, sec *paper.Section) {
 		return
 	}
 	text := sec.Markdown()
-	query := sec.Heading() + "\n" + text[:min(len(text), 2000)]
+	query := retrievalQuery(sec.Heading(), text)
 	passages, err := ix.Retrieve(ctx, query, rag.RetrieveOptions{K: 4, MaxTokens: paperContextTokens, Collections: []string{rag.Papers}})
 	if err != nil {
 		warn(err)
@@ -66,4 +67,21 @@ func (s *runState) retrieve(ctx context.Context, sec *paper.Section) {
 		s.examples = append(s.examples, fmt.Sprintf("# %s\n%s", c.Source, c.Text))
 	}
 	s.em.emit("run", EventProgress, 0, fmt.Sprintf("retrieved %d paper passages and %d code examples", len(s.text.Context), len(s.examples)))
+}
+
+// maxQueryBytes bounds the retrieval query: the heading and the start of the
+// section say what it is about; the rest only dilutes the embedding.
+const maxQueryBytes = 2000
+
+// retrievalQuery is the heading and the start of the section's text, cut at
+// a character boundary so the query stays valid UTF-8 for any embedder.
+func retrievalQuery(heading, text string) string {
+	if len(text) > maxQueryBytes {
+		cut := maxQueryBytes
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut]
+	}
+	return heading + "\n" + text
 }
