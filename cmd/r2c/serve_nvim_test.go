@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,10 @@ func TestNeovim(t *testing.T) {
 	}
 	if err := profile.Save(filepath.Join(ws, ".r2c", "style.json")); err != nil {
 		t.Fatal(err)
+	}
+	// And a camelCase code base to learn a contrary profile from.
+	for _, n := range []string{"a", "b", "c", "d"} {
+		write("camel/"+n+".py", "def computeThing"+strings.ToUpper(n)+"(firstValue, secondValue):\n    totalSum = firstValue + secondValue\n    return totalSum\n\n\ndef scaleThing"+strings.ToUpper(n)+"(inputValue):\n    return inputValue * 2\n")
 	}
 	write("r2c.toml", "[style]\nprofile = \".r2c/style.json\"\nmin_evidence = 2\n")
 	write("mod.py", "def computeValue(a, b):\n    if a > 1:\n        raise ValueError('too big')\n    return a + b\n")
@@ -98,6 +103,13 @@ func TestNeovim(t *testing.T) {
 		FixTitle      string `json:"fix_title"`
 		FixedLine     string `json:"fixed_line"`
 		AfterFix      []diag `json:"after_fix"`
+
+		LearnError          string   `json:"learn_error"`
+		LearnSummary        string   `json:"learn_summary"`
+		AfterLearn          []diag   `json:"after_learn"`
+		Watched             []string `json:"watched"`
+		TerminalLearnStatus int      `json:"terminal_learn_status"`
+		AfterTerminalLearn  []diag   `json:"after_terminal_learn"`
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatalf("result %s: %v", b, err)
@@ -132,6 +144,28 @@ func TestNeovim(t *testing.T) {
 	for _, d := range res.AfterFix {
 		if d.Source == "r2c-style" {
 			t.Errorf("style diagnostic left after the quick fix: %+v", d)
+		}
+	}
+
+	// r2c.learnStyle from the camelCase code: compute_value now breaks the profile.
+	if res.LearnError != "" || !strings.Contains(res.LearnSummary, "camelCase") {
+		t.Errorf("learnStyle: error %q, summary %q", res.LearnError, res.LearnSummary)
+	}
+	if !find(res.AfterLearn, "r2c-style", 0) {
+		t.Errorf("no style diagnostic on compute_value under the learned camelCase profile: %+v", res.AfterLearn)
+	}
+	// `r2c style learn` in a terminal: the plugin's watcher reports it and
+	// the server reloads the profile from disk.
+	profilePath := filepath.Join(ws, ".r2c", "style.json")
+	if !slices.Contains(res.Watched, filepath.Dir(profilePath)) {
+		t.Errorf("the plugin watches %v, want the profile's folder %s", res.Watched, filepath.Dir(profilePath))
+	}
+	if res.TerminalLearnStatus != 0 {
+		t.Errorf("r2c style learn exited %d", res.TerminalLearnStatus)
+	}
+	for _, d := range res.AfterTerminalLearn {
+		if d.Source == "r2c-style" {
+			t.Errorf("style diagnostic left after the profile was relearned on disk (not reloaded?): %+v", d)
 		}
 	}
 }

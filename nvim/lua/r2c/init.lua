@@ -47,10 +47,103 @@ function M.root(bufnr)
   end
 end
 
+-- File watching. r2c asks the editor (client/registerCapability for
+-- workspace/didChangeWatchedFiles) to report changes to r2c.toml and the
+-- style profile, so that `r2c style learn` in a terminal or an edit of
+-- r2c.toml takes effect without a restart. Neovim before 0.9 has no such
+-- watcher (it answers registerCapability with a warning), so this plugin
+-- provides one for r2c's registrations: each names exact files, watched
+-- through their folder with libuv (the profile is replaced by a rename,
+-- which a watch on the file itself would lose). A folder that does not
+-- exist yet when the server registers is not watched; restart the server
+-- (:LspRestart or reopen Neovim) after creating it.
+local watches = {} -- client id -> registration id -> list of uv fs_event handles
+
+-- The file a watcher's glob names: r2c escapes special characters as
+-- one-character classes ("[*]").
+local function unglob(s)
+  return (s:gsub('%[(.)%]', '%1'))
+end
+
+local function watched_file(glob)
+  if type(glob) == 'string' then
+    return unglob(glob)
+  end
+  if type(glob) == 'table' and glob.baseUri and glob.pattern then
+    local base = type(glob.baseUri) == 'table' and glob.baseUri.uri or glob.baseUri
+    return vim.uri_to_fname(base) .. '/' .. unglob(glob.pattern)
+  end
+  return nil
+end
+
+local function stop_watches(client_id, reg_id)
+  local by_reg = watches[client_id] or {}
+  for id, handles in pairs(by_reg) do
+    if reg_id == nil or id == reg_id then
+      for _, h in ipairs(handles) do
+        h:stop()
+        h:close()
+      end
+      by_reg[id] = nil
+    end
+  end
+end
+
+local function register_capability(_, result, ctx)
+  for _, reg in ipairs(result and result.registrations or {}) do
+    if reg.method == 'workspace/didChangeWatchedFiles' then
+      local handles = {}
+      for _, w in ipairs(reg.registerOptions and reg.registerOptions.watchers or {}) do
+        local path = watched_file(w.globPattern)
+        local dir = path and vim.fn.fnamemodify(path, ':h')
+        local name = path and vim.fn.fnamemodify(path, ':t')
+        if dir and vim.loop.fs_stat(dir) then
+          local h = vim.loop.new_fs_event()
+          h:start(dir, {}, function(err, fname)
+            if err or fname ~= name then
+              return
+            end
+            vim.schedule(function()
+              local client = vim.lsp.get_client_by_id(ctx.client_id)
+              if client then
+                -- 2 changed (created counts as changed), 3 deleted
+                local typ = vim.loop.fs_stat(path) and 2 or 3
+                client.notify('workspace/didChangeWatchedFiles', { changes = { { uri = vim.uri_from_fname(path), type = typ } } })
+              end
+            end)
+          end)
+          table.insert(handles, h)
+        end
+      end
+      watches[ctx.client_id] = watches[ctx.client_id] or {}
+      stop_watches(ctx.client_id, reg.id)
+      watches[ctx.client_id][reg.id] = handles
+    end
+  end
+  return vim.NIL
+end
+
+local function unregister_capability(_, result, ctx)
+  -- "unregisterations" is the specification's spelling.
+  for _, u in ipairs(result and (result.unregisterations or result.unregistrations) or {}) do
+    stop_watches(ctx.client_id, u.id)
+  end
+  return vim.NIL
+end
+
 local function ensure_client(root)
   local id = clients[root]
   if id and vim.lsp.get_client_by_id(id) and not vim.lsp.client_is_stopped(id) then
     return id
+  end
+  local capabilities = vim.lsp.protocol.make_client_capabilities()
+  local handlers = {}
+  capabilities.workspace = capabilities.workspace or {}
+  local builtin = capabilities.workspace.didChangeWatchedFiles
+  if not (builtin and builtin.dynamicRegistration) then
+    capabilities.workspace.didChangeWatchedFiles = { dynamicRegistration = true, relativePatternSupport = true }
+    handlers['client/registerCapability'] = register_capability
+    handlers['client/unregisterCapability'] = unregister_capability
   end
   id = vim.lsp.start_client({
     name = 'r2c',
@@ -58,8 +151,13 @@ local function ensure_client(root)
     root_dir = root,
     workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
     init_options = config.settings,
-    capabilities = vim.lsp.protocol.make_client_capabilities(),
+    capabilities = capabilities,
+    handlers = handlers,
     on_attach = config.on_attach,
+    on_exit = function(_, _, client_id)
+      stop_watches(client_id)
+      watches[client_id] = nil
+    end,
   })
   if not id then
     notify('could not start ' .. table.concat(config.cmd, ' ') .. ' (is r2c on your PATH?)', vim.log.levels.ERROR)
@@ -89,6 +187,21 @@ function M.client(bufnr)
     end
   end
   return nil
+end
+
+--- Returns the files this plugin watches for a client (see "File watching").
+function M.watched_files(client_id)
+  local out = {}
+  for _, handles in pairs(watches[client_id] or {}) do
+    for _, h in ipairs(handles) do
+      local path = h:getpath()
+      if path then
+        table.insert(out, path)
+      end
+    end
+  end
+  table.sort(out)
+  return out
 end
 
 --- Runs an r2c command; on_done(err, result) is called with the answer.
