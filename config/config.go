@@ -150,6 +150,9 @@ type Paper struct {
 	CacheDir string `toml:"cache_dir,omitempty" json:"cache_dir,omitempty"`
 	// DownloadTimeout bounds one arXiv download.
 	DownloadTimeout Duration `toml:"download_timeout,omitempty" json:"download_timeout,omitempty"`
+	// MaxPages refuses longer PDFs, which are rarely papers and cost
+	// memory and time to read.
+	MaxPages int `toml:"max_pages,omitempty" json:"max_pages,omitempty"`
 }
 
 // Server configures the language server.
@@ -251,7 +254,7 @@ func Default() Config {
 			ValidateOnSave: ptr(false),
 			Debounce:       ptr(Duration(150 * time.Millisecond)),
 		},
-		Paper:   Paper{DownloadTimeout: Duration(60 * time.Second)},
+		Paper:   Paper{DownloadTimeout: Duration(60 * time.Second), MaxPages: 1000},
 		RunsDir: ".r2c/runs",
 	}
 }
@@ -446,6 +449,7 @@ func (c *Config) Merge(over Config) {
 	setS(&c.Server.LogFile, over.Server.LogFile)
 	setS(&c.Paper.CacheDir, over.Paper.CacheDir)
 	setD(&c.Paper.DownloadTimeout, over.Paper.DownloadTimeout)
+	setI(&c.Paper.MaxPages, over.Paper.MaxPages)
 	setS(&c.RunsDir, over.RunsDir)
 }
 
@@ -534,7 +538,7 @@ func (c Config) Validate() error {
 	for _, n := range []struct {
 		key string
 		v   int
-	}{{"sandbox.memory_mb", c.Sandbox.MemoryMB}, {"sandbox.max_processes", c.Sandbox.MaxProcesses}, {"sandbox.output_kb", c.Sandbox.OutputKB}, {"sandbox.file_mb", c.Sandbox.FileMB}, {"sandbox.disk_mb", c.Sandbox.DiskMB}, {"sandbox.max_files", c.Sandbox.MaxFiles}} {
+	}{{"sandbox.memory_mb", c.Sandbox.MemoryMB}, {"sandbox.max_processes", c.Sandbox.MaxProcesses}, {"sandbox.output_kb", c.Sandbox.OutputKB}, {"sandbox.file_mb", c.Sandbox.FileMB}, {"sandbox.disk_mb", c.Sandbox.DiskMB}, {"sandbox.max_files", c.Sandbox.MaxFiles}, {"paper.max_pages", c.Paper.MaxPages}} {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative (0 means the sandbox default), got %d", n.key, n.v))
 		}

@@ -127,6 +127,7 @@ max_files = 500
 [paper]
 cache_dir = "papers"
 download_timeout = "2m"
+max_pages = 50
 [server]
 debounce = "0s"
 `
@@ -146,7 +147,7 @@ debounce = "0s"
 	if s := cfg.Sandbox; s.CPU.D() != 30*time.Second || s.OutputKB != 64 || s.FileMB != 16 || s.DiskMB != 100 || s.MaxFiles != 500 || s.MemoryMB != 2048 {
 		t.Errorf("sandbox: %+v", s)
 	}
-	if cfg.Paper.CacheDir != filepath.Join(root, "papers") || cfg.Paper.DownloadTimeout.D() != 2*time.Minute {
+	if cfg.Paper.CacheDir != filepath.Join(root, "papers") || cfg.Paper.DownloadTimeout.D() != 2*time.Minute || cfg.Paper.MaxPages != 50 {
 		t.Errorf("paper: %+v (cache_dir must resolve against the workspace)", cfg.Paper)
 	}
 	if cfg.Server.Debounce == nil || cfg.Server.DebounceDelay() != 0 {

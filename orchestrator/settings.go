@@ -31,7 +31,7 @@ func ClientConfig(cfg config.Config, apiKey string) llm.Config {
 
 // PaperOptions maps the [paper] settings onto paper.Options.
 func PaperOptions(cfg config.Config) paper.Options {
-	return paper.Options{CacheDir: cfg.Paper.CacheDir, Timeout: cfg.Paper.DownloadTimeout.D()}
+	return paper.Options{CacheDir: cfg.Paper.CacheDir, Timeout: cfg.Paper.DownloadTimeout.D(), MaxPages: cfg.Paper.MaxPages}
 }
 
 // planRevisions is the configured bound on plan revisions; unset means

@@ -36,7 +36,7 @@ type paperFlags struct {
 func (f *paperFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "arXiv download cache (config: paper.cache_dir; default $XDG_CACHE_HOME/r2c/arxiv)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "arXiv download timeout (config: paper.download_timeout, default 60s)")
-	fs.IntVar(&f.maxPages, "max-pages", 0, "refuse PDFs with more pages than this (default 1000)")
+	fs.IntVar(&f.maxPages, "max-pages", 0, "refuse PDFs with more pages than this (default: paper.max_pages, 1000)")
 }
 
 // options reads [paper] from the configuration of the workspace around the
@@ -46,9 +46,8 @@ func (f *paperFlags) options() (paper.Options, error) {
 	if err != nil {
 		return paper.Options{}, err
 	}
-	cfg.Merge(config.Config{Paper: config.Paper{CacheDir: f.cacheDir, DownloadTimeout: config.Duration(f.timeout)}})
+	cfg.Merge(config.Config{Paper: config.Paper{CacheDir: f.cacheDir, DownloadTimeout: config.Duration(f.timeout), MaxPages: f.maxPages}})
 	opts := orchestrator.PaperOptions(cfg)
-	opts.MaxPages = f.maxPages
 	return opts, nil
 }
 
@@ -56,7 +55,7 @@ func (f *paperFlags) options() (paper.Options, error) {
 func loadPaper(ctx context.Context, source string, opts paper.Options) (*paper.Paper, error) {
 	p, err := paper.Load(ctx, source, opts)
 	if errors.Is(err, paper.ErrTooLarge) && strings.Contains(err.Error(), " pages") {
-		err = fmt.Errorf("%w (raise the limit with --max-pages)", err)
+		err = fmt.Errorf("%w (raise the limit with --max-pages or paper.max_pages in r2c.toml)", err)
 	}
 	return p, err
 }
