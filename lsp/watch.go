@@ -89,7 +89,7 @@ func (s *Server) syncWatchers() {
 		if len(want) == 0 {
 			return
 		}
-		opts, err := json.Marshal(watchOptions(want, relative))
+		opts, err := json.Marshal(watchOptions(s.rootDir(), want, relative))
 		if err != nil {
 			s.log.eventf("file watchers: %v", err)
 			return
@@ -119,20 +119,28 @@ type relativePattern struct {
 	Pattern string `json:"pattern"`
 }
 
-// watchOptions watches each file by its exact name: a RelativePattern on
-// its folder when the client supports those (clients match them even
-// outside the workspace), else an absolute-path glob.
-func watchOptions(paths []string, relative bool) map[string][]watcher {
+// watchOptions watches each file by its exact name. With RelativePattern
+// support a file inside the workspace is a pattern on the root, which
+// exists even when the file's own folder (.r2c/ before the first learn)
+// does not yet, and a file outside it a pattern on its folder; otherwise
+// an absolute-path glob.
+func watchOptions(root string, paths []string, relative bool) map[string][]watcher {
 	ws := make([]watcher, 0, len(paths))
 	for _, p := range paths {
-		if relative {
-			ws = append(ws, watcher{GlobPattern: relativePattern{
-				BaseURI: string(fileURI(filepath.Dir(p))),
-				Pattern: globEscape(filepath.Base(p)),
-			}})
+		if !relative {
+			ws = append(ws, watcher{GlobPattern: globEscape(filepath.ToSlash(p))})
 			continue
 		}
-		ws = append(ws, watcher{GlobPattern: globEscape(filepath.ToSlash(p))})
+		base, rel := filepath.Dir(p), filepath.Base(p)
+		if root != "" {
+			if r, err := filepath.Rel(root, p); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+				base, rel = root, r
+			}
+		}
+		ws = append(ws, watcher{GlobPattern: relativePattern{
+			BaseURI: string(fileURI(base)),
+			Pattern: globEscape(filepath.ToSlash(rel)),
+		}})
 	}
 	return map[string][]watcher{"watchers": ws}
 }

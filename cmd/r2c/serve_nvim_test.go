@@ -110,6 +110,8 @@ func TestNeovim(t *testing.T) {
 		Watched             []string `json:"watched"`
 		TerminalLearnStatus int      `json:"terminal_learn_status"`
 		AfterTerminalLearn  []diag   `json:"after_terminal_learn"`
+		RecreateLearnStatus int      `json:"recreate_learn_status"`
+		AfterRecreate       []diag   `json:"after_recreate"`
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatalf("result %s: %v", b, err)
@@ -167,6 +169,10 @@ func TestNeovim(t *testing.T) {
 		if d.Source == "r2c-style" {
 			t.Errorf("style diagnostic left after the profile was relearned on disk (not reloaded?): %+v", d)
 		}
+	}
+	// .r2c/ removed and created anew by `r2c style learn` (camelCase again).
+	if res.RecreateLearnStatus != 0 || !find(res.AfterRecreate, "r2c-style", 0) {
+		t.Errorf("after .r2c/ was recreated (r2c style learn exit %d) the camelCase profile was not picked up: %+v", res.RecreateLearnStatus, res.AfterRecreate)
 	}
 }
 

@@ -137,5 +137,17 @@ local ok, err = pcall(function()
   out.terminal_learn_status = vim.v.shell_error
   vim.wait(30000, function() return not has_style() end, 20)
   out.after_terminal_learn = diagnostics(bufnr)
+
+  -- The profile's folder removed, then created anew by `r2c style learn`
+  -- (camelCase this time): the watch falls back to the workspace folder
+  -- while .r2c/ is missing and still sees the new profile.
+  vim.fn.delete(ws .. '/.r2c', 'rf')
+  vim.wait(10000, function()
+    return not vim.tbl_contains(require('r2c').watched_files(client.id), ws .. '/.r2c')
+  end, 20)
+  vim.fn.system({ os.getenv('R2C_BIN'), 'style', 'learn', '-o', ws .. '/.r2c/style.json', ws .. '/camel' })
+  out.recreate_learn_status = vim.v.shell_error
+  vim.wait(30000, has_style, 20)
+  out.after_recreate = diagnostics(bufnr)
 end)
 finish(not ok and tostring(err) or nil)

@@ -54,10 +54,9 @@ end
 -- watcher (it answers registerCapability with a warning), so this plugin
 -- provides one for r2c's registrations: each names exact files, watched
 -- through their folder with libuv (the profile is replaced by a rename,
--- which a watch on the file itself would lose). A folder that does not
--- exist yet when the server registers is not watched; restart the server
--- (:LspRestart or reopen Neovim) after creating it.
-local watches = {} -- client id -> registration id -> list of uv fs_event handles
+-- which a watch on the file itself would lose); a folder that does not
+-- exist yet is waited for on its nearest existing ancestor.
+local watches = {} -- client id -> registration id -> list of { h = uv fs_event }
 
 -- The file a watcher's glob names: r2c escapes special characters as
 -- one-character classes ("[*]").
@@ -78,46 +77,86 @@ end
 
 local function stop_watches(client_id, reg_id)
   local by_reg = watches[client_id] or {}
-  for id, handles in pairs(by_reg) do
+  for id, list in pairs(by_reg) do
     if reg_id == nil or id == reg_id then
-      for _, h in ipairs(handles) do
-        h:stop()
-        h:close()
+      for _, w in ipairs(list) do
+        w.stopped = true
+        if w.h then
+          w.h:stop()
+          w.h:close()
+          w.h = nil
+        end
       end
       by_reg[id] = nil
     end
   end
 end
 
+-- watch_file keeps one libuv watch for path in w (a table with field h):
+-- on its folder when that exists, else on the nearest existing ancestor
+-- until the folder appears (`r2c style learn` creates .r2c/ on first use),
+-- and back to the ancestor if the folder is removed. report(typ) tells the
+-- server.
+local function watch_file(w, path, report)
+  if w.h then
+    w.h:stop()
+    w.h:close()
+    w.h = nil
+  end
+  if w.stopped then
+    return
+  end
+  local dir, name = vim.fn.fnamemodify(path, ':h'), vim.fn.fnamemodify(path, ':t')
+  local target, waiting = dir, false
+  while not vim.loop.fs_stat(target) do
+    local parent = vim.fn.fnamemodify(target, ':h')
+    if parent == target then
+      return
+    end
+    target, waiting = parent, true
+  end
+  local h = vim.loop.new_fs_event()
+  w.h = h
+  h:start(target, {}, function(err, fname)
+    vim.schedule(function()
+      if w.h ~= h then
+        return
+      end
+      if waiting or err or not vim.loop.fs_stat(dir) then
+        -- The folder appeared or went away: move the watch.
+        watch_file(w, path, report)
+        if not waiting or vim.loop.fs_stat(path) then
+          report(vim.loop.fs_stat(path) and 2 or 3)
+        end
+        return
+      end
+      if fname == name then
+        report(vim.loop.fs_stat(path) and 2 or 3) -- 2 changed (created counts as changed), 3 deleted
+      end
+    end)
+  end)
+end
+
 local function register_capability(_, result, ctx)
   for _, reg in ipairs(result and result.registrations or {}) do
     if reg.method == 'workspace/didChangeWatchedFiles' then
-      local handles = {}
-      for _, w in ipairs(reg.registerOptions and reg.registerOptions.watchers or {}) do
-        local path = watched_file(w.globPattern)
-        local dir = path and vim.fn.fnamemodify(path, ':h')
-        local name = path and vim.fn.fnamemodify(path, ':t')
-        if dir and vim.loop.fs_stat(dir) then
-          local h = vim.loop.new_fs_event()
-          h:start(dir, {}, function(err, fname)
-            if err or fname ~= name then
-              return
+      local list = {}
+      for _, watcher in ipairs(reg.registerOptions and reg.registerOptions.watchers or {}) do
+        local path = watched_file(watcher.globPattern)
+        if path then
+          local w = {}
+          watch_file(w, path, function(typ)
+            local client = vim.lsp.get_client_by_id(ctx.client_id)
+            if client then
+              client.notify('workspace/didChangeWatchedFiles', { changes = { { uri = vim.uri_from_fname(path), type = typ } } })
             end
-            vim.schedule(function()
-              local client = vim.lsp.get_client_by_id(ctx.client_id)
-              if client then
-                -- 2 changed (created counts as changed), 3 deleted
-                local typ = vim.loop.fs_stat(path) and 2 or 3
-                client.notify('workspace/didChangeWatchedFiles', { changes = { { uri = vim.uri_from_fname(path), type = typ } } })
-              end
-            end)
           end)
-          table.insert(handles, h)
+          table.insert(list, w)
         end
       end
       watches[ctx.client_id] = watches[ctx.client_id] or {}
       stop_watches(ctx.client_id, reg.id)
-      watches[ctx.client_id][reg.id] = handles
+      watches[ctx.client_id][reg.id] = list
     end
   end
   return vim.NIL
@@ -192,9 +231,9 @@ end
 --- Returns the files this plugin watches for a client (see "File watching").
 function M.watched_files(client_id)
   local out = {}
-  for _, handles in pairs(watches[client_id] or {}) do
-    for _, h in ipairs(handles) do
-      local path = h:getpath()
+  for _, list in pairs(watches[client_id] or {}) do
+    for _, w in ipairs(list) do
+      local path = w.h and w.h:getpath()
       if path then
         table.insert(out, path)
       end
