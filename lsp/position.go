@@ -96,7 +96,9 @@ func (e encoding) unitCol(line []byte, byteCol int) uint32 {
 }
 
 // lineIndex maps between byte offsets and line/column positions of one text.
-// Lines end at "\n"; a preceding "\r" is not part of the line's content.
+// Lines end at "\n", "\r\n" or a lone "\r", as the LSP specification and
+// CPython both say (and as the style engine counts); the terminator is not
+// part of the line's content.
 type lineIndex struct {
 	text   []byte
 	starts []int // byte offset at which each line starts
@@ -105,7 +107,10 @@ type lineIndex struct {
 func newLineIndex(text []byte) *lineIndex {
 	starts := make([]int, 1, bytes.Count(text, []byte{'\n'})+1)
 	for i, b := range text {
-		if b == '\n' {
+		switch {
+		case b == '\n':
+			starts = append(starts, i+1)
+		case b == '\r' && (i+1 == len(text) || text[i+1] != '\n'):
 			starts = append(starts, i+1)
 		}
 	}
@@ -120,8 +125,8 @@ func (x *lineIndex) line(i int) []byte {
 	start := x.starts[i]
 	end := len(x.text)
 	if i+1 < len(x.starts) {
-		end = x.starts[i+1] - 1 // drop '\n'
-		if end > start && x.text[end-1] == '\r' {
+		end = x.starts[i+1] - 1 // drop '\n' or a lone '\r'
+		if x.text[end] == '\n' && end > start && x.text[end-1] == '\r' {
 			end--
 		}
 	}

@@ -66,6 +66,24 @@ func TestColumnInsideSurrogatePairRoundsDown(t *testing.T) {
 	}
 }
 
+func TestLoneCarriageReturnEndsALine(t *testing.T) {
+	// Old Mac line ends: the LSP spec, CPython and the style engine all count
+	// a lone "\r" as a line end, so ranges must too.
+	x := newLineIndex([]byte("a = 1\rbb = 2\r\ncc\r"))
+	want := []string{"a = 1", "bb = 2", "cc", ""}
+	if x.lines() != len(want) {
+		t.Fatalf("lines = %d, want %d", x.lines(), len(want))
+	}
+	for i, w := range want {
+		if got := string(x.line(i)); got != w {
+			t.Errorf("line %d = %q, want %q", i, got, w)
+		}
+	}
+	if off, err := x.offset(encUTF16, protocol.Position{Line: 1, Character: 1}); err != nil || off != len("a = 1\rb") {
+		t.Errorf("offset of 1:1 = %d, %v", off, err)
+	}
+}
+
 func TestLineIndex(t *testing.T) {
 	text := []byte("one\r\ntwo é\n\nlast🎉")
 	x := newLineIndex(text)
