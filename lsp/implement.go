@@ -66,7 +66,9 @@ type ProgressEvent struct {
 // Implementer runs the paper-to-code graph. It must stop promptly when ctx
 // is cancelled (closing its model requests) and must not write files: the
 // server applies Result.Files through the editor. onEvent is called from one
-// goroutine at a time.
+// goroutine at a time. A run that failed after a validated round (a model
+// timeout in a correction round, say) returns its best files together with
+// the error: the server applies them and shows the error as a warning.
 type Implementer func(ctx context.Context, req ImplementRequest, onEvent func(ProgressEvent)) (*ImplementResult, error)
 
 // ImplementSummary is r2c.implement's result.
@@ -163,7 +165,7 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	case ctx.Err() != nil:
 		wd.end("cancelled; nothing was written")
 		return nil, context.Canceled
-	case err != nil:
+	case err != nil && (res == nil || len(res.Files) == 0):
 		wd.end("failed: " + err.Error())
 		s.showMessage(protocol.MessageTypeError, "r2c: Implement "+describeSection(req)+" failed: "+implementHint(err))
 		return nil, fmt.Errorf("implement: %w", err)
@@ -172,6 +174,7 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 		return &ImplementSummary{Status: statusOf(res), Message: "the run produced no files"}, nil
 	}
 
+	runErr := err // applying the files below reuses err
 	wd.report(fmt.Sprintf("applying %d files", len(res.Files)), 99)
 	applied, paths, err := s.applyFiles(ctx, req.TargetDir, res.Files)
 	if err != nil {
@@ -185,6 +188,10 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	}
 	if res.Status == "failed" {
 		msg += " (tests still failing: run \"r2c: Validate module\" to see them)"
+	}
+	if runErr != nil {
+		msg += "; the run stopped early, these are its best round's files: " + implementHint(runErr)
+		s.showMessage(protocol.MessageTypeWarning, "r2c: Implement "+describeSection(req)+" stopped early ("+implementHint(runErr)+"); the best round's files were kept")
 	}
 	wd.end(msg)
 	if !applied {

@@ -345,3 +345,38 @@ func TestUnreachableEndpointMessageNamesTheFix(t *testing.T) {
 		}
 	}
 }
+
+// bestFilesThenError is a run whose later correction round failed on the
+// model: it returns its best round's files together with the error.
+func bestFilesThenError(ctx context.Context, req lsp.ImplementRequest, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
+	onEvent(lsp.ProgressEvent{Node: "validator", Kind: "finished", Message: "2 of 3 passed"})
+	return &lsp.ImplementResult{Status: "failed", Files: generated, Summary: "2/3 tests passed"},
+		errors.New("implementer: model request timed out after 5m0s")
+}
+
+func TestImplementKeepsTheBestFilesWhenALaterRoundFails(t *testing.T) {
+	e := lsptest.New(t, serve(lsp.Options{Implement: bestFilesThenError}), lsptest.Config{
+		InitializationOptions: noProfile, NoApplyEdit: true,
+		Files: map[string]string{"paper.md": "# Method\n"},
+	})
+	var sum lsp.ImplementSummary
+	if err := e.ExecuteCommand(context.Background(), implementCommand("paper.md", "Method", "out"), &sum); err != nil {
+		t.Fatalf("implement: %v", err)
+	}
+	if len(sum.Files) != len(generated) || !strings.Contains(sum.Message, "timed out") {
+		t.Fatalf("want the best files and the error in the summary, got %+v", sum)
+	}
+	for _, f := range generated {
+		if b, err := os.ReadFile(e.Path("out/" + f.Path)); err != nil || string(b) != string(f.Content) {
+			t.Fatalf("%s = %q, %v", f.Path, b, err)
+		}
+	}
+	e.Await("a warning naming the error", func(s *lsptest.State) bool {
+		for _, m := range s.Messages {
+			if m.Type == protocol.MessageTypeWarning && strings.Contains(m.Message, "timed out") {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -125,7 +125,9 @@ func implementWithOrchestrator(ctx context.Context, req lsp.ImplementRequest, on
 	}, orchestrator.ObserverFunc(func(ev orchestrator.Event) {
 		onEvent(lsp.ProgressEvent{Node: ev.Node, Kind: ev.Kind, Percent: ev.Percent, Message: ev.Message})
 	}))
-	if err != nil {
+	// A run that failed after a validated round still has its best files
+	// (as for r2c implement); a cancelled run has none to keep.
+	if err != nil && (res == nil || len(res.Files) == 0 || res.Status == orchestrator.StatusCancelled) {
 		return nil, err
 	}
 	files := make([]lsp.GeneratedFile, len(res.Files))
@@ -136,7 +138,7 @@ func implementWithOrchestrator(ctx context.Context, req lsp.ImplementRequest, on
 	if r := res.Report; r != nil {
 		summary += fmt.Sprintf(", %d/%d tests passed, style %.0f/100", r.Tests.Passed, r.Tests.Total, r.StyleScore)
 	}
-	return &lsp.ImplementResult{Status: res.Status, Files: files, Summary: summary}, nil
+	return &lsp.ImplementResult{Status: res.Status, Files: files, Summary: summary}, err
 }
 
 // indexPapers adds papers to the retrieval index for the language server.
