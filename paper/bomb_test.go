@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/r2c-ai/r2c/paper/papertest"
 )
 
 // bombPDF builds a PDF whose pages draw Form XObjects whose content
@@ -52,26 +54,7 @@ func bombPDF(pages, draws, nested, spaceMiB int) []byte {
 	objs[catalog-1] = fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R >>", pagesObj)
 	objs[pagesObj-1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), pages)
 
-	return pdfFromObjects(objs)
-}
-
-// pdfFromObjects writes objects 1..n (object 1 the catalog) as a PDF with
-// a classic cross-reference table.
-func pdfFromObjects(objs []string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	return papertest.PDF(objs)
 }
 
 // tinyPagesPDF has n pages of one word each: "w1", "w2", ...
@@ -85,7 +68,7 @@ func tinyPagesPDF(n int) []byte {
 		kids = append(kids, fmt.Sprintf("%d 0 R", len(objs)))
 	}
 	objs[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n)
-	return pdfFromObjects(objs)
+	return papertest.PDF(objs)
 }
 
 // TestThousandsOfTinyPages: MaxPages refuses a long PDF before reading
@@ -127,15 +110,15 @@ func TestThousandsOfTinyPages(t *testing.T) {
 func TestPageTreeLoops(t *testing.T) {
 	page := "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>"
 	content := "<< /Length 0 >>\nstream\n\nendstream"
-	cycle := pdfFromObjects([]string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>", page, content})
-	parentLoop := pdfFromObjects([]string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 /Parent 2 0 R >>", "<< /Type /Page /Parent 3 0 R /Contents 4 0 R >>", content})
+	cycle := papertest.PDF([]string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>", page, content})
+	parentLoop := papertest.PDF([]string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 /Parent 2 0 R >>", "<< /Type /Page /Parent 3 0 R /Contents 4 0 R >>", content})
 	// Objects 2..41 are Pages nodes each listing the next one twice.
 	shared := []string{"<< /Type /Catalog /Pages 2 0 R >>"}
 	for i := 2; i <= 41; i++ {
 		shared = append(shared, fmt.Sprintf("<< /Type /Pages /Kids [%d 0 R %d 0 R] >>", i+1, i+1))
 	}
 	shared = append(shared, strings.Replace(page, "/Contents 4 0 R", fmt.Sprintf("/Contents %d 0 R", len(shared)+2), 1), content)
-	for name, data := range map[string][]byte{"kids cycle": cycle, "shared subtrees": pdfFromObjects(shared)} {
+	for name, data := range map[string][]byte{"kids cycle": cycle, "shared subtrees": papertest.PDF(shared)} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("loop.pdf", data, Options{})
 			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {

@@ -1,33 +1,15 @@
 package paper
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// buildPDF assembles a PDF from object bodies (object i+1 is objs[i]); the
-// catalog must be object 1.
-func buildPDF(objs []string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.5\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
+	"github.com/r2c-ai/r2c/paper/papertest"
+)
 
 func stream(s string) string {
 	return fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(s), s)
@@ -57,7 +39,7 @@ endcmap CMapName currentdict /CMap defineresource pop end end`
 		"<< /Type /Font /Subtype /Type0 /BaseFont /Other /Encoding /Identity-H /DescendantFonts [9 0 R] /ToUnicode 7 0 R >>",
 		"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Other /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>",
 	}
-	data := buildPDF(objs)
+	data := papertest.PDF(objs)
 	text, err := PDFText("cid.pdf", data, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +74,7 @@ func TestFormXObjectText(t *testing.T) {
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 		fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 300 50] /Matrix [1 0 0 1 0 40] /Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >> /Length %d >>\nstream\n%s\nendstream", len(form), form),
 	}
-	text, err := PDFText("form.pdf", buildPDF(objs), Options{})
+	text, err := PDFText("form.pdf", papertest.PDF(objs), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
