@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/r2c-ai/r2c/internal/atomicfile"
+
 	chromem "github.com/philippgille/chromem-go"
 )
 
@@ -36,7 +38,7 @@ import (
 const (
 	manifestName    = "manifest.json"
 	manifestVersion = 1
-	tempPrefix      = ".tmp-"
+	tempPrefix      = atomicfile.TempPrefix
 )
 
 // manifest is the index's table of contents.
@@ -188,7 +190,7 @@ func (ix *Index) save() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(ix.dir, manifestName), b, "manifest-temp"); err != nil {
+	if err := atomicfile.Write(filepath.Join(ix.dir, manifestName), b, 0o600, func() error { return runSaveHook("manifest-temp") }); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	*ix.man = man
@@ -240,47 +242,6 @@ func writeAddressed(dir, prefix, suffix string, write func(io.Writer) error) (na
 }
 
 func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
-
-// writeFileAtomic replaces path with data: temporary file, fsync, rename,
-// fsync of the folder. hookStep names the moment between the temporary
-// file's completion and the rename, for crash tests.
-func writeFileAtomic(path string, data []byte, hookStep string) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+"*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := runSaveHook(hookStep); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		// Makes the rename itself durable; not every file system supports it.
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
-}
 
 // removeUnreferenced deletes data files and temporaries the manifest does not
 // name (left by earlier saves or crashes). Failures only waste disk space.

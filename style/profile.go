@@ -10,6 +10,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/r2c-ai/r2c/internal/atomicfile"
+
 	"github.com/sourcegraph/conc"
 	"github.com/sourcegraph/conc/panics"
 )
@@ -223,8 +225,8 @@ func LoadProfile(path string) (*Profile, error) {
 	return &p, nil
 }
 
-// Save writes the profile as indented JSON atomically: to a temporary file
-// in the same directory, then renamed over path. Parent directories are
+// Save writes the profile as indented JSON atomically (see atomicfile):
+// an interrupted save leaves the previous profile. Parent directories are
 // created.
 func (p *Profile) Save(path string) error {
 	b, err := json.MarshalIndent(p, "", "  ")
@@ -235,21 +237,8 @@ func (p *Profile) Save(path string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("style: save profile: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".style-*.json.tmp")
-	if err != nil {
+	if err := atomicfile.Write(path, append(b, '\n'), 0o600, nil); err != nil {
 		return fmt.Errorf("style: save profile: %w", err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("style: save profile: %w", werr)
 	}
 	return nil
 }
