@@ -1,9 +1,15 @@
 package main
 
-// topCommands is the CLI's command table. Each noun lives in its own file
-// (style.go, validate.go, ...) and contributes one entry here.
-func topCommands() []command {
-	return []command{
+import "github.com/spf13/cobra"
+
+// topCommands is the CLI's command tree below r2c. Each noun lives in its
+// own file (style.go, validate.go, ...) as a function returning its
+// *cobra.Command; add a command by adding its function here. Every command
+// has an Example, takes its streams from streams(cmd), and returns nil,
+// failf (exit 1), envf or usagef (exit 2), or exitCode after reporting
+// itself.
+func topCommands() []*cobra.Command {
+	return []*cobra.Command{
 		versionCommand(),
 		styleCommand(),
 		validateCommand(),
@@ -14,5 +20,6 @@ func topCommands() []command {
 		searchCommand(),
 		paperCommand(),
 		serveCommand(),
+		completionCommand(),
 	}
 }

@@ -11,16 +11,36 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/sandbox"
 )
 
-func doctorCommand() command {
-	return command{
-		name:    "doctor",
-		summary: "print the effective configuration and check the model endpoint, python, pytest and the sandbox",
-		run:     runDoctor,
+// doctorFlags are r2c doctor's flags.
+type doctorFlags struct {
+	root   string
+	asJSON bool
+}
+
+func doctorCommand() *cobra.Command {
+	var f doctorFlags
+	cmd := &cobra.Command{
+		Use:   "doctor [flags]",
+		Short: "print the effective configuration and check the model endpoint, python, pytest and the sandbox",
+		Long: "Prints the effective configuration (defaults, user and workspace r2c.toml, R2C_* variables) and checks\n" +
+			"each part r2c depends on: the Python interpreter and pytest, and the sandbox isolation level this\n" +
+			"machine achieves (and why the stronger ones are not available). Every problem comes with a fix.\n" +
+			"Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.",
+		Example: "  r2c doctor\n  r2c doctor --root ~/src/myrepo --json",
+		Args:    noArgs("doctor"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return exitCode(runDoctor(cmd.Context(), streams(cmd), f))
+		},
 	}
+	cmd.Flags().StringVar(&f.root, "root", ".", "workspace root holding r2c.toml")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print configuration and checks as JSON")
+	return cmd
 }
 
 // Check statuses.
@@ -61,23 +81,9 @@ func doctorChecks() []doctorCheck {
 	}
 }
 
-func runDoctor(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c doctor", "[--root DIR] [--json]",
-		"Prints the effective configuration (defaults, user and workspace r2c.toml, R2C_* variables) and checks\n"+
-			"each part r2c depends on: the Python interpreter and pytest, and the sandbox isolation level this\n"+
-			"machine achieves (and why the stronger ones are not available). Every problem comes with a fix.\n"+
-			"Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.")
-	root := fs.String("root", ".", "workspace root holding r2c.toml")
-	asJSON := fs.Bool("json", false, "print configuration and checks as JSON")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return s.errorf(exitUsage, "doctor: unexpected arguments %v", fs.Args())
-	}
-	env := &doctorEnv{root: *root}
-	env.cfg, env.cfgErr = config.Load(*root)
+func runDoctor(ctx context.Context, s stdio, f doctorFlags) int {
+	env := &doctorEnv{root: f.root}
+	env.cfg, env.cfgErr = config.Load(f.root)
 	var results []checkResult
 	for _, check := range doctorChecks() {
 		results = append(results, check(ctx, env)...)
@@ -86,7 +92,7 @@ func runDoctor(ctx context.Context, s stdio, args []string) int {
 	for _, r := range results {
 		failed = failed || r.Status == checkFail
 	}
-	if *asJSON {
+	if f.asJSON {
 		enc := json.NewEncoder(s.out)
 		enc.SetIndent("", "  ")
 		err := enc.Encode(struct {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/orchestrator"
@@ -18,50 +20,61 @@ import (
 	"github.com/r2c-ai/r2c/style"
 )
 
-func implementCommand() command {
-	return command{
-		name:    "implement",
-		summary: "implement a paper section as tested Python in your style",
-		run:     runImplement,
-	}
+// implementFlags are r2c implement's flags.
+type implementFlags struct {
+	paper, section, out, endpoint, model, root string
+	rounds                                     int
 }
 
-func runImplement(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c implement", "--paper FILE --section SECTION [--out DIR] [--endpoint URL] [--model NAME]",
-		"Reads one section of a paper (Markdown, plain text, LaTeX or PDF), asks the model server for a spec, a plan,\n"+
-			"the code and its tests, runs the tests in the sandbox, feeds failures back (up to rounds times), and writes\n"+
-			"the best result to --out. Existing files are never overwritten. Progress goes to stderr, the summary to\n"+
-			"stdout, and the whole run is recorded under .r2c/runs (see r2c runs show ID).\n"+
-			"Exit status: 0 when the tests pass, 1 when they still fail (the best files are written anyway), 2 on\n"+
-			"usage or environment errors (unreachable model server, no python3 with pytest).")
-	paperPath := fs.String("paper", "", "the paper: a .md, .txt, .tex or .pdf file, or an arXiv id or URL")
-	section := fs.String("section", "", `the section to implement: a number ("3.2"), a title, or both`)
-	out := fs.String("out", ".", "folder the generated modules and tests are written to")
-	endpoint := fs.String("endpoint", "", "OpenAI-compatible base URL of the model server, e.g. http://localhost:8080/v1 (config: endpoint)")
-	model := fs.String("model", "", `default model or LoRA adapter name, for agents without their own agents.<agent>.name ("tgi" is TGI's base model; config: model.name)`)
-	rounds := fs.Int("rounds", 0, "correction rounds per plan (config: rounds, default 3)")
-	root := fs.String("root", ".", "workspace root: where r2c.toml, the style profile and .r2c/runs live")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func implementCommand() *cobra.Command {
+	var f implementFlags
+	cmd := &cobra.Command{
+		Use:   "implement --paper FILE --section SECTION [flags]",
+		Short: "implement a paper section as tested Python in your style",
+		Long: "Reads one section of a paper (Markdown, plain text, LaTeX or PDF), asks the model server for a spec, a plan,\n" +
+			"the code and its tests, runs the tests in the sandbox, feeds failures back (up to rounds times), and writes\n" +
+			"the best result to --out. Existing files are never overwritten. Progress goes to stderr, the summary to\n" +
+			"stdout, and the whole run is recorded under .r2c/runs (see r2c runs show ID).\n" +
+			"Exit status: 0 when the tests pass, 1 when they still fail (the best files are written anyway), 2 on\n" +
+			"usage or environment errors (unreachable model server, no python3 with pytest).",
+		Example: "  r2c implement --paper examples/attention/paper.md --section 3.2 --out attn/ --endpoint http://localhost:8080/v1\n" +
+			"  r2c implement --paper 1706.03762 --section \"Scaled Dot-Product Attention\" --model my-adapter --rounds 5",
+		Args: func(_ *cobra.Command, args []string) error {
+			if f.paper == "" || f.section == "" || len(args) > 0 {
+				return usagef("implement: --paper and --section are required (and nothing else)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runImplement(cmd.Context(), streams(cmd), f)
+		},
 	}
-	if *paperPath == "" || *section == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return s.errorf(exitUsage, "implement: --paper and --section are required (and nothing else)")
-	}
-	cfg, err := config.Load(*root)
+	fl := cmd.Flags()
+	fl.StringVar(&f.paper, "paper", "", "the paper: a .md, .txt, .tex or .pdf file, or an arXiv id or URL")
+	fl.StringVar(&f.section, "section", "", `the section to implement: a number ("3.2"), a title, or both`)
+	fl.StringVar(&f.out, "out", ".", "folder the generated modules and tests are written to")
+	fl.StringVar(&f.endpoint, "endpoint", "", "OpenAI-compatible base URL of the model server, e.g. http://localhost:8080/v1 (config: endpoint)")
+	fl.StringVar(&f.model, "model", "", `default model or LoRA adapter name, for agents without their own agents.<agent>.name ("tgi" is TGI's base model; config: model.name)`)
+	fl.IntVar(&f.rounds, "rounds", 0, "correction rounds per plan (config: rounds, default 3)")
+	fl.StringVar(&f.root, "root", ".", "workspace root: where r2c.toml, the style profile and .r2c/runs live")
+	return cmd
+}
+
+func runImplement(ctx context.Context, s stdio, f implementFlags) error {
+	cfg, err := config.Load(f.root)
 	if err != nil {
-		return s.errorf(exitUsage, "implement: %v", err)
+		return envf("implement: %w", err)
 	}
-	cfg.Merge(config.Config{Endpoint: *endpoint, Model: config.Model{Name: *model}, Rounds: *rounds})
-	profile, err := loadProfile(cfg, *root)
+	cfg.Merge(config.Config{Endpoint: f.endpoint, Model: config.Model{Name: f.model}, Rounds: f.rounds})
+	profile, err := loadProfile(cfg, f.root)
 	if err != nil {
-		return s.errorf(exitUsage, "implement: %v", err)
+		return envf("implement: %w", err)
 	}
 	if profile == nil {
-		fmt.Fprintf(s.err, "r2c: no style profile at %s: code is checked for syntax and tests only (learn one with r2c style learn)\n", profilePath(cfg, *root))
+		fmt.Fprintf(s.err, "r2c: no style profile at %s: code is checked for syntax and tests only (learn one with r2c style learn)\n", profilePath(cfg, f.root))
 	}
 
-	req := orchestrator.Request{Paper: *paperPath, Section: *section, OutDir: *out, Config: cfg, Profile: profile, Root: *root}
+	req := orchestrator.Request{Paper: f.paper, Section: f.section, OutDir: f.out, Config: cfg, Profile: profile, Root: f.root}
 	res, err := orchestrator.Run(ctx, req, progressPrinter{w: s.err, start: time.Now()})
 	if err != nil {
 		code := exitFail
@@ -72,7 +85,7 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 		// correction round) still ends with its best result; a cancelled
 		// run has none and writes nothing.
 		if res != nil && len(res.Files) > 0 && res.Status != orchestrator.StatusCancelled {
-			if written, werr := writeResult(*out, res); werr == nil {
+			if written, werr := writeResult(f.out, res); werr == nil {
 				printSummary(s.out, res, written, profile != nil)
 			} else {
 				fmt.Fprintf(s.err, "r2c: implement: %v\n", werr)
@@ -81,17 +94,17 @@ func runImplement(ctx context.Context, s stdio, args []string) int {
 		if res != nil && res.RunDir != "" {
 			fmt.Fprintf(s.err, "r2c: run recorded in %s\n", res.RunDir)
 		}
-		return s.errorf(code, "implement: %v", err)
+		return &exitError{code: code, err: fmt.Errorf("implement: %w", err)}
 	}
-	written, err := writeResult(*out, res)
+	written, err := writeResult(f.out, res)
 	if err != nil {
-		return s.errorf(exitFail, "implement: %v", err)
+		return failf("implement: %w", err)
 	}
 	printSummary(s.out, res, written, profile != nil)
 	if res.Status != orchestrator.StatusPassed {
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitOK
+	return nil
 }
 
 // writeResult writes the run's files under out (all or nothing) and

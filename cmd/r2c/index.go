@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,49 +10,58 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/spf13/cobra"
+
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/rag"
 )
 
-func indexCommand() command {
-	return command{
-		name:    "index",
-		summary: "index papers and your code for retrieval (incremental)",
-		run:     runIndex,
-	}
+// indexFlags are r2c index's flags.
+type indexFlags struct {
+	papers, code, rebuild, asJSON bool
+	root                          string
 }
 
-func runIndex(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c index", "[--papers] [--code] [--rebuild] [--json] PATH...",
-		"Chunks papers (by section and paragraph, equations whole) and Python code (by function and class) and\n"+
-			"embeds them into the index folder (config: index.dir, default .r2c/index). Without --papers or --code,\n"+
-			".pdf/.md/.tex/.txt files are papers and .py files and folders are code; with a flag, every PATH is\n"+
-			"searched for that kind. In a git repository only files git tracks or would track are indexed, never\n"+
-			"virtual environments or vendored trees. Unchanged files are not re-embedded; files gone from an indexed\n"+
-			"folder are removed. The embedder is index.embedder: \"offline\" (default, no server) or \"openai\"\n"+
-			"(index.embedding_endpoint and index.embedding_model). Progress goes to stderr, the summary to stdout.\n"+
-			"Exit status: 0 when done, 1 when some files could not be read or parsed (the rest is indexed), 2 on\n"+
-			"usage or environment errors (an index built with another embedder: use --rebuild).")
-	papers := fs.Bool("papers", false, "index every PATH as papers")
-	code := fs.Bool("code", false, "index every PATH as code")
-	rebuild := fs.Bool("rebuild", false, "start a new index (e.g. after changing the embedder); the old one stays readable until the new one is saved")
-	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	root := fs.String("root", ".", "workspace root: where r2c.toml and .r2c/index live")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func indexCommand() *cobra.Command {
+	var f indexFlags
+	cmd := &cobra.Command{
+		Use:   "index [flags] PATH...",
+		Short: "index papers and your code for retrieval (incremental)",
+		Long: "Chunks papers (by section and paragraph, equations whole) and Python code (by function and class) and\n" +
+			"embeds them into the index folder (config: index.dir, default .r2c/index). Without --papers or --code,\n" +
+			".pdf/.md/.tex/.txt files are papers and .py files and folders are code; with a flag, every PATH is\n" +
+			"searched for that kind. In a git repository only files git tracks or would track are indexed, never\n" +
+			"virtual environments or vendored trees. Unchanged files are not re-embedded; files gone from an indexed\n" +
+			"folder are removed. The embedder is index.embedder: \"offline\" (default, no server) or \"openai\"\n" +
+			"(index.embedding_endpoint and index.embedding_model). Progress goes to stderr, the summary to stdout.\n" +
+			"Exit status: 0 when done, 1 when some files could not be read or parsed (the rest is indexed), 2 on\n" +
+			"usage or environment errors (an index built with another embedder: use --rebuild).",
+		Example: "  r2c index --papers papers/\n" +
+			"  r2c index ~/src/myrepo --json\n" +
+			"  r2c index --rebuild --papers papers/",
+		Args: argsRange(1, -1, "index: name at least one file or folder"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runIndex(cmd.Context(), streams(cmd), f, args)
+		},
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return s.errorf(exitUsage, "index: name at least one file or folder")
-	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.papers, "papers", false, "index every PATH as papers")
+	fl.BoolVar(&f.code, "code", false, "index every PATH as code")
+	fl.BoolVar(&f.rebuild, "rebuild", false, "start a new index (e.g. after changing the embedder); the old one stays readable until the new one is saved")
+	fl.BoolVar(&f.asJSON, "json", false, "print the summary as JSON")
+	fl.StringVar(&f.root, "root", ".", "workspace root: where r2c.toml and .r2c/index live")
+	return cmd
+}
+
+func runIndex(ctx context.Context, s stdio, f indexFlags, paths []string) error {
 	var src rag.Sources
-	for _, p := range fs.Args() {
+	for _, p := range paths {
 		switch {
-		case *papers || *code:
-			if *papers {
+		case f.papers || f.code:
+			if f.papers {
 				src.Papers = append(src.Papers, p)
 			}
-			if *code {
+			if f.code {
 				src.Code = append(src.Code, p)
 			}
 		case isPaperPath(p):
@@ -62,21 +70,21 @@ func runIndex(ctx context.Context, s stdio, args []string) int {
 			src.Code = append(src.Code, p)
 		}
 	}
-	ix, exit := openIndex(s, "index", *root, *rebuild)
-	if ix == nil {
-		return exit
+	ix, err := openIndex("index", f.root, f.rebuild)
+	if err != nil {
+		return err
 	}
 	st, err := ix.Update(ctx, src, rag.UpdateOptions{Progress: newIndexProgress(s.err)})
 	if err != nil {
-		return s.errorf(exitUsage, "index: %v", err)
+		return envf("index: %w", err)
 	}
-	for _, f := range st.Failed {
-		fmt.Fprintf(s.err, "r2c: index: skipped %s\n", f.Error())
+	for _, fe := range st.Failed {
+		fmt.Fprintf(s.err, "r2c: index: skipped %s\n", fe.Error())
 	}
-	if *asJSON {
+	if f.asJSON {
 		failed := make([]map[string]string, 0, len(st.Failed))
-		for _, f := range st.Failed {
-			failed = append(failed, map[string]string{"path": f.Path, "error": f.Err.Error()})
+		for _, fe := range st.Failed {
+			failed = append(failed, map[string]string{"path": fe.Path, "error": fe.Err.Error()})
 		}
 		out := map[string]any{
 			"added": st.Added, "changed": st.Changed, "unchanged": st.Unchanged, "removed": st.Removed,
@@ -84,10 +92,8 @@ func runIndex(ctx context.Context, s stdio, args []string) int {
 			"index": ix.Dir(), "embedder": ix.Embedder().Name(),
 			"papers_chunks": ix.Count(rag.Papers), "code_chunks": ix.Count(rag.Code),
 		}
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return s.errorf(exitFail, "index: %v", err)
+		if err := writeJSON(s.out, "index", out); err != nil {
+			return err
 		}
 	} else {
 		fmt.Fprintf(s.out, "files: %d added, %d changed, %d unchanged, %d removed\n", st.Added, st.Changed, st.Unchanged, st.Removed)
@@ -95,9 +101,9 @@ func runIndex(ctx context.Context, s stdio, args []string) int {
 		fmt.Fprintf(s.out, "index: %s (%s): %d paper chunks, %d code chunks\n", ix.Dir(), ix.Embedder().Name(), ix.Count(rag.Papers), ix.Count(rag.Code))
 	}
 	if len(st.Failed) > 0 {
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitOK
+	return nil
 }
 
 func isPaperPath(p string) bool {
@@ -109,15 +115,14 @@ func isPaperPath(p string) bool {
 }
 
 // openIndex loads the configuration of root and opens (or, with rebuild,
-// starts) the index it names. On failure it prints the error and returns a
-// nil index and the exit code.
-func openIndex(s stdio, verb, root string, rebuild bool) (*rag.Index, int) {
+// starts) the index it names; its errors are environment errors.
+func openIndex(verb, root string, rebuild bool) (*rag.Index, error) {
 	cfg, err := config.Load(root)
 	if err != nil {
-		return nil, s.errorf(exitUsage, "%s: %v", verb, err)
+		return nil, envf("%s: %w", verb, err)
 	}
 	if cfg.Index.Disabled {
-		return nil, s.errorf(exitUsage, "%s: retrieval is disabled (index.disabled = true in r2c.toml)", verb)
+		return nil, envf("%s: retrieval is disabled (index.disabled = true in r2c.toml)", verb)
 	}
 	dir := cfg.Index.Dir
 	if !filepath.IsAbs(dir) {
@@ -125,7 +130,7 @@ func openIndex(s stdio, verb, root string, rebuild bool) (*rag.Index, int) {
 	}
 	emb, err := rag.EmbedderFromConfig(cfg)
 	if err != nil {
-		return nil, s.errorf(exitUsage, "%s: %v", verb, err)
+		return nil, envf("%s: %w", verb, err)
 	}
 	open := rag.Open
 	if rebuild {
@@ -133,9 +138,9 @@ func openIndex(s stdio, verb, root string, rebuild bool) (*rag.Index, int) {
 	}
 	ix, err := open(dir, emb)
 	if err != nil {
-		return nil, s.errorf(exitUsage, "%s: %v", verb, err)
+		return nil, envf("%s: %w", verb, err)
 	}
-	return ix, exitOK
+	return ix, nil
 }
 
 // newIndexProgress prints one line when a stage starts and, while

@@ -2,28 +2,28 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/paper"
 )
 
-func paperCommand() command {
-	return command{
-		name:    "paper",
-		summary: "read a paper (PDF, LaTeX, Markdown, text, arXiv id/URL): list or show its sections",
-		sub: []command{
-			{name: "sections", summary: "print the section tree with pages and equation/table counts", run: runPaperSections},
-			{name: "show", summary: "print one section with its subsections, equations and tables", run: runPaperShow},
-		},
-	}
+func paperCommand() *cobra.Command {
+	return asGroup(&cobra.Command{
+		Use:   "paper <command>",
+		Short: "read a paper (PDF, LaTeX, Markdown, text, arXiv id/URL): list or show its sections",
+		Long: "Reads a paper as r2c implement does: a .pdf, .tex, .md or .txt file, or an arXiv id or URL\n" +
+			"(downloaded once into $XDG_CACHE_HOME/r2c/arxiv), and lists or shows its sections.",
+		Example: "  r2c paper sections 1706.03762\n  r2c paper show attention.pdf 3.2",
+	}, paperSectionsCommand(), paperShowCommand())
 }
 
 // paperFlags are the flags both verbs share.
@@ -31,9 +31,10 @@ type paperFlags struct {
 	cacheDir string
 	timeout  time.Duration
 	maxPages int
+	asJSON   bool
 }
 
-func (f *paperFlags) register(fs *flag.FlagSet) {
+func (f *paperFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "arXiv download cache (config: paper.cache_dir; default $XDG_CACHE_HOME/r2c/arxiv)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "arXiv download timeout (config: paper.download_timeout, default 60s)")
 	fs.IntVar(&f.maxPages, "max-pages", 0, "refuse PDFs with more pages than this (default: paper.max_pages, 1000)")
@@ -60,36 +61,39 @@ func loadPaper(ctx context.Context, source string, opts paper.Options) (*paper.P
 	return p, err
 }
 
-func runPaperSections(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c paper sections", "[--json] PAPER",
-		"Prints the paper's title and its numbered section tree, each section with its page and\n"+
-			"its own counts of equations, tables and algorithms. PAPER is a .pdf, .tex, .md or .txt\n"+
-			"file, or an arXiv id or URL (downloaded once into $XDG_CACHE_HOME/r2c/arxiv).")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	var pf paperFlags
-	pf.register(fs)
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func paperSectionsCommand() *cobra.Command {
+	var f paperFlags
+	cmd := &cobra.Command{
+		Use:   "sections [flags] PAPER",
+		Short: "print the section tree with pages and equation/table counts",
+		Long: "Prints the paper's title and its numbered section tree, each section with its page and\n" +
+			"its own counts of equations, tables and algorithms. PAPER is a .pdf, .tex, .md or .txt\n" +
+			"file, or an arXiv id or URL (downloaded once into $XDG_CACHE_HOME/r2c/arxiv).\n" +
+			"Exit status: 0 ok, 1 when the paper cannot be read, 2 on usage or configuration errors.",
+		Example: "  r2c paper sections examples/attention/paper.md\n" +
+			"  r2c paper sections 1706.03762 --json\n" +
+			"  r2c paper sections --max-pages 2000 book.pdf",
+		Args: argsRange(1, 1, "paper sections: name one PAPER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPaperSections(cmd.Context(), streams(cmd), f, args[0])
+		},
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	opts, err := pf.options()
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func runPaperSections(ctx context.Context, s stdio, f paperFlags, source string) error {
+	opts, err := f.options()
 	if err != nil {
-		return s.errorf(exitUsage, "paper: %v", err)
+		return envf("paper: %w", err)
 	}
-	p, err := loadPaper(ctx, fs.Arg(0), opts)
+	p, err := loadPaper(ctx, source, opts)
 	if err != nil {
-		return s.errorf(exitFail, "%v", err)
+		return failf("%w", err)
 	}
-	if *asJSON {
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(paperSummaryOf(p)); err != nil {
-			return s.errorf(exitFail, "%v", err)
-		}
-		return exitOK
+	if f.asJSON {
+		return writeJSON(s.out, "paper sections", paperSummaryOf(p))
 	}
 	title := p.Title
 	if title == "" {
@@ -113,37 +117,59 @@ func runPaperSections(ctx context.Context, s stdio, args []string) int {
 	for _, n := range p.Notes {
 		fmt.Fprintf(s.err, "note: %s\n", n)
 	}
-	return exitOK
+	return nil
 }
 
-func runPaperShow(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c paper show", "PAPER SECTION",
-		"Prints one section as Markdown, with its subsections, equations, tables and algorithm\n"+
-			"blocks. SECTION is a number (\"3.2\"), a title (\"Scaled Dot-Product Attention\", any case,\n"+
-			"a unique prefix is enough) or both (\"3.2 Attention\").")
-	var pf paperFlags
-	pf.register(fs)
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func paperShowCommand() *cobra.Command {
+	var f paperFlags
+	cmd := &cobra.Command{
+		Use:   "show [flags] PAPER SECTION",
+		Short: "print one section with its subsections, equations and tables",
+		Long: "Prints one section as Markdown, with its subsections, equations, tables and algorithm\n" +
+			"blocks. SECTION is a number (\"3.2\"), a title (\"Scaled Dot-Product Attention\", any case,\n" +
+			"a unique prefix is enough) or both (\"3.2 Attention\"). With --json: the section's number, title,\n" +
+			"page and Markdown as one JSON object.\n" +
+			"Exit status: 0 ok, 1 when the paper cannot be read or has no such section, 2 on usage errors.",
+		Example: "  r2c paper show examples/attention/paper.md 3.2\n" +
+			"  r2c paper show 1706.03762 Scaled Dot-Product Attention\n" +
+			"  r2c paper show attention.pdf \"3.2 Attention\" --json",
+		Args: argsRange(2, -1, "paper show: name a PAPER and a SECTION"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPaperShow(cmd.Context(), streams(cmd), f, args[0], strings.Join(args[1:], " "))
+		},
 	}
-	if fs.NArg() < 2 {
-		fs.Usage()
-		return exitUsage
-	}
-	opts, err := pf.options()
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the section as a JSON object")
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// sectionText is the JSON shape of "r2c paper show --json".
+type sectionText struct {
+	Number   string `json:"number"`
+	Title    string `json:"title"`
+	Level    int    `json:"level"`
+	Page     int    `json:"page"`
+	Markdown string `json:"markdown"`
+}
+
+func runPaperShow(ctx context.Context, s stdio, f paperFlags, source, section string) error {
+	opts, err := f.options()
 	if err != nil {
-		return s.errorf(exitUsage, "paper: %v", err)
+		return envf("paper: %w", err)
 	}
-	p, err := loadPaper(ctx, fs.Arg(0), opts)
+	p, err := loadPaper(ctx, source, opts)
 	if err != nil {
-		return s.errorf(exitFail, "%v", err)
+		return failf("%w", err)
 	}
-	sec, err := p.Find(strings.Join(fs.Args()[1:], " "))
+	sec, err := p.Find(section)
 	if err != nil {
-		return s.errorf(exitFail, "%v", err)
+		return failf("%w", err)
+	}
+	if f.asJSON {
+		return writeJSON(s.out, "paper show", sectionText{Number: sec.Number, Title: sec.Title, Level: sec.Level, Page: sec.Page, Markdown: sec.Markdown()})
 	}
 	fmt.Fprint(s.out, sec.Markdown())
-	return exitOK
+	return nil
 }
 
 // paperSummary is the JSON shape of "r2c paper sections --json".

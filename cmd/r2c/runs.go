@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,19 +8,19 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/orchestrator"
 )
 
-func runsCommand() command {
-	return command{
-		name:    "runs",
-		summary: "list and inspect recorded implement runs",
-		sub: []command{
-			{name: "list", summary: "list recorded runs, newest first", run: runRunsList},
-			{name: "show", summary: "show one run: status, timings, tokens and the recorded files", run: runRunsShow},
-		},
-	}
+func runsCommand() *cobra.Command {
+	return asGroup(&cobra.Command{
+		Use:     "runs <command>",
+		Short:   "list and inspect recorded implement runs",
+		Long:    "Lists and shows the runs r2c implement records under .r2c/runs (config: runs_dir).",
+		Example: "  r2c runs list\n  r2c runs show 20260101-120000",
+	}, runsListCommand(), runsShowCommand())
 }
 
 func runsDir(root string) (string, error) {
@@ -36,23 +34,42 @@ func runsDir(root string) (string, error) {
 	return cfg.RunsDir, nil
 }
 
-func runRunsList(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c runs list", "[--root DIR]", "Lists the runs recorded under .r2c/runs (config: runs_dir), newest first.")
-	root := fs.String("root", ".", "workspace root")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func runsListCommand() *cobra.Command {
+	var root string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "list [flags]",
+		Short:   "list recorded runs, newest first",
+		Long:    "Lists the runs recorded under .r2c/runs (config: runs_dir), newest first.",
+		Example: "  r2c runs list\n  r2c runs list --root ~/src/myrepo --json",
+		Args:    noArgs("runs list"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRunsList(streams(cmd), root, asJSON)
+		},
 	}
-	dir, err := runsDir(*root)
+	cmd.Flags().StringVar(&root, "root", ".", "workspace root")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the runs' records as a JSON array")
+	return cmd
+}
+
+func runRunsList(s stdio, root string, asJSON bool) error {
+	dir, err := runsDir(root)
 	if err != nil {
-		return s.errorf(exitUsage, "runs: %v", err)
+		return envf("runs: %w", err)
 	}
 	recs, err := orchestrator.ListRuns(dir)
 	if err != nil {
-		return s.errorf(exitFail, "%v", err)
+		return failf("%w", err)
+	}
+	if asJSON {
+		if recs == nil {
+			recs = []*orchestrator.Record{}
+		}
+		return writeJSON(s.out, "runs list", recs)
 	}
 	if len(recs) == 0 {
 		fmt.Fprintf(s.err, "r2c: no runs recorded under %s (r2c implement records one)\n", dir)
-		return exitOK
+		return nil
 	}
 	tw := tabwriter.NewWriter(s.out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tTESTS\tROUNDS\tTOKENS\tTIME\tSECTION\tPAPER")
@@ -60,39 +77,46 @@ func runRunsList(ctx context.Context, s stdio, args []string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d\t%d\t%s\t%s\t%s\n", r.ID, r.Status, r.Tests.Passed, r.Tests.Total, r.Rounds, r.Usage.TotalTokens, r.Duration.Round(10*time.Millisecond), r.Section, r.Paper)
 	}
 	tw.Flush()
-	return exitOK
+	return nil
 }
 
-func runRunsShow(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c runs show", "[--root DIR] [--json] ID [FILE]", "Shows a recorded run: its outcome, per-step timings, token counts and the files of its record\n(spec, plan, every prompt and answer, every test report). ID may be a unique prefix.\nWith FILE (a path listed under \"record\", e.g. exchanges/003-implementer-attention.json), prints that file.")
-	root := fs.String("root", ".", "workspace root")
-	asJSON := fs.Bool("json", false, "print the run's record (run.json) as JSON")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func runsShowCommand() *cobra.Command {
+	var root string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show [flags] ID [FILE]",
+		Short: "show one run: status, timings, tokens and the recorded files",
+		Long: "Shows a recorded run: its outcome, per-step timings, token counts and the files of its record\n" +
+			"(spec, plan, every prompt and answer, every test report). ID may be a unique prefix.\n" +
+			"With FILE (a path listed under \"record\", e.g. exchanges/003-implementer-attention.json), prints that file.",
+		Example: "  r2c runs show 20260101-120000\n" +
+			"  r2c runs show 20260101 exchanges/001-analyzer.json\n" +
+			"  r2c runs show 20260101-120000 --json",
+		Args: argsRange(1, 2, "runs show: give one run ID (see r2c runs list) and optionally one FILE of its record"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRunsShow(streams(cmd), root, asJSON, args)
+		},
 	}
-	if fs.NArg() < 1 || fs.NArg() > 2 {
-		fs.Usage()
-		return s.errorf(exitUsage, "runs show: give one run ID (see r2c runs list) and optionally one FILE of its record")
-	}
-	dir, err := runsDir(*root)
+	cmd.Flags().StringVar(&root, "root", ".", "workspace root")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run's record (run.json) as JSON")
+	return cmd
+}
+
+func runRunsShow(s stdio, root string, asJSON bool, args []string) error {
+	dir, err := runsDir(root)
 	if err != nil {
-		return s.errorf(exitUsage, "runs: %v", err)
+		return envf("runs: %w", err)
 	}
-	r, err := orchestrator.LoadRun(dir, fs.Arg(0))
+	r, err := orchestrator.LoadRun(dir, args[0])
 	if err != nil {
-		return s.errorf(exitFail, "%v", err)
+		return failf("%w", err)
 	}
 	runDir := orchestrator.RunDir(dir, r.ID)
-	if fs.NArg() == 2 {
-		return showRecordFile(s, runDir, fs.Arg(1))
+	if len(args) == 2 {
+		return showRecordFile(s, runDir, args[1])
 	}
-	if *asJSON {
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return s.errorf(exitFail, "runs show: %v", err)
-		}
-		return exitOK
+	if asJSON {
+		return writeJSON(s.out, "runs show", r)
 	}
 	w := s.out
 	fmt.Fprintf(w, "run:         %s\n", r.ID)
@@ -137,22 +161,24 @@ func runRunsShow(ctx context.Context, s stdio, args []string) int {
 		return nil
 	})
 	if err != nil {
-		return s.errorf(exitFail, "runs show: %v", err)
+		return failf("runs show: %w", err)
 	}
-	return exitOK
+	return nil
 }
 
 // showRecordFile prints one file of a run's record; the name must stay
 // inside the run's folder.
-func showRecordFile(s stdio, runDir, name string) int {
+func showRecordFile(s stdio, runDir, name string) error {
 	clean := filepath.Clean(filepath.FromSlash(name))
 	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-		return s.errorf(exitUsage, "runs show: %q is not a file of the run's record", name)
+		return envf("runs show: %q is not a file of the run's record", name)
 	}
 	b, err := os.ReadFile(filepath.Join(runDir, clean))
 	if err != nil {
-		return s.errorf(exitFail, "runs show: %v (r2c runs show ID lists the record's files)", err)
+		return failf("runs show: %w (r2c runs show ID lists the record's files)", err)
 	}
-	s.out.Write(b)
-	return exitOK
+	if _, err := s.out.Write(b); err != nil {
+		return envf("runs show: %w", err)
+	}
+	return nil
 }

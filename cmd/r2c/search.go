@@ -2,67 +2,77 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/r2c-ai/r2c/rag"
 )
 
-func searchCommand() command {
-	return command{
-		name:    "search",
-		summary: "search the index of papers and code",
-		run:     runSearch,
-	}
+// searchFlags are r2c search's flags.
+type searchFlags struct {
+	k, budget            int
+	asJSON, papers, code bool
+	root                 string
 }
 
-func runSearch(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c search", "[--json] [-k N] [--papers | --code] [--budget TOKENS] QUERY...",
-		"Prints the chunks of the index most similar to QUERY, best first, each with its source (paper, section\n"+
-			"and page, or repository, path and lines) and similarity. Near-duplicates are removed; --budget bounds the\n"+
-			"summed size of the results in estimated tokens, as the agents' prompts do.\n"+
-			"Exit status: 0 with results, 1 when nothing matched, 2 on usage errors or when there is no index yet.")
-	k := fs.Int("k", 5, "number of results")
-	asJSON := fs.Bool("json", false, "print the results as a JSON array")
-	papers := fs.Bool("papers", false, "search papers only")
-	code := fs.Bool("code", false, "search code only")
-	budget := fs.Int("budget", 0, "most estimated tokens in all results together (0: no limit)")
-	root := fs.String("root", ".", "workspace root: where r2c.toml and .r2c/index live")
-	if c, ok := parseFlags(fs, args); !ok {
-		return c
+func searchCommand() *cobra.Command {
+	var f searchFlags
+	cmd := &cobra.Command{
+		Use:   "search [flags] QUERY...",
+		Short: "search the index of papers and code",
+		Long: "Prints the chunks of the index most similar to QUERY, best first, each with its source (paper, section\n" +
+			"and page, or repository, path and lines) and similarity. Near-duplicates are removed; --budget bounds the\n" +
+			"summed size of the results in estimated tokens, as the agents' prompts do.\n" +
+			"Exit status: 0 with results, 1 when nothing matched, 2 on usage errors or when there is no index yet.",
+		Example: "  r2c search -k 5 \"how is the learning rate warmed up\"\n" +
+			"  r2c search --json --code --budget 1500 \"layer norm\"",
+		Args: func(_ *cobra.Command, args []string) error {
+			if strings.TrimSpace(strings.Join(args, " ")) == "" || f.k < 1 || (f.papers && f.code) {
+				return usagef("search: give a QUERY, -k of at least 1, and at most one of --papers and --code")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSearch(cmd.Context(), streams(cmd), f, strings.TrimSpace(strings.Join(args, " ")))
+		},
 	}
-	query := strings.TrimSpace(strings.Join(fs.Args(), " "))
-	if query == "" || *k < 1 || (*papers && *code) {
-		fs.Usage()
-		return s.errorf(exitUsage, "search: give a QUERY, -k of at least 1, and at most one of --papers and --code")
-	}
-	ix, c := openIndex(s, "search", *root, false)
-	if ix == nil {
-		return c
+	fl := cmd.Flags()
+	fl.IntVarP(&f.k, "k", "k", 5, "number of results")
+	fl.BoolVar(&f.asJSON, "json", false, "print the results as a JSON array")
+	fl.BoolVar(&f.papers, "papers", false, "search papers only")
+	fl.BoolVar(&f.code, "code", false, "search code only")
+	fl.IntVar(&f.budget, "budget", 0, "most estimated tokens in all results together (0: no limit)")
+	fl.StringVar(&f.root, "root", ".", "workspace root: where r2c.toml and .r2c/index live")
+	return cmd
+}
+
+func runSearch(ctx context.Context, s stdio, f searchFlags, query string) error {
+	ix, err := openIndex("search", f.root, false)
+	if err != nil {
+		return err
 	}
 	if indexMissing(ix.Dir()) {
-		return s.errorf(exitUsage, "search: no index in %s yet; build one with r2c index PATH...", ix.Dir())
+		return envf("search: no index in %s yet; build one with r2c index PATH...", ix.Dir())
 	}
-	opts := rag.RetrieveOptions{K: *k, MaxTokens: *budget}
+	opts := rag.RetrieveOptions{K: f.k, MaxTokens: f.budget}
 	switch {
-	case *papers:
+	case f.papers:
 		opts.Collections = []string{rag.Papers}
-	case *code:
+	case f.code:
 		opts.Collections = []string{rag.Code}
 	}
 	chunks, err := ix.Retrieve(ctx, query, opts)
 	if err != nil {
-		return s.errorf(exitUsage, "search: %v", err)
+		return envf("search: %w", err)
 	}
-	if *asJSON {
+	if f.asJSON {
 		if chunks == nil {
 			chunks = []rag.Chunk{}
 		}
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(chunks); err != nil {
-			return s.errorf(exitFail, "search: %v", err)
+		if err := writeJSON(s.out, "search", chunks); err != nil {
+			return err
 		}
 	} else {
 		for i, ch := range chunks {
@@ -70,12 +80,12 @@ func runSearch(ctx context.Context, s stdio, args []string) int {
 		}
 	}
 	if len(chunks) == 0 {
-		if !*asJSON {
+		if !f.asJSON {
 			fmt.Fprintln(s.err, "r2c: search: no matching chunks")
 		}
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitOK
+	return nil
 }
 
 // preview returns at most maxLines lines of text, marking a cut.

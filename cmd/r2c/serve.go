@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 
 	"github.com/sourcegraph/conc"
+	"github.com/spf13/cobra"
 
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/lsp"
@@ -17,44 +19,97 @@ import (
 	"github.com/r2c-ai/r2c/rag"
 )
 
-func serveCommand() command {
-	return command{
-		name:    "serve",
-		summary: "run the language server (stdio, or TCP with --listen)",
-		run:     runServe,
-	}
+// serveFlags are r2c serve's flags: the transports vscode-languageclient
+// and other LSP clients ask for, and the request log.
+type serveFlags struct {
+	stdio, nodeIPC  bool
+	listen, logFile string
+	socket          int
+	pipe            string
+	clientPID       int
 }
 
-func runServe(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c serve", "[--listen ADDR] [--log FILE]",
-		"Runs r2c's language server over stdin/stdout, as editors start it. With --listen it\n"+
-			"accepts TCP connections instead (one session each), for debugging with a client\n"+
-			"that connects to a port. Settings come from r2c.toml at the workspace root and the\n"+
-			"editor's initializationOptions; --log writes every request with its timing.")
-	listen := fs.String("listen", "", "serve TCP connections on `ADDR` (e.g. 127.0.0.1:4389) instead of stdio")
-	logFile := fs.String("log", "", "append a request log to `FILE` (overrides server.log_file)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func serveCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "run the language server (stdio, or TCP with --listen or --socket)",
+		Long: "Runs r2c's language server over stdin/stdout, as editors start it (--stdio, the default; vscode-languageclient\n" +
+			"passes it). --socket=PORT and --pipe=NAME connect to a client listening on 127.0.0.1:PORT or on the Unix\n" +
+			"socket NAME (vscode-languageclient's socket and pipe transports). With --listen it accepts TCP connections\n" +
+			"instead (one session each), for debugging with a client that connects to a port. Node IPC (--node-ipc) is\n" +
+			"not offered: r2c is not a Node program. Settings come from r2c.toml at the workspace root and the editor's\n" +
+			"initializationOptions; --log writes every request with its timing.\n" +
+			"Exit status: 0 after the client's shutdown and exit, 1 after exit without shutdown, 2 on usage errors.",
+		Example: "  r2c serve\n" +
+			"  r2c serve --stdio --log /tmp/r2c-lsp.log\n" +
+			"  r2c serve --listen 127.0.0.1:4389\n" +
+			"  r2c serve --socket=6009",
+		Args: noArgs("serve"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), streams(cmd), f)
+		},
 	}
-	if fs.NArg() > 0 {
-		return s.errorf(exitUsage, "serve: unexpected arguments %v", fs.Args())
+	fl := cmd.Flags()
+	fl.BoolVar(&f.stdio, "stdio", false, "speak LSP over stdin and stdout (the default)")
+	fl.StringVar(&f.listen, "listen", "", "serve TCP connections on `ADDR` (e.g. 127.0.0.1:4389) instead of stdio")
+	fl.IntVar(&f.socket, "socket", 0, "connect to a client listening on 127.0.0.1:`PORT` instead of stdio")
+	fl.StringVar(&f.pipe, "pipe", "", "connect to a client listening on the Unix socket `NAME` instead of stdio")
+	fl.StringVar(&f.logFile, "log", "", "append a request log to `FILE` (overrides server.log_file)")
+	// Accepted so that the message below, not "unknown flag", answers it.
+	fl.BoolVar(&f.nodeIPC, "node-ipc", false, "not offered (Node IPC needs a Node server): use stdio or --socket")
+	_ = fl.MarkHidden("node-ipc")
+	// vscode-languageclient passes its pid to Node servers; r2c already
+	// exits when the client closes its end of the connection.
+	fl.IntVar(&f.clientPID, "clientProcessId", 0, "the client's process id (ignored: r2c exits when its connection closes)")
+	_ = fl.MarkHidden("clientProcessId")
+	return cmd
+}
+
+func runServe(ctx context.Context, s stdio, f serveFlags) error {
+	if f.nodeIPC {
+		return usagef("serve: --node-ipc is not offered (r2c is not a Node program): use stdio (the default, --stdio) or --socket=PORT")
+	}
+	transports := 0
+	for _, set := range []bool{f.stdio, f.listen != "", f.socket != 0, f.pipe != ""} {
+		if set {
+			transports++
+		}
+	}
+	if transports > 1 {
+		return usagef("serve: choose one transport of --stdio, --listen, --socket and --pipe")
 	}
 	opts := lsp.Options{
-		LogFile:    *logFile,
+		LogFile:    f.logFile,
 		Implement:  implementWithOrchestrator,
 		Index:      indexPapers,
 		WriteFiles: writeGenerated,
 		Version:    version,
 	}
-	if *listen == "" {
-		return lsp.New(opts).Serve(ctx, stdioConn{r: pollable(s.in), w: s.out})
+	switch {
+	case f.listen != "":
+		ln, err := net.Listen("tcp", f.listen)
+		if err != nil {
+			return envf("serve: %w", err)
+		}
+		fmt.Fprintf(s.err, "r2c serve: listening on %s\n", ln.Addr())
+		return exitCode(serveListener(ctx, ln, opts, s))
+	case f.socket != 0 || f.pipe != "":
+		network, addr := "unix", f.pipe
+		if f.socket != 0 {
+			if f.socket < 0 || f.socket > 65535 {
+				return usagef("serve: --socket wants a port between 1 and 65535, got %d", f.socket)
+			}
+			network, addr = "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(f.socket))
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return envf("serve: connecting to the client at %s: %w (the client must listen there before starting r2c)", addr, err)
+		}
+		return exitCode(lsp.New(opts).Serve(ctx, conn))
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return s.errorf(exitUsage, "serve: %v", err)
-	}
-	fmt.Fprintf(s.err, "r2c serve: listening on %s\n", ln.Addr())
-	return serveListener(ctx, ln, opts, s)
+	return exitCode(lsp.New(opts).Serve(ctx, stdioConn{r: pollable(s.in), w: s.out}))
 }
 
 // serveListener runs one session per connection until ctx ends.
@@ -69,7 +124,8 @@ func serveListener(ctx context.Context, ln net.Listener, opts lsp.Options, s std
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return exitOK
 			}
-			return s.errorf(exitFail, "serve: %v", err)
+			fmt.Fprintf(s.err, "r2c: serve: %v\n", err)
+			return exitFail
 		}
 		sessions.Go(func() {
 			code := lsp.New(opts).Serve(ctx, conn)

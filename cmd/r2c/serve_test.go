@@ -264,3 +264,80 @@ func TestServeIndexPaperAction(t *testing.T) {
 		t.Fatalf("retrieve: %v %+v", err, chunks)
 	}
 }
+
+// vscode-languageclient starts executables with --stdio (its default
+// transport), --socket=PORT or --pipe=NAME; the last two connect to a
+// server the client listens on. Each must give a working session.
+func TestServeTransportsOfVSCodeLanguageClient(t *testing.T) {
+	t.Run("stdio", func(t *testing.T) {
+		e := lsptest.Start(t, cliServe("--stdio"), lsptest.Config{InitializationOptions: noProfileOptions})
+		e.Initialize()
+		e.CreateBuffer("bad.py", "def f(:\n    pass\n")
+		e.AwaitDiagnostics("bad.py", "a syntax error", func(ds []protocol.Diagnostic) bool { return len(ds) > 0 })
+		e.Close()
+	})
+	for _, transport := range []string{"socket", "pipe"} {
+		t.Run(transport, func(t *testing.T) {
+			network, addr := "tcp", "127.0.0.1:0"
+			if transport == "pipe" {
+				network, addr = "unix", filepath.Join(t.TempDir(), "r2c.sock")
+			}
+			ln, err := net.Listen(network, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			flag := "--pipe=" + addr
+			if transport == "socket" {
+				flag = "--socket=" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+			}
+			e := lsptest.New(t, acceptProxy(t, ln, flag), lsptest.Config{InitializationOptions: noProfileOptions})
+			e.CreateBuffer("notes.md", "# Method\n")
+			if len(e.CodeActions("notes.md", protocol.Range{})) == 0 {
+				t.Fatalf("no code actions over --%s", transport)
+			}
+			e.Close()
+		})
+	}
+}
+
+// acceptProxy starts `r2c serve FLAG`, accepts its connection on ln (as
+// the client does) and joins it to the fake editor's pipe.
+func acceptProxy(t *testing.T, ln net.Listener, flag string) lsptest.ServeFunc {
+	return func(ctx context.Context, rwc io.ReadWriteCloser) int {
+		done := make(chan int, 1)
+		var stderr strings.Builder
+		go func() { done <- run(ctx, strings.NewReader(""), io.Discard, &stderr, []string{"serve", flag}) }()
+		conn, err := ln.Accept()
+		if err != nil {
+			t.Errorf("accept: %v", err)
+			return -1
+		}
+		go func() { _, _ = io.Copy(conn, rwc); conn.Close() }()
+		_, _ = io.Copy(rwc, conn)
+		rwc.Close()
+		return <-done
+	}
+}
+
+func TestServeRefusesNodeIPCAndTwoTransports(t *testing.T) {
+	_, errOut, code := runCLI(t, "serve", "--node-ipc")
+	if code != exitUsage || !strings.Contains(errOut, "--node-ipc is not offered") || !strings.Contains(errOut, "--stdio") {
+		t.Fatalf("--node-ipc: code %d, stderr %q", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "serve", "--stdio", "--listen", "127.0.0.1:0")
+	if code != exitUsage || !strings.Contains(errOut, "choose one transport") {
+		t.Fatalf("two transports: code %d, stderr %q", code, errOut)
+	}
+	// Nothing listens on the port of a listener just closed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	_, errOut, code = runCLI(t, "serve", "--socket", strconv.Itoa(port))
+	if code != exitUsage || !strings.Contains(errOut, "must listen there") {
+		t.Fatalf("--socket with no client: code %d, stderr %q", code, errOut)
+	}
+}

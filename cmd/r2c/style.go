@@ -10,20 +10,19 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/style"
 )
 
-func styleCommand() command {
-	return command{
-		name:    "style",
-		summary: "learn your Python style and check files against it",
-		sub: []command{
-			{name: "learn", summary: "learn a style profile from directories of Python code", run: runStyleLearn},
-			{name: "check", summary: "score Python files against the profile and list deviations", run: runStyleCheck},
-			{name: "stats", summary: "print raw ast-defined counts per file (JSON Lines with --json)", run: runStyleStats},
-		},
-	}
+func styleCommand() *cobra.Command {
+	return asGroup(&cobra.Command{
+		Use:     "style <command>",
+		Short:   "learn your Python style and check files against it",
+		Long:    "Learns a style profile from your Python code and scores files against it.",
+		Example: "  r2c style learn ~/src/myrepo\n  r2c style check model.py\n  r2c style stats --json model.py",
+	}, styleLearnCommand(), styleCheckCommand(), styleStatsCommand())
 }
 
 // styleConfig loads the configuration of the workspace around the current
@@ -41,44 +40,56 @@ func styleConfig() (config.Config, string, error) {
 	return cfg, p, nil
 }
 
-func runStyleLearn(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c style learn", "[-o FILE] DIR...",
-		"Learns a style profile from the Python files under each DIR: the git-tracked .py files inside a git\n"+
-			"work tree, otherwise every .py file, skipping virtual environments, vendored, build and generated code.\n"+
-			"Writes versioned JSON with the counts behind every preference and prints a summary table.\n"+
-			"Exit status: 0 on success, 2 when no Python file could be read or the profile cannot be written.")
-	out := fs.String("o", "", "output file (default: config style.profile, .r2c/style.json at the workspace root)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func styleLearnCommand() *cobra.Command {
+	var out string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "learn [flags] DIR...",
+		Short: "learn a style profile from directories of Python code",
+		Long: "Learns a style profile from the Python files under each DIR: the git-tracked .py files inside a git\n" +
+			"work tree, otherwise every .py file, skipping virtual environments, vendored, build and generated code.\n" +
+			"Writes versioned JSON with the counts behind every preference and prints a summary table (with --json:\n" +
+			"the profile written, as JSON).\n" +
+			"Exit status: 0 on success, 2 when no Python file could be read or the profile cannot be written.",
+		Example: "  r2c style learn .\n  r2c style learn -o team-style.json ~/src/a ~/src/b",
+		Args:    argsRange(1, -1, "style learn: name at least one directory, e.g. r2c style learn ."),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runStyleLearn(cmd.Context(), streams(cmd), out, asJSON, args)
+		},
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return s.errorf(exitUsage, "style learn: name at least one directory, e.g. r2c style learn .")
-	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (default: config style.profile, .r2c/style.json at the workspace root)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the learned profile as JSON instead of a table")
+	return cmd
+}
+
+func runStyleLearn(ctx context.Context, s stdio, out string, asJSON bool, dirs []string) error {
 	cfg, path, err := styleConfig()
 	if err != nil {
-		return s.errorf(exitUsage, "style learn: %v", err)
+		return envf("style learn: %w", err)
 	}
-	if *out != "" {
-		path = *out
+	if out != "" {
+		path = out
 	}
 	if path == "" {
 		path = filepath.Join(".r2c", "style.json")
 	}
-	p, err := style.Learn(ctx, fs.Args())
+	p, err := style.Learn(ctx, dirs)
 	if err != nil {
-		return s.errorf(exitUsage, "%v", err)
+		return envf("%w", err)
 	}
 	p.MinEvidence = cfg.Style.MinEvidence
 	for _, skip := range p.Skipped {
 		fmt.Fprintf(s.err, "r2c: skipped %s\n", skip)
 	}
 	if err := p.Save(path); err != nil {
-		return s.errorf(exitUsage, "%v", err)
+		return envf("%w", err)
+	}
+	if asJSON {
+		return writeJSON(s.out, "style learn", p)
 	}
 	printProfileTable(s.out, p)
 	fmt.Fprintf(s.out, "\nlearned from %d file(s), %d lines; wrote %s\n", p.Files, p.Lines, path)
-	return exitOK
+	return nil
 }
 
 // printProfileTable shows each dimension's preferred value, its share and
@@ -119,37 +130,55 @@ type styleCheckResult struct {
 	Profile     string          `json:"profile,omitempty"`
 }
 
-func runStyleCheck(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c style check", "[--profile FILE] [--json] [--strict] [--min-score N] FILE...",
-		"Scores each Python FILE against the style profile (0-100%) and prints its deviations as\n"+
-			"file:line:col: rule: message (1-based), then a final line consistency: NN.N% (the mean over the\n"+
-			"files, weighted by their lines). Without a profile only syntax errors are reported.\n"+
-			"Exit status: 1 when a file has a syntax or encoding error, when --strict and a warning was reported,\n"+
-			"or when the consistency is below --min-score; 2 when a file cannot be read or is not Python source;\n"+
-			"0 otherwise. Style deviations alone are advice and do not fail the command.")
-	profilePath := fs.String("profile", "", "profile JSON (default: config style.profile, .r2c/style.json at the workspace root)")
-	asJSON := fs.Bool("json", false, "print the reports as one JSON object")
-	strict := fs.Bool("strict", false, "fail (exit 1) on warnings too")
-	minScore := fs.Float64("min-score", 0, "fail (exit 1) when the consistency is below this percentage")
-	minEvidence := fs.Int("min-evidence", 0, "observations a dimension needs before it counts (default: config style.min_evidence)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// styleCheckFlags are r2c style check's flags.
+type styleCheckFlags struct {
+	profile     string
+	asJSON      bool
+	strict      bool
+	minScore    float64
+	minEvidence int
+}
+
+func styleCheckCommand() *cobra.Command {
+	var f styleCheckFlags
+	cmd := &cobra.Command{
+		Use:   "check [flags] FILE...",
+		Short: "score Python files against the profile and list deviations",
+		Long: "Scores each Python FILE against the style profile (0-100%) and prints its deviations as\n" +
+			"file:line:col: rule: message (1-based), then a final line consistency: NN.N% (the mean over the\n" +
+			"files, weighted by their lines). Without a profile only syntax errors are reported.\n" +
+			"Exit status: 1 when a file has a syntax or encoding error, when --strict and a warning was reported,\n" +
+			"or when the consistency is below --min-score; 2 when a file cannot be read or is not Python source;\n" +
+			"0 otherwise. Style deviations alone are advice and do not fail the command.",
+		Example: "  r2c style check model.py\n" +
+			"  r2c style check --strict --min-score 90 src/*.py\n" +
+			"  r2c style check model.py --json --profile team-style.json",
+		Args: argsRange(1, -1, "style check: name at least one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return exitCode(runStyleCheck(cmd.Context(), streams(cmd), f, args))
+		},
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return s.errorf(exitUsage, "style check: name at least one FILE")
-	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.profile, "profile", "", "profile JSON (default: config style.profile, .r2c/style.json at the workspace root)")
+	fl.BoolVar(&f.asJSON, "json", false, "print the reports as one JSON object")
+	fl.BoolVar(&f.strict, "strict", false, "fail (exit 1) on warnings too")
+	fl.Float64Var(&f.minScore, "min-score", 0, "fail (exit 1) when the consistency is below this percentage")
+	fl.IntVar(&f.minEvidence, "min-evidence", 0, "observations a dimension needs before it counts (default: config style.min_evidence)")
+	return cmd
+}
+
+func runStyleCheck(ctx context.Context, s stdio, f styleCheckFlags, files []string) int {
 	cfg, path, err := styleConfig()
 	if err != nil {
 		return s.errorf(exitUsage, "style check: %v", err)
 	}
 	var profile *style.Profile
 	switch {
-	case *profilePath != "":
-		if profile, err = style.LoadProfile(*profilePath); err != nil {
+	case f.profile != "":
+		if profile, err = style.LoadProfile(f.profile); err != nil {
 			return s.errorf(exitUsage, "%v", err)
 		}
-		path = *profilePath
+		path = f.profile
 	case path != "":
 		if _, statErr := os.Stat(path); statErr == nil {
 			if profile, err = style.LoadProfile(path); err != nil {
@@ -162,15 +191,15 @@ func runStyleCheck(ctx context.Context, s stdio, args []string) int {
 		path = ""
 	} else {
 		profile.MinEvidence = cfg.Style.MinEvidence
-		if *minEvidence > 0 {
-			profile.MinEvidence = *minEvidence
+		if f.minEvidence > 0 {
+			profile.MinEvidence = f.minEvidence
 		}
 	}
 
 	code := exitOK
 	res := styleCheckResult{Profile: path, Files: []*style.Report{}}
 	var weighted, lines float64
-	for _, file := range fs.Args() {
+	for _, file := range files {
 		if err := ctx.Err(); err != nil {
 			return s.errorf(exitUsage, "style check: %v", err)
 		}
@@ -189,7 +218,7 @@ func runStyleCheck(ctx context.Context, s stdio, args []string) int {
 		weighted += rep.Score * n
 		lines += n
 		for _, d := range rep.Diagnostics {
-			if d.Severity == style.SeverityError || (*strict && d.Severity == style.SeverityWarning) {
+			if d.Severity == style.SeverityError || (f.strict && d.Severity == style.SeverityWarning) {
 				code = max(code, exitFail)
 			}
 		}
@@ -198,10 +227,10 @@ func runStyleCheck(ctx context.Context, s stdio, args []string) int {
 	if lines > 0 {
 		res.Consistency = float64(int(weighted/lines*10+0.5)) / 10
 	}
-	if res.Consistency < *minScore {
+	if res.Consistency < f.minScore {
 		code = max(code, exitFail)
 	}
-	if *asJSON {
+	if f.asJSON {
 		enc := json.NewEncoder(s.out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
@@ -234,29 +263,35 @@ func countLines(src []byte) int {
 	return n
 }
 
-func runStyleStats(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c style stats", "[--json] FILE...",
-		"Prints raw counts for each Python FILE, defined exactly as Python's ast module defines them\n"+
-			"(functions, classes, comprehensions, lambdas, fstrings, docstrings, args, annotated_args,\n"+
-			"annotated_returns, imports, try_blocks, bare_excepts, loops, withs, decorators, function_names,\n"+
-			"class_names). With --json: one JSON object per file per line (JSON Lines); syntax_errors appears\n"+
-			"when tree-sitter had to recover from errors. Exit status: 2 when a file cannot be read or is not\n"+
-			"Python source, 1 when a file has syntax errors, else 0.")
-	asJSON := fs.Bool("json", false, "print JSON Lines")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func styleStatsCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stats [flags] FILE...",
+		Short: "print raw ast-defined counts per file (JSON Lines with --json)",
+		Long: "Prints raw counts for each Python FILE, defined exactly as Python's ast module defines them\n" +
+			"(functions, classes, comprehensions, lambdas, fstrings, docstrings, args, annotated_args,\n" +
+			"annotated_returns, imports, try_blocks, bare_excepts, loops, withs, decorators, function_names,\n" +
+			"class_names). With --json: one JSON object per file per line (JSON Lines); syntax_errors appears\n" +
+			"when tree-sitter had to recover from errors. Exit status: 2 when a file cannot be read or is not\n" +
+			"Python source, 1 when a file has syntax errors, else 0.",
+		Example: "  r2c style stats model.py\n  r2c style stats --json src/*.py",
+		Args:    argsRange(1, -1, "style stats: name at least one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return exitCode(runStyleStats(cmd.Context(), streams(cmd), asJSON, args))
+		},
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return s.errorf(exitUsage, "style stats: name at least one FILE")
-	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON Lines")
+	return cmd
+}
+
+func runStyleStats(ctx context.Context, s stdio, asJSON bool, files []string) int {
 	code := exitOK
 	enc := json.NewEncoder(s.out)
 	tw := tabwriter.NewWriter(s.out, 2, 4, 2, ' ', tabwriter.AlignRight)
-	if !*asJSON {
+	if !asJSON {
 		fmt.Fprintln(tw, "functions\tclasses\tcomprehensions\tlambdas\tfstrings\tdocstrings\targs\tannotated\timports\tloops\tfile\t")
 	}
-	for _, file := range fs.Args() {
+	for _, file := range files {
 		if err := ctx.Err(); err != nil {
 			return s.errorf(exitUsage, "style stats: %v", err)
 		}
@@ -275,7 +310,7 @@ func runStyleStats(ctx context.Context, s stdio, args []string) int {
 			fmt.Fprintf(s.err, "r2c: %s: %d syntax errors; counts cover what could be parsed\n", file, st.SyntaxErrors)
 			code = max(code, exitFail)
 		}
-		if *asJSON {
+		if asJSON {
 			if err := enc.Encode(st); err != nil {
 				return s.errorf(exitUsage, "style stats: %v", err)
 			}
@@ -284,7 +319,7 @@ func runStyleStats(ctx context.Context, s stdio, args []string) int {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", st.Functions, st.Classes, st.Comprehensions,
 			st.Lambdas, st.FStrings, st.Docstrings, st.Args, st.AnnotatedArgs, st.Imports, st.Loops, file)
 	}
-	if !*asJSON {
+	if !asJSON {
 		tw.Flush()
 	}
 	return code

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,89 +9,97 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/sandbox"
 	"github.com/r2c-ai/r2c/style"
 	"github.com/r2c-ai/r2c/validate"
 )
 
-func validateCommand() command {
-	return command{
-		name:    "validate",
-		summary: "check a Python module: syntax, its tests in the sandbox, style",
-		run:     runValidate,
-	}
+// validateFlags are r2c validate's flags.
+type validateFlags struct {
+	tests, profile, root string
+	timeout              time.Duration
+	asJSON               bool
 }
 
-func runValidate(ctx context.Context, s stdio, args []string) int {
-	fs := newFlags(s, "r2c validate", "[--tests FILE_OR_DIR] [--profile FILE] [--timeout D] [--json] MODULE.py",
-		"Checks MODULE.py for syntax errors (tree-sitter and CPython), runs its pytest tests inside the sandbox and\n"+
-			"scores its style against your profile. Without --tests it uses test_<module>.py or tests/ next to the\n"+
-			"module when present. The Python files next to the module are copied into the sandbox too.\n"+
-			"Exit status: 0 when everything passes, 1 when a check failed, 2 on usage or environment errors\n"+
-			"(no python3 with pytest, isolation below sandbox.min_isolation).")
-	tests := fs.String("tests", "", "test file or directory (default: test_<module>.py or tests/ next to the module)")
-	profilePath := fs.String("profile", "", "style profile JSON (default: config style.profile when it exists)")
-	timeout := fs.Duration("timeout", 0, "wall-clock limit of the test run (config: sandbox.timeout, default 60s)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	root := fs.String("root", "", "workspace root holding r2c.toml (default: nearest parent of the module with r2c.toml or .git)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func validateCommand() *cobra.Command {
+	var f validateFlags
+	cmd := &cobra.Command{
+		Use:   "validate [flags] MODULE.py",
+		Short: "check a Python module: syntax, its tests in the sandbox, style",
+		Long: "Checks MODULE.py for syntax errors (tree-sitter and CPython), runs its pytest tests inside the sandbox and\n" +
+			"scores its style against your profile. Without --tests it uses test_<module>.py or tests/ next to the\n" +
+			"module when present. The Python files next to the module are copied into the sandbox too.\n" +
+			"Exit status: 0 when everything passes, 1 when a check failed, 2 on usage or environment errors\n" +
+			"(no python3 with pytest, isolation below sandbox.min_isolation).",
+		Example: "  r2c validate examples/attention/attention.py\n" +
+			"  r2c validate attn/attention.py --json\n" +
+			"  r2c validate --tests tests/ --timeout 2m model.py",
+		Args: argsRange(1, 1, "validate: want exactly one MODULE.py"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runValidate(cmd.Context(), streams(cmd), f, args[0])
+		},
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return s.errorf(exitUsage, "validate: want exactly one MODULE.py, got %d arguments", fs.NArg())
+	fl := cmd.Flags()
+	fl.StringVar(&f.tests, "tests", "", "test file or directory (default: test_<module>.py or tests/ next to the module)")
+	fl.StringVar(&f.profile, "profile", "", "style profile JSON (default: config style.profile when it exists)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "wall-clock limit of the test run (config: sandbox.timeout, default 60s)")
+	fl.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
+	fl.StringVar(&f.root, "root", "", "workspace root holding r2c.toml (default: nearest parent of the module with r2c.toml or .git)")
+	return cmd
+}
+
+func runValidate(ctx context.Context, s stdio, f validateFlags, module string) error {
+	root := f.root
+	if root == "" {
+		root = workspaceRoot(filepath.Dir(module))
 	}
-	module := fs.Arg(0)
-	if *root == "" {
-		*root = workspaceRoot(filepath.Dir(module))
-	}
-	cfg, err := config.Load(*root)
+	cfg, err := config.Load(root)
 	if err != nil {
-		return s.errorf(exitUsage, "validate: %v", err)
+		return envf("validate: %w", err)
 	}
-	opts, err := validate.OptionsFromDisk(module, *tests)
+	opts, err := validate.OptionsFromDisk(module, f.tests)
 	if err != nil {
-		return s.errorf(exitUsage, "%v", err)
+		return envf("%w", err)
 	}
 	var profile *style.Profile
-	if *profilePath != "" {
-		profile, err = style.LoadProfile(*profilePath)
+	if f.profile != "" {
+		profile, err = style.LoadProfile(f.profile)
 	} else {
-		profile, err = loadProfile(cfg, *root)
+		profile, err = loadProfile(cfg, root)
 	}
 	if err != nil {
-		return s.errorf(exitUsage, "validate: %v", err)
+		return envf("validate: %w", err)
 	}
 	if err := applySandboxConfig(&opts, cfg); err != nil {
-		return s.errorf(exitUsage, "validate: %v", err)
+		return envf("validate: %w", err)
 	}
 	opts.Profile = profile
-	if *timeout > 0 {
-		opts.Limits.Wall = *timeout
+	if f.timeout > 0 {
+		opts.Limits.Wall = f.timeout
 	}
-	if len(opts.Tests) == 0 && !*asJSON {
+	if len(opts.Tests) == 0 && !f.asJSON {
 		fmt.Fprintf(s.err, "r2c: no tests found for %s (looked for test_%s and tests/ next to it; use --tests)\n",
 			module, filepath.Base(module))
 	}
 
 	rep, err := validate.Validate(ctx, opts)
 	if err != nil {
-		return s.errorf(exitUsage, "%v", err)
+		return envf("%w", err)
 	}
-	if *asJSON {
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return s.errorf(exitUsage, "validate: %v", err)
+	if f.asJSON {
+		if err := writeJSON(s.out, "validate", rep); err != nil {
+			return err
 		}
 	} else {
 		printReport(s.out, filepath.Dir(module), opts.DiskPaths, rep, profile != nil)
 	}
 	if !rep.OK() {
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitOK
+	return nil
 }
 
 // applySandboxConfig copies the [sandbox] settings into opts.
