@@ -24,6 +24,7 @@ import (
 type implementFlags struct {
 	paper, section, out, endpoint, model, root string
 	rounds                                     int
+	asJSON                                     bool
 }
 
 func implementCommand() *cobra.Command {
@@ -34,7 +35,7 @@ func implementCommand() *cobra.Command {
 		Long: "Reads one section of a paper (Markdown, plain text, LaTeX or PDF), asks the model server for a spec, a plan,\n" +
 			"the code and its tests, runs the tests in the sandbox, feeds failures back (up to rounds times), and writes\n" +
 			"the best result to --out. Existing files are never overwritten. Progress goes to stderr, the summary to\n" +
-			"stdout, and the whole run is recorded under .r2c/runs (see r2c runs show ID).\n" +
+			"stdout (with --json as one JSON object), and the whole run is recorded under .r2c/runs (see r2c runs show ID).\n" +
 			"Exit status: 0 when the tests pass, 1 when they still fail (the best files are written anyway), 2 on\n" +
 			"usage or environment errors (unreachable model server, no python3 with pytest).",
 		Example: "  r2c implement --paper examples/attention/paper.md --section 3.2 --out attn/ --endpoint http://localhost:8080/v1\n" +
@@ -57,6 +58,7 @@ func implementCommand() *cobra.Command {
 	fl.StringVar(&f.model, "model", "", `default model or LoRA adapter name, for agents without their own agents.<agent>.name ("tgi" is TGI's base model; config: model.name)`)
 	fl.IntVar(&f.rounds, "rounds", 0, "correction rounds per plan (config: rounds, default 3)")
 	fl.StringVar(&f.root, "root", ".", "workspace root: where r2c.toml, the style profile and .r2c/runs live")
+	fl.BoolVar(&f.asJSON, "json", false, "print the summary as JSON (progress stays on stderr)")
 	return cmd
 }
 
@@ -86,7 +88,9 @@ func runImplement(ctx context.Context, s stdio, f implementFlags) error {
 		// run has none and writes nothing.
 		if res != nil && len(res.Files) > 0 && res.Status != orchestrator.StatusCancelled {
 			if written, werr := writeResult(f.out, res); werr == nil {
-				printSummary(s.out, res, written, profile != nil)
+				if perr := reportSummary(s.out, f.asJSON, res, written, profile != nil); perr != nil {
+					return perr
+				}
 			} else {
 				fmt.Fprintf(s.err, "r2c: implement: %v\n", werr)
 			}
@@ -100,7 +104,9 @@ func runImplement(ctx context.Context, s stdio, f implementFlags) error {
 	if err != nil {
 		return failf("implement: %w", err)
 	}
-	printSummary(s.out, res, written, profile != nil)
+	if err := reportSummary(s.out, f.asJSON, res, written, profile != nil); err != nil {
+		return err
+	}
 	if res.Status != orchestrator.StatusPassed {
 		return exitCode(exitFail)
 	}
@@ -162,6 +168,47 @@ func (p progressPrinter) OnEvent(e orchestrator.Event) {
 	}
 	line := fmt.Sprintf("[%6.1fs] %-11s %-8s %s", e.Time.Sub(p.start).Seconds(), e.Node, e.Kind, msg)
 	fmt.Fprintln(p.w, strings.TrimRight(line, " "))
+}
+
+// implementSummary is the JSON form of r2c implement's summary.
+type implementSummary struct {
+	Status        string    `json:"status"`
+	Files         []string  `json:"files"`
+	TestsPassed   int       `json:"tests_passed"`
+	TestsTotal    int       `json:"tests_total"`
+	StyleScore    *float64  `json:"style_score"` // null: no style profile, style not checked
+	Rounds        int       `json:"rounds"`
+	PlanRevisions int       `json:"plan_revisions"`
+	Usage         llm.Usage `json:"usage"`
+	DurationMS    int64     `json:"duration_ms"`
+	RunID         string    `json:"run_id"`
+	RunDir        string    `json:"run_dir"`
+	Warnings      []string  `json:"warnings"`
+	Ambiguities   []string  `json:"ambiguities"`
+}
+
+// reportSummary prints the run's summary as text or, with asJSON, JSON.
+func reportSummary(w io.Writer, asJSON bool, res *orchestrator.Result, written []string, styleChecked bool) error {
+	if !asJSON {
+		printSummary(w, res, written, styleChecked)
+		return nil
+	}
+	sum := implementSummary{
+		Status: res.Status, Files: append([]string{}, written...), Rounds: res.Rounds, PlanRevisions: res.PlanRevisions,
+		Usage: res.Usage, DurationMS: res.Duration.Milliseconds(), RunID: res.RunID, RunDir: res.RunDir,
+		Warnings: append([]string{}, res.Warnings...), Ambiguities: []string{},
+	}
+	if r := res.Report; r != nil {
+		sum.TestsPassed, sum.TestsTotal = r.Tests.Passed, r.Tests.Total
+		if styleChecked {
+			score := r.StyleScore
+			sum.StyleScore = &score
+		}
+	}
+	if res.Spec != nil {
+		sum.Ambiguities = append(sum.Ambiguities, res.Spec.Ambiguities...)
+	}
+	return writeJSON(w, "implement", sum)
 }
 
 func printSummary(w io.Writer, res *orchestrator.Result, written []string, styleChecked bool) {

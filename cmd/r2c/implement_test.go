@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -281,5 +282,35 @@ func TestImplementWritesTheBestResultWhenALaterRoundErrs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "test_attention.py")); err != nil {
 		t.Error(err)
+	}
+}
+
+// With --json the summary is one JSON object on stdout (progress stays on
+// stderr), and r2c runs list --json shows the recorded run.
+func TestImplementJSONSummary(t *testing.T) {
+	pythonWithPytest(t)
+	root := isolatedWorkspace(t)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	out := filepath.Join(root, "out")
+	stdout, stderr, code := runCLI(t, "implement", "--json", "--paper", orchestratortest.Paper(t), "--section", "3.2",
+		"--out", out, "--endpoint", srv.URL(), "--root", root)
+	var sum implementSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || code != exitOK {
+		t.Fatalf("code %d, %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout, stderr)
+	}
+	if sum.Status != "passed" || sum.TestsTotal != 5 || sum.TestsPassed != 5 || sum.StyleScore != nil || len(sum.Files) == 0 || sum.RunID == "" {
+		t.Fatalf("summary %+v", sum)
+	}
+	if !strings.Contains(stderr, "implementer") {
+		t.Errorf("no progress on stderr: %q", stderr)
+	}
+	list, _, code := runCLI(t, "runs", "list", "--json", "--root", root)
+	var recs []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(list), &recs); err != nil || code != exitOK || len(recs) != 1 || recs[0].ID != sum.RunID || recs[0].Status != "passed" {
+		t.Fatalf("runs list --json: code %d, %v, %s", code, err, list)
 	}
 }
