@@ -60,7 +60,10 @@ type Section struct {
 	Tables     []Table
 	Algorithms []Block
 	Captions   []string
-	Children   []*Section
+	// Footnotes are the section's footnotes, kept out of Text so that a
+	// note printed at the foot of a column never splits a sentence.
+	Footnotes []string
+	Children  []*Section
 }
 
 // Equation is a display equation.

@@ -74,6 +74,11 @@ type fontInfo struct {
 	// anonymous fonts (Type 3, no BaseFont) have no name to read
 	// boldness or math from.
 	anonymous bool
+	// std is the standard-14 metrics of a simple font that has no
+	// /Widths (see std14Widths); stdW caches them per code.
+	std   map[rune]uint16
+	stdW  [256]float64
+	stdOK [256]bool
 }
 
 func (f *fontInfo) decode(code int) string {
@@ -127,7 +132,76 @@ func (f *fontInfo) width(code int) float64 {
 	if i := code - f.first; i >= 0 && i < len(f.widths) && f.widths[i] > 0 {
 		return f.widths[i]
 	}
+	if f.std != nil && len(f.widths) == 0 && code >= 0 && code < 256 {
+		if !f.stdOK[code] {
+			f.stdW[code], f.stdOK[code] = stdWidth(f.std, f.decode(code), f.defaultWidth), true
+		}
+		return f.stdW[code]
+	}
 	return f.defaultWidth
+}
+
+// ligatureRunes maps the expansions normalizeGlyph makes back to the
+// ligature glyph, whose width the metrics give.
+var ligatureRunes = map[string]rune{"ff": 'ﬀ', "fi": 'ﬁ', "fl": 'ﬂ', "ffi": 'ﬃ', "ffl": 'ﬄ'}
+
+// stdWidth is the standard-14 width of the glyph that draws s: its own
+// entry, the ligature's, or the sum of its letters'.
+func stdWidth(m map[rune]uint16, s string, fallback float64) float64 {
+	if r, ok := ligatureRunes[s]; ok {
+		if w, ok := m[r]; ok {
+			return float64(w)
+		}
+	}
+	total, n := 0.0, 0
+	for _, r := range s {
+		w, ok := m[r]
+		if !ok {
+			return fallback
+		}
+		total += float64(w)
+		n++
+	}
+	if n == 0 {
+		return fallback
+	}
+	return total
+}
+
+// std14Metrics finds the standard-14 metrics a font name stands for:
+// the 14 names themselves and the usual aliases (Arial, TimesNewRoman,
+// "Times-Roman,Bold", "Helvetica-BoldOblique").
+func std14Metrics(name string) map[rune]uint16 {
+	if m, ok := std14Widths[name]; ok {
+		return m
+	}
+	low := strings.ToLower(strings.ReplaceAll(name, " ", ""))
+	bold := strings.Contains(low, "bold")
+	italic := strings.Contains(low, "italic") || strings.Contains(low, "oblique")
+	pick := func(base, b, i, bi string) map[rune]uint16 {
+		switch {
+		case bold && italic:
+			return std14Widths[bi]
+		case bold:
+			return std14Widths[b]
+		case italic:
+			return std14Widths[i]
+		}
+		return std14Widths[base]
+	}
+	switch {
+	case strings.HasPrefix(low, "courier"):
+		return pick("Courier", "Courier-Bold", "Courier-Oblique", "Courier-BoldOblique")
+	case strings.HasPrefix(low, "helvetica"), strings.HasPrefix(low, "arial"):
+		return pick("Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Helvetica-BoldOblique")
+	case strings.HasPrefix(low, "times"):
+		return pick("Times-Roman", "Times-Bold", "Times-Italic", "Times-BoldItalic")
+	case low == "symbol":
+		return std14Widths["Symbol"]
+	case low == "zapfdingbats":
+		return std14Widths["ZapfDingbats"]
+	}
+	return nil
 }
 
 // normalizeGlyph expands ligatures and drops control characters, so "ﬁ"
@@ -195,6 +269,9 @@ func newFontInfo(f pdf.Font) *fontInfo {
 	w := f.V.Key("Widths")
 	for i := 0; i < w.Len() && i < 65536; i++ {
 		fi.widths = append(fi.widths, w.Index(i).Float64())
+	}
+	if len(fi.widths) == 0 && !fi.anonymous && f.V.Key("Subtype").Name() != "Type0" {
+		fi.std = std14Metrics(name)
 	}
 	if f.V.Key("Subtype").Name() == "Type0" {
 		fi.twoByte = true
@@ -711,13 +788,32 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 	inferBoldness(all)
 	doc.boldBody = boldShare(all, doc.bodySize) > 0.5
 	layoutErrs := make([]error, len(doc.pages))
+	frags := make([][]*fragment, len(doc.pages))
+	gutters := make([]float64, len(doc.pages))
+	twos := make([]bool, len(doc.pages))
 	forEachPage(len(doc.pages), func(_, i int, _ map[string]*fontInfo) {
 		defer func() {
 			if r := recover(); r != nil {
 				layoutErrs[i] = fmt.Errorf("%w: laying out page %d: %v", ErrMalformed, i+1, r)
 			}
 		}()
-		doc.pages[i].lines = layoutPage(all[i], doc.pages[i].width, doc.bodySize, i+1)
+		frags[i] = fragments(all[i])
+		gutters[i], twos[i] = findGutter(frags[i], doc.pages[i].width)
+	})
+	docGutter := documentGutter(gutters, twos)
+	forEachPage(len(doc.pages), func(_, i int, _ map[string]*fontInfo) {
+		defer func() {
+			if r := recover(); r != nil {
+				layoutErrs[i] = fmt.Errorf("%w: laying out page %d: %v", ErrMalformed, i+1, r)
+			}
+		}()
+		g, two := gutters[i], twos[i]
+		if !two && docGutter > 0 && columnsHold(frags[i], docGutter) {
+			// A full-width float hides this page's gutter from findGutter;
+			// the document's columns still hold below or above it.
+			g, two = docGutter, true
+		}
+		doc.pages[i].lines = layoutPage(frags[i], g, two, doc.bodySize, i+1)
 	})
 	if err := errors.Join(layoutErrs...); err != nil {
 		return nil, fmt.Errorf("paper: %s: %w", name, err)
@@ -834,12 +930,10 @@ type fragment struct {
 // layoutPage groups glyphs into lines and orders them for reading: two
 // columns are detected from an empty vertical gutter near the middle of the
 // page, and each band between full-width lines is read left column first.
-func layoutPage(gs []glyph, width, body float64, pageNum int) []*line {
-	if len(gs) == 0 {
+func layoutPage(frags []*fragment, gutter float64, two bool, body float64, pageNum int) []*line {
+	if len(frags) == 0 {
 		return nil
 	}
-	frags := fragments(gs)
-	gutter, two := findGutter(frags, width)
 	// Split fragments that cross the gutter with a gap at it (producers
 	// that write both columns' lines in one text object).
 	if two {
@@ -978,6 +1072,41 @@ func findGutter(frags []*fragment, width float64) (float64, bool) {
 		return 0, false
 	}
 	return mid, true
+}
+
+// documentGutter is the gutter of a two-column document: the median of
+// the pages' gutters when at least two pages and 40% of them have one;
+// 0 for a one-column document.
+func documentGutter(gutters []float64, twos []bool) float64 {
+	var gs []float64
+	for i, g := range gutters {
+		if twos[i] {
+			gs = append(gs, g)
+		}
+	}
+	if len(gs) < 2 || 5*len(gs) < 2*len(gutters) {
+		return 0
+	}
+	return percentile(gs, 0.5)
+}
+
+// columnsHold reports whether a page's text lies in two columns at the
+// document's gutter: a fifth of its glyphs on each side, in fragments
+// that do not cross it, and the strip around it nearly empty outside
+// full-width rows.
+func columnsHold(frags []*fragment, gutter float64) bool {
+	var left, right, total int
+	for _, f := range frags {
+		n := len(f.glyphs)
+		total += n
+		switch {
+		case f.x1 <= gutter+1:
+			left += n
+		case f.x0 >= gutter-1:
+			right += n
+		}
+	}
+	return total > 0 && 5*left >= total && 5*right >= total
 }
 
 func splitAtGutter(f *fragment, gutter float64) []*fragment {
