@@ -917,6 +917,9 @@ type line struct {
 	bold, math float64 // fraction of glyphs
 	text       string
 	footnote   bool
+	// boldPrefix is the length of the bold text the line starts with
+	// (a run-in heading "3.1 Datasets." before plain prose); 0 if none.
+	boldPrefix int
 }
 
 // fragment is glyphs in content-stream order that continue one another.
@@ -1091,9 +1094,9 @@ func documentGutter(gutters []float64, twos []bool) float64 {
 }
 
 // columnsHold reports whether a page's text lies in two columns at the
-// document's gutter: a fifth of its glyphs on each side, in fragments
-// that do not cross it, and the strip around it nearly empty outside
-// full-width rows.
+// document's gutter: an eighth of its glyphs on each side in fragments
+// that do not cross it. A one-column page's prose lines all cross it; a
+// page with a full-width float above two columns has its columns below.
 func columnsHold(frags []*fragment, gutter float64) bool {
 	var left, right, total int
 	for _, f := range frags {
@@ -1106,7 +1109,7 @@ func columnsHold(frags []*fragment, gutter float64) bool {
 			right += n
 		}
 	}
-	return total > 0 && 5*left >= total && 5*right >= total
+	return total > 0 && 8*left >= total && 8*right >= total
 }
 
 func splitAtGutter(f *fragment, gutter float64) []*fragment {
@@ -1216,6 +1219,7 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 	var bold, mathN, n float64
 	lastEnd := math.Inf(-1)
 	pendingSpace := false
+	allBold := true
 	for _, g := range gs {
 		if strings.TrimSpace(g.s) == "" {
 			pendingSpace = true
@@ -1243,6 +1247,11 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 		n++
 		if g.font.bold {
 			bold++
+			if allBold {
+				l.boldPrefix = text.Len()
+			}
+		} else {
+			allBold = false
 		}
 		if g.font.math || isMathSymbol(g.s) {
 			mathN++
@@ -1253,6 +1262,9 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 	}
 	if n > 0 {
 		l.bold, l.math = bold/n, mathN/n
+	}
+	if l.boldPrefix > 0 && l.boldPrefix < text.Len() {
+		l.boldPrefix = len(combineDiacritics(text.String()[:l.boldPrefix]))
 	}
 	l.text = combineDiacritics(text.String())
 	for _, c := range l.cells {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 var (
@@ -72,8 +74,11 @@ func (a *pdfAnalyzer) run() {
 		if l.text == a.b.p.Title && l.page == 1 || l.col == -2 {
 			continue
 		}
-		if num, title, ok := a.heading(l); ok {
+		if num, title, rest, ok := a.headingAt(lines, i); ok {
 			a.flushPara()
+			if num != "" {
+				a.lastNumber = num
+			}
 			// A heading may wrap onto a second line in the same font.
 			for i+1 < len(lines) && isHeadingContinuation(l, lines[i+1], a.doc.leading) {
 				i++
@@ -84,6 +89,9 @@ func (a *pdfAnalyzer) run() {
 				level = 1
 			}
 			a.b.heading(num, title, level, l.page)
+			if rest != "" {
+				a.para = append(a.para, &line{page: l.page, col: l.col, y: l.y, x0: l.x0, x1: l.x1, colX0: l.colX0, colX1: l.colX1, size: l.size, text: rest})
+			}
 			continue
 		}
 		if a.b.mode == modeRefs {
@@ -256,36 +264,84 @@ func (a *pdfAnalyzer) findTitle(lines []*line) {
 	a.b.p.Title = strings.Join(parts, " ")
 }
 
-// heading decides whether line i is a section heading.
-func (a *pdfAnalyzer) heading(l *line) (number, title string, ok bool) {
+// headingAt decides whether line i is a section heading, from the
+// numbering sequence and the layout together: a bold or larger line whose
+// number continues the sequence (one missed number is tolerated, and the
+// builder warns about the gap); a plain-weight line that continues the
+// sequence exactly, starts a block at the column's left edge and stops
+// short of the right edge, with a capitalised title; or a run-in heading,
+// a bold "3.1 Datasets." before plain prose on the same line, whose prose
+// is returned as rest.
+func (a *pdfAnalyzer) headingAt(lines []*line, i int) (number, title, rest string, ok bool) {
+	l := lines[i]
 	text := strings.TrimSpace(l.text)
-	if len(text) == 0 || len(text) > 120 || l.math > 0.3 {
-		return "", "", false
+	if len(text) == 0 || l.math > 0.3 {
+		return "", "", "", false
 	}
 	body := a.doc.bodySize
 	styled := l.bold >= 0.6 && !a.doc.boldBody || l.size >= 1.15*body
-	if !styled {
-		return "", "", false
-	}
-	if knownHeadings[normTitle(text)] {
-		if normTitle(text) == "appendix" || normTitle(text) == "appendices" {
-			a.inAppendix = true
+	allowLetter := a.inAppendix || a.b.mode == modeRefs || isLetterNumber(a.lastNumber)
+	if styled && len(text) <= 120 {
+		if knownHeadings[normTitle(text)] {
+			if normTitle(text) == "appendix" || normTitle(text) == "appendices" {
+				a.inAppendix = true
+			}
+			return "", text, "", true
 		}
-		return "", text, true
+		num, t, ok := SplitHeading(text, allowLetter)
+		if !ok || strings.HasSuffix(t, ".") && len(t) > 60 {
+			return "", "", "", false
+		}
+		if !plausibleNext(a.lastNumber, num, allowLetter) && !skipsOne(a.lastNumber, num, allowLetter) {
+			return "", "", "", false
+		}
+		return num, t, "", true
 	}
-	num, rest := splitNumber(text, true)
-	if num == "" || rest == "" || strings.HasSuffix(rest, ".") && len(rest) > 60 {
-		return "", "", false
+	startsBlock := i == 0 || lines[i-1].page != l.page || lines[i-1].col != l.col || lines[i-1].y-l.y > 1.25*a.doc.leading
+	atEdge := l.x0 <= l.colX0+0.6*body
+	if !startsBlock || !atEdge {
+		return "", "", "", false
 	}
-	r := []rune(rest)[0]
-	if !(r >= 'A' && r <= 'Z') && !(r >= '0' && r <= '9') {
-		return "", "", false
+	// A run-in heading: the bold start of a line that goes on in plain text.
+	if bp := l.boldPrefix; bp > 0 && bp < len(l.text) && !a.doc.boldBody {
+		head := strings.TrimSpace(l.text[:bp])
+		num, t, ok := SplitHeading(strings.TrimRight(head, ".:"), allowLetter)
+		if ok && strings.ContainsAny(head[len(head)-1:], ".:") && plausibleNext(a.lastNumber, num, allowLetter) {
+			return num, strings.TrimSpace(t), strings.TrimSpace(l.text[bp:]), true
+		}
 	}
-	if !plausibleNext(a.lastNumber, num, a.inAppendix || a.b.mode == modeRefs) {
-		return "", "", false
+	// A plain-weight heading at body size ("5.2.1 ALIGNMENT", "3.1 Datasets").
+	num, t, ok := SplitHeading(text, allowLetter)
+	if !ok || len(l.cells) > 2 || strings.HasSuffix(t, ".") || strings.HasSuffix(t, ",") || len(t) > 90 || l.x1 > l.colX1-2*body {
+		return "", "", "", false
 	}
-	a.lastNumber = num
-	return num, rest, true
+	if r, _ := utf8.DecodeRuneInString(t); !unicode.IsUpper(r) && !unicode.IsDigit(r) {
+		return "", "", "", false
+	}
+	if !plausibleNext(a.lastNumber, num, allowLetter) {
+		return "", "", "", false
+	}
+	return num, t, "", true
+}
+
+// isLetterNumber reports whether a section number is an appendix's ("B.2").
+func isLetterNumber(n string) bool { return n != "" && n[0] >= 'A' && n[0] <= 'Z' }
+
+// skipsOne reports whether number follows prev with exactly one number
+// missed in between ("3.4" after "3.2", "5" after "3.1"): a bold heading
+// is still taken, and the builder reports the gap.
+func skipsOne(prev, number string, inAppendix bool) bool {
+	if prev == "" {
+		return false
+	}
+	parts := strings.Split(prev, ".")
+	for k := 1; k <= len(parts); k++ {
+		mid := strings.Join(append(append([]string(nil), parts[:k-1]...), succ(parts[k-1])), ".")
+		if succ(parts[k-1]) != "" && plausibleNext(mid, number, inAppendix) {
+			return true
+		}
+	}
+	return false
 }
 
 func isHeadingContinuation(h, next *line, leading float64) bool {
@@ -337,7 +393,7 @@ func (a *pdfAnalyzer) equation(lines []*line, i int) int {
 		if !isEquationLine(n, body) && !isDisplayPiece(n, body) {
 			break
 		}
-		if _, _, ok := a.headingPeek(n); ok {
+		if a.headingPeek(lines, j+1) {
 			break
 		}
 		j++
@@ -398,11 +454,13 @@ func isDisplayPiece(l *line, body float64) bool {
 	return l.x0 > l.colX0+2*body && l.x1 < l.colX1-body && (l.math > 0.2 || len([]rune(l.text)) <= 6)
 }
 
-func (a *pdfAnalyzer) headingPeek(l *line) (string, string, bool) {
-	saved := a.lastNumber
-	n, t, ok := a.heading(l)
-	a.lastNumber = saved
-	return n, t, ok
+// headingPeek reports whether line i would be a heading, without
+// changing the analyzer's state.
+func (a *pdfAnalyzer) headingPeek(lines []*line, i int) bool {
+	saved := a.inAppendix
+	_, _, _, ok := a.headingAt(lines, i)
+	a.inAppendix = saved
+	return ok
 }
 
 func joinLineTexts(ls []*line) string {
@@ -417,7 +475,9 @@ func joinLineTexts(ls []*line) string {
 // "Table n" caption next to it, or at least three rows) and keeps it as
 // rows of cells aligned to the widest row's columns.
 func (a *pdfAnalyzer) table(lines []*line, i int) (int, bool) {
-	multi := func(l *line) bool { return len(l.cells) >= 2 && eqNumberCell(l) == "" && l.math < 0.5 }
+	multi := func(l *line) bool {
+		return len(l.cells) >= 2 && eqNumberCell(l) == "" && l.math < 0.5 && !pdfCaptionRE.MatchString(l.text)
+	}
 	if !multi(lines[i]) {
 		return i, false
 	}
@@ -451,6 +511,9 @@ func (a *pdfAnalyzer) table(lines []*line, i int) (int, bool) {
 		if len(l.cells) > len(widest.cells) {
 			widest = l
 		}
+	}
+	if !isGrid(block, widest, a.doc.bodySize) {
+		return i, false
 	}
 	// A caption above the table was read already, in full: prefer it to
 	// its first line.
@@ -486,6 +549,34 @@ func (a *pdfAnalyzer) table(lines []*line, i int) (int, bool) {
 	return j, true
 }
 
+// isGrid reports whether rows of cells form a tabular grid: most rows
+// with several cells start at least two of them where the widest row has
+// a cell, left-, right- or centre-aligned. Scattered figure labels and
+// tick marks do not line up that way.
+func isGrid(block []*line, widest *line, body float64) bool {
+	tol := 0.8 * body
+	aligned, multi := 0, 0
+	for _, l := range block {
+		if len(l.cells) < 2 {
+			continue
+		}
+		multi++
+		hits := 0
+		for _, c := range l.cells {
+			for _, w := range widest.cells {
+				if math.Abs(c.x0-w.x0) < tol || math.Abs(c.x1-w.x1) < tol || math.Abs((c.x0+c.x1)/2-(w.x0+w.x1)/2) < tol {
+					hits++
+					break
+				}
+			}
+		}
+		if hits >= 2 {
+			aligned++
+		}
+	}
+	return multi >= 2 && 10*aligned >= 7*multi
+}
+
 // nearCaption returns a caption line starting with prefix within three
 // lines above i or below j, on the same page.
 func nearCaption(lines []*line, i, j int, prefix string) string {
@@ -511,7 +602,7 @@ func (a *pdfAnalyzer) caption(lines []*line, i int) int {
 		if n.page != prev.page || n.col != prev.col || prev.y-n.y > 1.4*a.doc.leading || len(n.cells) > 1 || pdfCaptionRE.MatchString(n.text) {
 			break
 		}
-		if _, _, ok := a.headingPeek(n); ok {
+		if a.headingPeek(lines, j+1) {
 			break
 		}
 		parts = append(parts, n.text)
@@ -544,7 +635,7 @@ func (a *pdfAnalyzer) algorithm(lines []*line, i int) int {
 		if n.page != prev.page || n.col != prev.col || prev.y-n.y > 1.5*a.doc.leading {
 			break
 		}
-		if _, _, ok := a.headingPeek(n); ok {
+		if a.headingPeek(lines, j+1) {
 			break
 		}
 		body = append(body, n.text)

@@ -1,9 +1,12 @@
 package paper
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // builder assembles a Paper from a stream of parsed events (headings,
@@ -18,6 +21,8 @@ type builder struct {
 	text     map[*Section][]string
 	abstract []string
 	refs     []string
+	// lastNumber is the previous numbered heading, to report gaps.
+	lastNumber string
 }
 
 const (
@@ -53,6 +58,20 @@ func (b *builder) heading(number, title string, level, page int) {
 	b.mode = modeBody
 	if level < 1 {
 		level = 1
+	}
+	if number != "" {
+		if !plausibleNext(b.lastNumber, number, true) {
+			from := b.lastNumber
+			if from == "" {
+				from = "the start"
+			}
+			where := ""
+			if page > 0 {
+				where = fmt.Sprintf(" (page %d)", page)
+			}
+			b.p.Notes = append(b.p.Notes, fmt.Sprintf("warning: section numbers jump from %s to %s%s: a heading may be missing", from, number, where))
+		}
+		b.lastNumber = number
 	}
 	s := &Section{Number: number, Title: title, Level: level, Page: page}
 	for len(b.stack) > 0 && b.stack[len(b.stack)-1].Level >= level {
@@ -197,12 +216,20 @@ func stripListMarker(s string) string {
 // "A.1", optionally with a trailing dot.
 var numberRE = regexp.MustCompile(`^(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){0,3})\.?$`)
 
+// appendixRE matches "Appendix B", "APPENDIX B:", "Appendix B.1 -" at the
+// start of a heading.
+var appendixRE = regexp.MustCompile(`^(?i:appendix)\s+([A-Z](?:\.\d{1,2}){0,3})\b\s*[:.\-–—]?\s*`)
+
 // splitNumber splits "3.2 Scaled Dot-Product Attention" into its number
 // and title. Letter numbers ("A", "B.2") are accepted only when
 // allowLetter is set (inside an appendix) or written with a dot ("A."),
 // because "A Simple Baseline" is far more often a title than appendix A.
+// "Appendix B Proofs" is always appendix B.
 func splitNumber(heading string, allowLetter bool) (number, title string) {
 	heading = strings.TrimSpace(heading)
+	if m := appendixRE.FindStringSubmatchIndex(heading); m != nil && m[1] < len(heading) {
+		return heading[m[2]:m[3]], strings.TrimSpace(heading[m[1]:])
+	}
 	first, rest, _ := strings.Cut(heading, " ")
 	rest = strings.TrimSpace(rest)
 	if !numberRE.MatchString(first) || rest == "" && !strings.ContainsAny(first, "0123456789") {
@@ -212,6 +239,31 @@ func splitNumber(heading string, allowLetter bool) (number, title string) {
 		return "", heading
 	}
 	return strings.TrimSuffix(first, "."), rest
+}
+
+// SplitHeading is the one recogniser of a numbered section heading
+// written as a line of text, shared by every reader of this package and by
+// the language server: "3.2 Scaled Dot-Product Attention", "3.2. Title",
+// "A.1 Proofs", "Appendix B Training details". The title must start with a
+// letter or digit, be at most 120 characters and not read as a sentence
+// (ending in a full stop after 60 characters). Whether the number
+// continues the paper's sequence is for the caller (see plausibleNext);
+// single appendix letters ("A Simple Baseline") are accepted only when
+// allowLetter is set or the heading says "Appendix".
+func SplitHeading(line string, allowLetter bool) (number, title string, ok bool) {
+	line = strings.Join(strings.Fields(line), " ")
+	if line == "" || len(line) > 130 {
+		return "", "", false
+	}
+	number, title = splitNumber(line, allowLetter)
+	if number == "" || title == "" || len(title) > 120 || strings.HasSuffix(title, ".") && len(title) > 60 {
+		return "", "", false
+	}
+	r, _ := utf8.DecodeRuneInString(title)
+	if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		return "", "", false
+	}
+	return number, title, true
 }
 
 // numberDepth is the level a section number implies: "3" → 1, "3.2" → 2.
