@@ -59,6 +59,11 @@ func implementCommand() *cobra.Command {
 	fl.IntVar(&f.rounds, "rounds", 0, "correction rounds per plan (config: rounds, default 3)")
 	fl.StringVar(&f.root, "root", ".", "workspace root: where r2c.toml, the style profile and .r2c/runs live")
 	fl.BoolVar(&f.asJSON, "json", false, "print the summary as JSON (progress stays on stderr)")
+	_ = cmd.RegisterFlagCompletionFunc("section", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return completeSections(cmd.Context(), f.paper, toComplete)
+	})
+	_ = cmd.MarkFlagFilename("paper", "md", "txt", "tex", "pdf")
+	_ = cmd.MarkFlagDirname("out")
 	return cmd
 }
 

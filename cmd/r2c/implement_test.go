@@ -313,4 +313,9 @@ func TestImplementJSONSummary(t *testing.T) {
 	if err := json.Unmarshal([]byte(list), &recs); err != nil || code != exitOK || len(recs) != 1 || recs[0].ID != sum.RunID || recs[0].Status != "passed" {
 		t.Fatalf("runs list --json: code %d, %v, %s", code, err, list)
 	}
+	// Tab after runs show offers the recorded run.
+	got, _, _ := runCLI(t, "__complete", "runs", "show", "--root", root, "")
+	if !strings.Contains(got, sum.RunID+"\tpassed, section 3.2") {
+		t.Fatalf("__complete runs show: %q", got)
+	}
 }

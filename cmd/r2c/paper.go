@@ -134,6 +134,15 @@ func paperShowCommand() *cobra.Command {
 			"  r2c paper show 1706.03762 Scaled Dot-Product Attention\n" +
 			"  r2c paper show attention.pdf \"3.2 Attention\" --json",
 		Args: argsRange(2, -1, "paper show: name a PAPER and a SECTION"),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return nil, cobra.ShellCompDirectiveDefault // the paper: a file
+			}
+			if len(args) == 1 {
+				return completeSections(cmd.Context(), args[0], toComplete)
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPaperShow(cmd.Context(), streams(cmd), f, args[0], strings.Join(args[1:], " "))
 		},

@@ -189,3 +189,23 @@ func TestCompletionScripts(t *testing.T) {
 		t.Fatalf("__complete validate --js: %q", got)
 	}
 }
+
+// Tab after a paper offers its sections, read from the file, with their
+// titles as descriptions.
+func TestCompletionOffersSections(t *testing.T) {
+	paper := filepath.Join("..", "..", "paper", "testdata", "attention.md")
+	for _, args := range [][]string{
+		{"__complete", "paper", "show", paper, "3.2"},
+		{"__complete", "implement", "--paper", paper, "--section", "3.2"},
+	} {
+		out, _, code := runCLI(t, args...)
+		if code != exitOK || !strings.Contains(out, "3.2.1\tScaled Dot-Product Attention\n") || strings.Contains(out, "Introduction") {
+			t.Errorf("%v: code %d, %q", args[1:], code, out)
+		}
+	}
+	// A file that is not there, or an arXiv id, offers nothing and downloads nothing.
+	out, _, _ := runCLI(t, "__complete", "paper", "show", "1706.03762", "")
+	if strings.Contains(out, "\t") {
+		t.Errorf("sections offered for a paper not on disk: %q", out)
+	}
+}

@@ -93,6 +93,12 @@ func runsShowCommand() *cobra.Command {
 			"  r2c runs show 20260101 exchanges/001-analyzer.json\n" +
 			"  r2c runs show 20260101-120000 --json",
 		Args: argsRange(1, 2, "runs show: give one run ID (see r2c runs list) and optionally one FILE of its record"),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return completeRunIDs(root, toComplete)
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRunsShow(streams(cmd), root, asJSON, args)
 		},
