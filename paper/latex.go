@@ -92,8 +92,46 @@ func parseLaTeX(src string) *Paper {
 		for i := range s.Captions {
 			s.Captions[i] = resolve(s.Captions[i])
 		}
+		for i := range s.Body {
+			s.Body[i].Text = resolve(s.Body[i].Text)
+		}
+		for i := range s.Tables {
+			s.Tables[i].Caption = resolve(s.Tables[i].Caption)
+		}
+		for i := range s.Footnotes {
+			s.Footnotes[i] = resolve(s.Footnotes[i])
+		}
 	})
 	return p
+}
+
+// extractFootnotes takes each \footnote{...} (braces balanced) out of a
+// paragraph, so a footnote is never read inside the sentence it marks.
+func extractFootnotes(para string) (string, []string) {
+	const cmd = `\footnote{`
+	var notes []string
+	for {
+		i := strings.Index(para, cmd)
+		if i < 0 {
+			return para, notes
+		}
+		depth, j := 1, i+len(cmd)
+		for ; j < len(para) && depth > 0; j++ {
+			switch para[j] {
+			case '{':
+				depth++
+			case '}':
+				depth--
+			case '\\':
+				j++ // an escaped brace
+			}
+		}
+		if depth > 0 {
+			return para, notes // unbalanced: leave it to cleanLaTeX
+		}
+		notes = append(notes, para[i+len(cmd):j-1])
+		para = para[:i] + para[j:]
+	}
 }
 
 // walk scans body text, turning the constructs latexSpecial finds into
@@ -103,8 +141,12 @@ func (st *latexState) walk(src string) {
 	var prose strings.Builder
 	flush := func() {
 		for _, para := range splitBlank(prose.String()) {
+			para, notes := extractFootnotes(para)
 			if t := cleanLaTeX(para); t != "" {
 				st.b.paragraph(joinParagraphs(t))
+			}
+			for _, n := range notes {
+				st.b.footnote(joinParagraphs(cleanLaTeX(n)))
 			}
 		}
 		prose.Reset()

@@ -10,6 +10,7 @@ var (
 	mdTag        = regexp.MustCompile(`\\tag\{([^}]*)\}`)
 	mdEqNumber   = regexp.MustCompile(`\$\$\s*\(([0-9A-Za-z.]+)\)\s*$`)
 	captionRE    = regexp.MustCompile(`^(?:\*\*|_)?(Figure|Fig\.|Table|Algorithm)\s+([0-9A-Z][0-9.]*)[:.]?(?:\*\*|_)?[:.]?\s`)
+	mdFootnoteRE = regexp.MustCompile(`^\[\^([^\]]{1,20})\]:\s*(.*)$`)
 	tableRuleRE  = regexp.MustCompile(`^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$`)
 	mdAlgoFence  = regexp.MustCompile(`(?i)^(algorithm|pseudo|pseudocode)\b`)
 	mdAlgoHeader = regexp.MustCompile(`^(?:\*\*)?(Algorithm\s+\d+)(?:\*\*)?[:.]?\s*(.*)$`)
@@ -145,6 +146,10 @@ func parseMarkdown(src string) *Paper {
 		case captionRE.MatchString(trim) && !mdAlgoHeader.MatchString(trim):
 			flush()
 			b.caption(stripMarkdownEmphasis(trim))
+		case mdFootnoteRE.MatchString(trim):
+			flush()
+			m := mdFootnoteRE.FindStringSubmatch(trim)
+			b.footnote(m[1] + " " + stripMarkdownEmphasis(m[2]))
 		case trim == "":
 			flush()
 		case mdAlgoHeader.MatchString(trim) && nextIsFence(lines, i):

@@ -164,3 +164,36 @@ func TestFindAmbiguous(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyInPlace: display equations, tables and figures stay where they
+// stand in the section (issue: equations were moved to the end), and
+// footnotes are kept apart, in Markdown, LaTeX and PDF alike.
+func TestBodyInPlace(t *testing.T) {
+	md := "# T\n\n## 1 Method\n\nBefore the equation.\n\n$$\nE = mc^2 \\tag{1}\n$$\n\nAfter the equation.[^1]\n\n" +
+		"Figure 1: The model.\n\nAfter the figure.\n\n[^1]: A note.\n"
+	tex := `\documentclass{article}\begin{document}\section{Method}Before the equation.
+\begin{equation}E = mc^2\end{equation}
+After the equation.\footnote{A \emph{note}.} Still after.
+\end{document}`
+	for _, c := range []struct{ name, src, note string }{{"x.md", md, "1 A note."}, {"x.tex", tex, "A note."}} {
+		p, err := Parse(c.name, []byte(c.src), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := p.Find("1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := s.Markdown()
+		before, eq, after := strings.Index(out, "Before the equation."), strings.Index(out, "E = mc^2"), strings.Index(out, "After the equation.")
+		if before < 0 || eq < before || after < eq {
+			t.Errorf("%s: equation not in place:\n%s", c.name, out)
+		}
+		if fig := strings.Index(out, "[Figure 1: The model.]"); c.name == "x.md" && (fig < after || strings.Index(out, "After the figure.") < fig) {
+			t.Errorf("%s: figure placeholder not in place:\n%s", c.name, out)
+		}
+		if len(s.Footnotes) != 1 || s.Footnotes[0] != c.note || strings.Contains(s.Text, "note") {
+			t.Errorf("%s: footnotes %q, text %q", c.name, s.Footnotes, s.Text)
+		}
+	}
+}

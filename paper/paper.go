@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -63,7 +64,30 @@ type Section struct {
 	// Footnotes are the section's footnotes, kept out of Text so that a
 	// note printed at the foot of a column never splits a sentence.
 	Footnotes []string
-	Children  []*Section
+	// Body is the section's own content in reading order: its paragraphs
+	// with the equations, tables, figures and algorithms where they stand
+	// (Markdown renders it). Sections built by hand may leave it empty.
+	Body     []Part
+	Children []*Section
+}
+
+// PartKind says what a Part of a section's body is.
+type PartKind int
+
+// The kinds of Part.
+const (
+	PartText      PartKind = iota // a paragraph; Text holds it
+	PartEquation                  // Equations[Index]
+	PartTable                     // Tables[Index]
+	PartAlgorithm                 // Algorithms[Index]
+	PartFigure                    // a figure (or a table not read as cells): Text is its caption
+)
+
+// Part is one piece of a section's body.
+type Part struct {
+	Kind  PartKind
+	Text  string
+	Index int
 }
 
 // Equation is a display equation.
@@ -319,25 +343,68 @@ func (s *Section) writeMarkdown(b *strings.Builder) {
 		fmt.Fprintf(b, " (page %d)", s.Page)
 	}
 	b.WriteString("\n\n")
+	if len(s.Body) > 0 {
+		s.writeBody(b)
+	} else {
+		s.writeFields(b)
+	}
+	if len(s.Footnotes) > 0 {
+		b.WriteString("Footnotes:\n")
+		for _, f := range s.Footnotes {
+			fmt.Fprintf(b, "- %s\n", f)
+		}
+		b.WriteString("\n")
+	}
+	for _, c := range s.Children {
+		c.writeMarkdown(b)
+	}
+}
+
+// writeBody renders the body in reading order: display equations,
+// tables and figures stand where the paper puts them.
+func (s *Section) writeBody(b *strings.Builder) {
+	for _, part := range s.Body {
+		switch part.Kind {
+		case PartText:
+			if t := strings.TrimSpace(part.Text); t != "" {
+				b.WriteString(t)
+				b.WriteString("\n\n")
+			}
+		case PartEquation:
+			if part.Index < len(s.Equations) {
+				writeEquation(b, s.Equations[part.Index])
+			}
+		case PartTable:
+			if part.Index < len(s.Tables) {
+				writeTable(b, s.Tables[part.Index])
+			}
+		case PartAlgorithm:
+			if part.Index < len(s.Algorithms) {
+				writeAlgorithm(b, s.Algorithms[part.Index])
+			}
+		case PartFigure:
+			if !slices.ContainsFunc(s.Tables, func(t Table) bool { return t.Caption == part.Text }) {
+				fmt.Fprintf(b, "[%s]\n\n", part.Text)
+			}
+		}
+	}
+}
+
+// writeFields renders a section without a Body (built by hand): text,
+// then equations, tables, algorithms and the captions not shown yet.
+func (s *Section) writeFields(b *strings.Builder) {
 	if t := strings.TrimSpace(s.Text); t != "" {
 		b.WriteString(t)
 		b.WriteString("\n\n")
 	}
 	for _, e := range s.Equations {
-		if e.Number != "" {
-			fmt.Fprintf(b, "Equation (%s):\n", e.Number)
-		}
-		fmt.Fprintf(b, "$$\n%s\n$$\n\n", strings.TrimSpace(e.Text))
+		writeEquation(b, e)
 	}
 	for _, t := range s.Tables {
 		writeTable(b, t)
 	}
 	for _, a := range s.Algorithms {
-		title := a.Title
-		if title == "" {
-			title = "Algorithm"
-		}
-		fmt.Fprintf(b, "%s:\n```\n%s\n```\n\n", title, strings.TrimRight(a.Text, "\n"))
+		writeAlgorithm(b, a)
 	}
 	shown := map[string]bool{}
 	for _, t := range s.Tables {
@@ -348,9 +415,21 @@ func (s *Section) writeMarkdown(b *strings.Builder) {
 			fmt.Fprintf(b, "_%s_\n\n", c)
 		}
 	}
-	for _, c := range s.Children {
-		c.writeMarkdown(b)
+}
+
+func writeEquation(b *strings.Builder, e Equation) {
+	if e.Number != "" {
+		fmt.Fprintf(b, "Equation (%s):\n", e.Number)
 	}
+	fmt.Fprintf(b, "$$\n%s\n$$\n\n", strings.TrimSpace(e.Text))
+}
+
+func writeAlgorithm(b *strings.Builder, a Block) {
+	title := a.Title
+	if title == "" {
+		title = "Algorithm"
+	}
+	fmt.Fprintf(b, "%s:\n```\n%s\n```\n\n", title, strings.TrimRight(a.Text, "\n"))
 }
 
 func writeTable(b *strings.Builder, t Table) {

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ledongthuc/pdf"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Errors a PDF can fail with; each is wrapped with the file name, so test
@@ -172,6 +173,9 @@ func stdWidth(m map[rune]uint16, s string, fallback float64) float64 {
 // the 14 names themselves and the usual aliases (Arial, TimesNewRoman,
 // "Times-Roman,Bold", "Helvetica-BoldOblique").
 func std14Metrics(name string) map[rune]uint16 {
+	if i := strings.Index(name, "+"); i >= 0 {
+		name = name[i+1:] // a subset tag
+	}
 	if m, ok := std14Widths[name]; ok {
 		return m
 	}
@@ -1274,8 +1278,18 @@ func buildLine(l *line, gs []glyph, body float64) *line {
 	return l
 }
 
-// combineDiacritics puts spacing accents TeX draws over letters (~ ^ ¨)
-// back as they are written: drop a lone combining mark's space.
+// spacingAccents maps the spacing accents TeX draws over letters as
+// separate glyphs to the combining marks they stand for. ASCII ^ ~ ` are
+// left alone: in papers they are more often code or math than accents.
+var spacingAccents = map[rune]rune{
+	'¨': 0x308, '´': 0x301, 'ˆ': 0x302, '˜': 0x303, '¸': 0x327, 'ˇ': 0x30C,
+	'˘': 0x306, '¯': 0x304, '˚': 0x30A, '˙': 0x307, '˝': 0x30B, '˛': 0x328,
+}
+
+// combineDiacritics composes accented letters: a spacing accent drawn
+// next to its letter ("u¨ber", "Europa¨ische") or a combining mark set
+// off by a space ("e ́") joins the letter, a dotless ı under an accent
+// becomes i, and the result is NFC ("über", "Europäische").
 func combineDiacritics(s string) string {
 	ascii := true
 	for i := 0; i < len(s) && ascii; i++ {
@@ -1284,12 +1298,34 @@ func combineDiacritics(s string) string {
 	if ascii {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
-			return -1
+	rs := []rune(s)
+	out := make([]rune, 0, len(rs))
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		mark, isAccent := spacingAccents[r]
+		switch {
+		case isAccent && i+1 < len(rs) && rs[i+1] == 'ı': // \"\i: the accent is the dotless i's
+			out = append(out, 'i', mark)
+			i++
+		case isAccent && len(out) > 0 && unicode.IsLetter(out[len(out)-1]):
+			if out[len(out)-1] == 'ı' {
+				out[len(out)-1] = 'i'
+			}
+			out = append(out, mark)
+		case isAccent && i+1 < len(rs) && unicode.IsLetter(rs[i+1]):
+			base := rs[i+1]
+			if base == 'ı' {
+				base = 'i'
+			}
+			out = append(out, base, mark)
+			i++
+		case unicode.Is(unicode.Mn, r) && len(out) > 1 && out[len(out)-1] == ' ' && unicode.IsLetter(out[len(out)-2]):
+			out[len(out)-1] = r // "e ́": the mark belongs to the letter before the space
+		default:
+			out = append(out, r)
 		}
-		return r
-	}, s)
+	}
+	return norm.NFC.String(string(out))
 }
 
 func isMathSymbol(s string) bool {

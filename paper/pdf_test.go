@@ -279,8 +279,8 @@ func TestTwoColumnReadingOrder(t *testing.T) {
 	if strings.Contains(flat, "2401.00001") {
 		t.Errorf("the rotated margin stamp is in the text")
 	}
-	// The footnote at the foot of the left column is its own paragraph of
-	// section 1, not part of the paragraph that runs on past it.
+	// The footnote at the foot of the left column is a footnote of section
+	// 1, neither in its text nor in the paragraph that runs on past it.
 	p, err := Parse(path, data, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -289,8 +289,8 @@ func TestTwoColumnReadingOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(strings.Split(intro.Text, "\n\n"), "1 Footnote text: the validation loss is averaged over five seeds.") {
-		t.Errorf("footnote is not a paragraph of its own:\n%s", intro.Text)
+	if !slices.Contains(intro.Footnotes, "1 Footnote text: the validation loss is averaged over five seeds.") || strings.Contains(intro.Text, "Footnote text") {
+		t.Errorf("footnote not kept apart: footnotes %q, text:\n%s", intro.Footnotes, intro.Text)
 	}
 	got := paraMarkerRE.FindAllStringSubmatchIndex(flat, -1)
 	if len(got) != 2*len(want) {

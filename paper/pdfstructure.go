@@ -50,6 +50,7 @@ type pdfAnalyzer struct {
 	inAppendix bool
 	para       []*line
 	notes      [][]string // footnotes waiting for the current paragraph to end
+	vocab      vocabulary // the document's words, for line-end hyphens
 }
 
 func (a *pdfAnalyzer) run() {
@@ -66,6 +67,10 @@ func (a *pdfAnalyzer) run() {
 			}
 			lines = append(lines, l)
 		}
+	}
+	a.vocab = vocabulary{}
+	for _, l := range lines {
+		a.vocab.add(l.text)
 	}
 	a.findTitle(lines)
 	body := a.doc.bodySize
@@ -611,7 +616,7 @@ func (a *pdfAnalyzer) caption(lines []*line, i int) int {
 			break
 		}
 	}
-	c := dehyphenate(parts)
+	c := a.vocab.dehyphenate(parts)
 	// Attach a table caption to the table it names if that was just read.
 	if s := a.b.target(); s != nil && strings.HasPrefix(c, "Tab") && len(s.Tables) > 0 && s.Tables[len(s.Tables)-1].Caption == lines[i].text {
 		s.Tables[len(s.Tables)-1].Caption = c
@@ -679,7 +684,7 @@ func (a *pdfAnalyzer) footnote(l *line) {
 
 func (a *pdfAnalyzer) flushNotes() {
 	for _, n := range a.notes {
-		a.b.paragraph(dehyphenate(n))
+		a.b.footnote(a.vocab.dehyphenate(n))
 	}
 	a.notes = nil
 }
@@ -693,7 +698,7 @@ func (a *pdfAnalyzer) flushPara() {
 	for i, l := range a.para {
 		texts[i] = l.text
 	}
-	a.b.paragraph(dehyphenate(texts))
+	a.b.paragraph(a.vocab.dehyphenate(texts))
 	a.para = nil
 }
 
@@ -709,5 +714,5 @@ func (a *pdfAnalyzer) reference(l *line) {
 		a.b.refs = append(a.b.refs, l.text)
 		return
 	}
-	a.b.refs[len(a.b.refs)-1] = dehyphenate([]string{a.b.refs[len(a.b.refs)-1], l.text})
+	a.b.refs[len(a.b.refs)-1] = a.vocab.dehyphenate([]string{a.b.refs[len(a.b.refs)-1], l.text})
 }

@@ -105,6 +105,16 @@ func (b *builder) paragraph(text string) {
 	case b.cur == nil:
 	default:
 		b.text[b.cur] = append(b.text[b.cur], text)
+		b.cur.Body = append(b.cur.Body, Part{Kind: PartText, Text: text})
+	}
+}
+
+// footnote adds a footnote to the current section (or drops it before
+// the first heading and in the references).
+func (b *builder) footnote(text string) {
+	text = strings.TrimSpace(text)
+	if s := b.target(); s != nil && text != "" {
+		s.Footnotes = append(s.Footnotes, text)
 	}
 }
 
@@ -120,6 +130,7 @@ func (b *builder) target() *Section {
 
 func (b *builder) equation(e Equation) {
 	if s := b.target(); s != nil {
+		s.Body = append(s.Body, Part{Kind: PartEquation, Index: len(s.Equations)})
 		s.Equations = append(s.Equations, e)
 		return
 	}
@@ -128,21 +139,39 @@ func (b *builder) equation(e Equation) {
 
 func (b *builder) table(t Table) {
 	if s := b.target(); s != nil {
+		// A caption read just before its table moves into the table.
+		if n := len(s.Body); n > 0 && t.Caption != "" && s.Body[n-1].Kind == PartFigure && strings.HasPrefix(s.Body[n-1].Text, t.Caption) {
+			t.Caption = s.Body[n-1].Text
+			s.Body = s.Body[:n-1]
+		}
+		s.Body = append(s.Body, Part{Kind: PartTable, Index: len(s.Tables)})
 		s.Tables = append(s.Tables, t)
 	}
 }
 
 func (b *builder) algorithm(a Block) {
 	if s := b.target(); s != nil {
+		s.Body = append(s.Body, Part{Kind: PartAlgorithm, Index: len(s.Algorithms)})
 		s.Algorithms = append(s.Algorithms, a)
 	}
 }
 
 func (b *builder) caption(c string) {
 	c = strings.TrimSpace(c)
-	if s := b.target(); s != nil && c != "" {
-		s.Captions = append(s.Captions, c)
+	s := b.target()
+	if s == nil || c == "" {
+		return
 	}
+	s.Captions = append(s.Captions, c)
+	// A table's caption read after the table completes the table; any
+	// other caption stands for its figure (or an unread table) in place.
+	if n := len(s.Tables); n > 0 && len(s.Body) > 0 && s.Body[len(s.Body)-1].Kind == PartTable {
+		if t := &s.Tables[n-1]; strings.HasPrefix(c, "Tab") && (t.Caption == "" || strings.HasPrefix(c, t.Caption)) {
+			t.Caption = c
+			return
+		}
+	}
+	s.Body = append(s.Body, Part{Kind: PartFigure, Text: c})
 }
 
 // reference adds one bibliography entry directly (LaTeX \bibitem).

@@ -3,6 +3,7 @@ package paper
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 var (
@@ -18,13 +19,17 @@ var (
 func parseText(src string) *Paper {
 	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
 	b := newBuilder("text")
+	vocab := vocabulary{}
+	for _, l := range lines {
+		vocab.add(l)
+	}
 	var para []string
 	flush := func() {
 		if len(para) > 0 && b.mode == modeRefs {
 			b.paragraph(strings.Join(para, "\n")) // one entry per "[n]" line
 			para = nil
 		} else if len(para) > 0 {
-			b.paragraph(dehyphenate(para))
+			b.paragraph(vocab.dehyphenate(para))
 			para = nil
 		}
 	}
@@ -154,30 +159,84 @@ var compoundPrefixes = map[string]bool{
 // dehyphenate joins wrapped lines into one paragraph, undoing end-of-line
 // hyphenation ("repre-" + "sentation") when the next line starts in lower
 // case, except after a compound's first half ("self-" + "attention").
-func dehyphenate(lines []string) string {
+func dehyphenate(lines []string) string { return vocabulary(nil).dehyphenate(lines) }
+
+// vocabulary counts a document's words (lower case, hyphenated compounds
+// as written), so that a line-end hyphen is resolved by the document
+// itself: "pre-" + "training" stays "pre-training" in a paper that writes
+// "pre-training" elsewhere, and "repre-" + "sentation" joins because
+// "representation" occurs. Without evidence the compound-prefix rule
+// decides.
+type vocabulary map[string]int
+
+// add counts the words of one line; a word cut at the line end is not a
+// word.
+func (v vocabulary) add(line string) {
+	for _, f := range strings.Fields(line) {
+		w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' }))
+		if w != "" && !strings.HasSuffix(w, "-") && !strings.HasPrefix(w, "-") {
+			v[w]++
+		}
+	}
+}
+
+// keepHyphen decides "head-" + "tail" at a line end.
+func (v vocabulary) keepHyphen(head, tail string) bool {
+	joined, hyph := strings.ToLower(head+tail), strings.ToLower(head+"-"+tail)
+	switch {
+	case v[hyph] > v[joined]:
+		return true
+	case v[joined] > 0:
+		return false
+	}
+	return compoundPrefixes[strings.ToLower(head)]
+}
+
+// softHyphen is U+00AD, which marks where a word may break; a PDF draws
+// it at the end of the line it broke.
+const softHyphen = "\u00ad"
+
+func (v vocabulary) dehyphenate(lines []string) string {
 	var b strings.Builder
 	joined := false // the previous line's hyphen was removed: no space
 	for i, l := range lines {
 		l = strings.TrimSpace(l)
+		if strings.HasSuffix(l, softHyphen) || strings.HasSuffix(l, "\u2010") {
+			l = strings.TrimSuffix(strings.TrimSuffix(l, softHyphen), "\u2010") + "-"
+		}
+		l = strings.ReplaceAll(l, softHyphen, "")
 		if i > 0 && !joined && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		joined = false
-		if i < len(lines)-1 && strings.HasSuffix(l, "-") && len(l) > 1 && isLetter(l[len(l)-2]) {
+		if i < len(lines)-1 && strings.HasSuffix(l, "-") && len(l) > 1 {
 			next := strings.TrimSpace(lines[i+1])
+			before := l[len(l)-2]
 			switch {
-			case next != "" && next[0] >= 'a' && next[0] <= 'z':
+			case next == "":
+			case isLetter(before) && next[0] >= 'a' && next[0] <= 'z':
 				joined = true
-				if !compoundPrefixes[strings.ToLower(lastWord(l[:len(l)-1]))] {
+				if !v.keepHyphen(lastWord(l[:len(l)-1]), firstWord(next)) {
 					l = l[:len(l)-1]
 				}
-			case next != "" && (next[0] >= 'A' && next[0] <= 'Z' || next[0] >= '0' && next[0] <= '9'):
+			case isLetter(before) && (next[0] >= 'A' && next[0] <= 'Z' || next[0] >= '0' && next[0] <= '9'):
 				joined = true // "Transformer-" + "XL": a compound, TeX never breaks there
+			case before >= '0' && before <= '9' && isLetter(next[0]):
+				joined = true // "101-" + "layer": the hyphen is the compound's
 			}
 		}
 		b.WriteString(l)
 	}
 	return b.String()
+}
+
+// firstWord is the leading run of letters of s.
+func firstWord(s string) string {
+	i := 0
+	for i < len(s) && isLetter(s[i]) {
+		i++
+	}
+	return s[:i]
 }
 
 // lastWord is the trailing run of letters of s.
