@@ -69,7 +69,7 @@ func paperSectionsCommand() *cobra.Command {
 		Long: "Prints the paper's title and its numbered section tree, each section with its page and\n" +
 			"its own counts of equations, tables and algorithms. PAPER is a .pdf, .tex, .md or .txt\n" +
 			"file, or an arXiv id or URL (downloaded once into $XDG_CACHE_HOME/r2c/arxiv).\n" +
-			"Exit status: 0 ok, 1 when the paper cannot be read, 2 on usage or configuration errors.",
+			"Exit status: 0 ok, 2 when the paper cannot be read (missing, truncated, too large) or on usage errors.",
 		Example: "  r2c paper sections examples/attention/paper.md\n" +
 			"  r2c paper sections 1706.03762 --json\n" +
 			"  r2c paper sections --max-pages 2000 book.pdf",
@@ -90,7 +90,7 @@ func runPaperSections(ctx context.Context, s stdio, f paperFlags, source string)
 	}
 	p, err := loadPaper(ctx, source, opts)
 	if err != nil {
-		return failf("%w", err)
+		return envf("%w", err) // it could not run: a missing, unreadable or too large paper
 	}
 	if f.asJSON {
 		return writeJSON(s.out, "paper sections", paperSummaryOf(p))
@@ -129,7 +129,7 @@ func paperShowCommand() *cobra.Command {
 			"blocks. SECTION is a number (\"3.2\"), a title (\"Scaled Dot-Product Attention\", any case,\n" +
 			"a unique prefix is enough) or both (\"3.2 Attention\"). With --json: the section's number, title,\n" +
 			"page and Markdown as one JSON object.\n" +
-			"Exit status: 0 ok, 1 when the paper cannot be read or has no such section, 2 on usage errors.",
+			"Exit status: 0 ok, 1 when the paper has no such section, 2 when it cannot be read or on usage errors.",
 		Example: "  r2c paper show examples/attention/paper.md 3.2\n" +
 			"  r2c paper show 1706.03762 Scaled Dot-Product Attention\n" +
 			"  r2c paper show attention.pdf \"3.2 Attention\" --json",
@@ -168,7 +168,7 @@ func runPaperShow(ctx context.Context, s stdio, f paperFlags, source, section st
 	}
 	p, err := loadPaper(ctx, source, opts)
 	if err != nil {
-		return failf("%w", err)
+		return envf("%w", err) // it could not run: a missing, unreadable or too large paper
 	}
 	sec, err := p.Find(section)
 	if err != nil {

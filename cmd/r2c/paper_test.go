@@ -86,7 +86,7 @@ func TestPaperPDF(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(dir, "onecol.pdf"))
 	os.WriteFile(broken, data[:len(data)/2], 0o644)
 	_, errOut, code = runCLI(t, "paper", "sections", broken)
-	if code != exitFail || !strings.Contains(errOut, "broken.pdf") || !strings.Contains(errOut, "truncated") {
+	if code != exitUsage || !strings.Contains(errOut, "broken.pdf") || !strings.Contains(errOut, "truncated") {
 		t.Errorf("truncated PDF: code %d, %s", code, errOut)
 	}
 }
@@ -175,7 +175,7 @@ func tinyPagesPDF(t *testing.T, n int) string {
 func TestPaperMaxPages(t *testing.T) {
 	path := tinyPagesPDF(t, 1200)
 	_, errOut, code := runCLI(t, "paper", "sections", "--json", path)
-	if code != exitFail || !strings.Contains(errOut, "more than 1000 pages") || !strings.Contains(errOut, "--max-pages") {
+	if code != exitUsage || !strings.Contains(errOut, "more than 1000 pages") || !strings.Contains(errOut, "--max-pages") {
 		t.Fatalf("default limit: code %d, %s", code, errOut)
 	}
 	out, errOut, code := runCLI(t, "paper", "sections", "--json", "--max-pages", "2000", path)

@@ -209,3 +209,25 @@ func TestCompletionOffersSections(t *testing.T) {
 		t.Errorf("sections offered for a paper not on disk: %q", out)
 	}
 }
+
+// A file named on the command line that is not there means the command
+// could not run: exit 2 and the file's name, for every command.
+func TestMissingInputExits2(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	for _, args := range [][]string{
+		{"validate", missing + ".py"},
+		{"style", "check", missing + ".py"},
+		{"style", "stats", missing + ".py"},
+		{"style", "learn", "-o", filepath.Join(dir, "style.json"), missing},
+		{"paper", "sections", missing + ".pdf"},
+		{"paper", "show", missing + ".md", "3.2"},
+		{"index", "--root", dir, missing},
+	} {
+		_, errOut, code := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "missing") || strings.Contains(errOut, "usage: ") {
+			t.Errorf("%v: code %d, stderr %q; want exit 2 naming the file, without the usage line", args, code, errOut)
+		}
+	}
+}

@@ -88,7 +88,8 @@ func runsShowCommand() *cobra.Command {
 		Short: "show one run: status, timings, tokens and the recorded files",
 		Long: "Shows a recorded run: its outcome, per-step timings, token counts and the files of its record\n" +
 			"(spec, plan, every prompt and answer, every test report). ID may be a unique prefix.\n" +
-			"With FILE (a path listed under \"record\", e.g. exchanges/003-implementer-attention.json), prints that file.",
+			"With FILE (a path listed under \"record\", e.g. exchanges/003-implementer-attention.json), prints that file.\n" +
+			"Exit status: 0 ok, 1 when there is no such run or file in its record, 2 on usage errors.",
 		Example: "  r2c runs show 20260101-120000\n" +
 			"  r2c runs show 20260101 exchanges/001-analyzer.json\n" +
 			"  r2c runs show 20260101-120000 --json",
