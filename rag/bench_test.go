@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	chromem "github.com/philippgille/chromem-go"
 )
@@ -70,19 +72,60 @@ var sinkChunks []Chunk
 
 // BenchmarkQuery measures Retrieve after embedding (all collections, k=5,
 // de-duplication and source building included) over n chunks of
-// 384-dimensional vectors, and reports the median latency.
+// 384-dimensional vectors, and reports the median latency, the recall@10
+// of the int8 scan with re-ranking against the exact float32 search on the
+// same index and queries, and the memory per chunk.
 func BenchmarkQuery(b *testing.B) {
-	benchmarkSearch(b, func(ctx context.Context, ix *Index, q []float32) (err error) {
+	benchmarkSearch(b, true, func(ctx context.Context, ix *Index, q []float32) (err error) {
 		sinkChunks, err = ix.retrieveVector(ctx, q, RetrieveOptions{K: 5})
 		return err
 	})
+}
+
+// reportRecall reports recall@10 of flatVectors.search against
+// searchExact over every collection of ix and every query: the share of
+// the exact top 10 that the search returns.
+func reportRecall(b *testing.B, ix *Index, queries [][]float32) {
+	found, total := 0, 0
+	for _, name := range Collections {
+		f := ix.flat[name]
+		for _, q := range queries {
+			exact := f.searchExact(q, 10, nil)
+			got := map[int]bool{}
+			for _, h := range f.search(q, 10, nil) {
+				got[h.row] = true
+			}
+			for _, h := range exact {
+				if got[h.row] {
+					found++
+				}
+			}
+			total += len(exact)
+		}
+	}
+	b.ReportMetric(float64(found)/float64(total), "recall@10")
+}
+
+// reportVectorBytes reports the bytes per chunk of the vectors and query
+// arrays: the float32 vector (held once, shared with chromem), its int8
+// codes, scale and slice header.
+func reportVectorBytes(b *testing.B, ix *Index) {
+	var bytes, rows int
+	for _, f := range ix.flat {
+		rows += f.len()
+		bytes += len(f.codes) + 4*len(f.scale) + int(unsafe.Sizeof([]float32(nil)))*len(f.vecs)
+		for _, v := range f.vecs {
+			bytes += 4 * len(v)
+		}
+	}
+	b.ReportMetric(float64(bytes)/float64(rows), "vector-B/chunk")
 }
 
 // BenchmarkQueryChromem is the reference for BenchmarkQuery: the same
 // searches through chromem-go's own QueryEmbedding (k*4 candidates from
 // each collection, as Retrieve fetches), on the same documents.
 func BenchmarkQueryChromem(b *testing.B) {
-	benchmarkSearch(b, func(ctx context.Context, ix *Index, q []float32) (err error) {
+	benchmarkSearch(b, false, func(ctx context.Context, ix *Index, q []float32) (err error) {
 		for _, name := range Collections {
 			if sinkResults, err = ix.cols[name].QueryEmbedding(ctx, q, 5*candidatesPerResult, nil, nil); err != nil {
 				return err
@@ -94,11 +137,17 @@ func BenchmarkQueryChromem(b *testing.B) {
 
 // benchmarkSearch times search over synthetic indexes of 10k and 100k
 // chunks with the same seeded queries, so BenchmarkQuery and its chromem-go
-// reference differ only in the search itself.
-func benchmarkSearch(b *testing.B, search func(ctx context.Context, ix *Index, q []float32) error) {
+// reference differ only in the search itself. For ours, it also reports
+// the memory per chunk and the recall of the search against the exact one.
+func benchmarkSearch(b *testing.B, ours bool, search func(ctx context.Context, ix *Index, q []float32) error) {
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("chunks=%d", n), func(b *testing.B) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
 			ix := syntheticIndex(b, n, 384)
+			runtime.GC()
+			runtime.ReadMemStats(&after)
 			rng := rand.New(rand.NewPCG(3, 4))
 			queries := make([][]float32, 64)
 			for i := range queries {
@@ -116,6 +165,15 @@ func benchmarkSearch(b *testing.B, search func(ctx context.Context, ix *Index, q
 			}
 			b.StopTimer()
 			reportPercentiles(b, durations)
+			if !ours {
+				return
+			}
+			// Heap per chunk: the vector, its codes, the text, two copies of
+			// the metadata (chromem's and the query arrays') and the ids.
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heap-B/chunk")
+			reportVectorBytes(b, ix)
+			reportRecall(b, ix, queries)
+			runtime.KeepAlive(ix)
 		})
 	}
 }

@@ -142,9 +142,10 @@ func open(dir string, emb Embedder, man *manifest) (*Index, error) {
 	} else if err := checkEmbedder(man, emb, dir); err != nil {
 		return nil, fmt.Errorf("rag: open: %w", err)
 	}
-	db := chromem.NewDB()
+	var stored map[string]map[string]*chromem.Document
 	if man.Data != "" {
-		if err := loadData(dir, man, db); err != nil {
+		var err error
+		if stored, err = loadData(dir, man); err != nil {
 			return nil, fmt.Errorf("rag: open %s: %w", dir, err)
 		}
 	}
@@ -155,6 +156,7 @@ func open(dir string, emb Embedder, man *manifest) (*Index, error) {
 		}
 		ix.df = df
 	}
+	db := chromem.NewDB()
 	cols := make(map[string]*chromem.Collection, len(Collections))
 	for _, name := range Collections {
 		c, err := db.GetOrCreateCollection(name, nil, refuseToEmbed)
@@ -165,13 +167,20 @@ func open(dir string, emb Embedder, man *manifest) (*Index, error) {
 	}
 	ix.db, ix.cols, ix.man = db, cols, man
 	ix.flat = map[string]*flatVectors{}
+	ctx := context.Background()
 	for _, name := range Collections {
 		f := newFlatVectors()
 		for _, entry := range man.Files[name] {
 			for _, id := range entry.Chunks {
-				d, err := cols[name].GetByID(context.Background(), id)
-				if err != nil {
+				d := stored[name][id]
+				if d == nil || d.ID != id {
 					return nil, fmt.Errorf("rag: open %s: the manifest lists chunk %s, which the data file lacks; remove the folder and re-index", dir, id)
+				}
+				// chromem keeps a unit vector as it is, so the collection
+				// and the query arrays share one array.
+				makeUnit(d.Embedding)
+				if err := cols[name].AddDocument(ctx, *d); err != nil {
+					return nil, fmt.Errorf("rag: open %s: chunk %s: %w", dir, id, err)
 				}
 				f.add(id, d.Metadata, d.Embedding)
 			}

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -89,17 +90,46 @@ func readManifest(dir string) (*manifest, error) {
 	return &m, nil
 }
 
-// loadData imports the manifest's chromem export into db after checking its
-// checksum, so a damaged file is reported, not half-read.
-func loadData(dir string, man *manifest, db *chromem.DB) error {
+// storedDB is the shape of chromem-go's export (DB.ExportToWriter): gob
+// matches fields by name, so the export decodes into it directly.
+type storedDB struct {
+	Collections map[string]*struct {
+		Name      string
+		Metadata  map[string]string
+		Documents map[string]*chromem.Document
+	}
+}
+
+// loadData reads the manifest's chromem export after checking its
+// checksum, so a damaged file is reported, not half-read. It returns the
+// documents by collection and id. The index decodes the export itself
+// rather than through DB.ImportFromReader: chromem hands out only copies
+// of what it holds, and the query arrays must share its vectors, not keep
+// second copies.
+func loadData(dir string, man *manifest) (map[string]map[string]*chromem.Document, error) {
 	b, err := readChecked(dir, man.Data, man.DataSHA256)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := db.ImportFromReader(bytes.NewReader(b), ""); err != nil {
-		return fmt.Errorf("read %s: %w", man.Data, err)
+	var r io.Reader = bytes.NewReader(b)
+	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", man.Data, err)
+		}
+		r = zr
 	}
-	return nil
+	var db storedDB
+	if err := gob.NewDecoder(r).Decode(&db); err != nil {
+		return nil, fmt.Errorf("read %s: %w", man.Data, err)
+	}
+	out := make(map[string]map[string]*chromem.Document, len(db.Collections))
+	for name, c := range db.Collections {
+		if c != nil {
+			out[name] = c.Documents
+		}
+	}
+	return out, nil
 }
 
 func loadDocFreq(dir string, man *manifest) (*docFreq, error) {

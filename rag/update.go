@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -571,13 +572,26 @@ func (ix *Index) addChunk(ctx context.Context, collection string, doc chromem.Do
 	vec := make([]float32, len(doc.Embedding))
 	copy(vec, doc.Embedding)
 	normalize(vec)
-	doc.Embedding = vec
+	doc.Embedding = vec // chromem keeps it (a unit vector), and so does flat: one copy
 	if err := ix.cols[collection].AddDocument(ctx, doc); err != nil {
 		return err
 	}
 	ix.flat[collection].add(doc.ID, doc.Metadata, vec)
 	ix.countTerms(collection, doc.Metadata, doc.Content, +1)
 	return nil
+}
+
+// makeUnit normalises v unless chromem-go already counts it as a unit
+// vector. chromem replaces a vector it does not count as one by a
+// normalised copy, which the query arrays would not share.
+func makeUnit(v []float32) {
+	var sum float64
+	for _, x := range v {
+		sum += float64(x) * float64(x)
+	}
+	if math.Abs(math.Sqrt(sum)-1) >= 1e-6 { // chromem's isNormalized tolerance
+		normalize(v)
+	}
 }
 
 // normalizable reports whether v has a direction (chromem-go divides by the
