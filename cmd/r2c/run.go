@@ -129,8 +129,8 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true, // and the usage line only for usage errors
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: exitUsage, err: err, usage: true}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: singleDashHint(c, err), usage: true}
 	})
 	root.CompletionOptions.DisableDefaultCmd = true // completion.go has one with examples
 	root.SetHelpCommand(helpCommand())
@@ -138,6 +138,24 @@ func rootCommand() *cobra.Command {
 	root.InitDefaultHelpCmd() // now, not at Execute, so the tree is whole for tests and completion
 	wrapPlainErrors(root)
 	return root
+}
+
+// singleDashHint adds "did you mean --json?" to pflag's error for -json,
+// which Go's flag package (r2c's before cobra) accepted.
+func singleDashHint(c *cobra.Command, err error) error {
+	_, arg, ok := strings.Cut(err.Error(), "unknown shorthand flag: ")
+	if !ok {
+		return err
+	}
+	_, arg, ok = strings.Cut(arg, " in -")
+	if !ok {
+		return err
+	}
+	name, _, _ := strings.Cut(arg, "=")
+	if f := c.Flags().Lookup(name); f != nil && !f.Hidden {
+		return fmt.Errorf("%w (did you mean --%s? long flags take two dashes)", err, name)
+	}
+	return err
 }
 
 // asGroup makes cmd a noun whose verbs are subs: run without a verb it

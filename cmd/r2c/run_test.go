@@ -114,6 +114,8 @@ func TestUsageErrorsExit2WithUsageLine(t *testing.T) {
 		{[]string{"validate", "a.py", "b.py"}, "exactly one MODULE.py"},
 		{[]string{"validate", "m.py", "--frobnicate"}, "unknown flag: --frobnicate"},
 		{[]string{"validate", "m.py", "--timeout", "soon"}, "invalid argument"},
+		{[]string{"validate", "-json", "m.py"}, "did you mean --json?"},
+		{[]string{"search", "-papers=true", "q"}, "did you mean --papers?"},
 		{[]string{"implement", "--paper", "x.md"}, "--section are required"},
 		{[]string{"index"}, "at least one"},
 		{[]string{"search"}, "QUERY"},
