@@ -30,19 +30,19 @@ type CheckInput struct {
 // Verdict is a validation report plus the evidence the correction loop
 // sends back to the Implementer.
 type Verdict struct {
-	Report *validate.Report
+	Report *validate.Report `json:"report"`
 	// Evidence maps each module with problems to a text of failing tests,
 	// tracebacks and diagnostics, ready for the Implementer's prompt.
-	Evidence map[string]string
+	Evidence map[string]string `json:"evidence,omitempty"`
 	// FailingTasks are the ids of the tasks writing those modules, in plan
 	// order.
-	FailingTasks []string
+	FailingTasks []string `json:"failing_tasks,omitempty"`
 	// BrokenTests are test files that could not run through their own
 	// fault (they do not parse, or import a library that is not there);
 	// they are written again rather than the code changed. TestEvidence
 	// says why, per test file.
-	BrokenTests  []string
-	TestEvidence map[string]string
+	BrokenTests  []string          `json:"broken_tests,omitempty"`
+	TestEvidence map[string]string `json:"test_evidence,omitempty"`
 }
 
 // Passed reports whether the code passed every check.

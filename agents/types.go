@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/r2c-ai/r2c/internal/safepath"
 )
 
 // Tensor is one input or output of the algorithm.
@@ -233,8 +235,8 @@ func checkModulePath(p string) error {
 		return errors.New("a planned file has an empty path")
 	case !strings.HasSuffix(p, ".py"):
 		return fmt.Errorf("planned file %q is not a .py module", p)
-	case strings.Contains(p, `\`) || path.IsAbs(p) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../"):
-		return fmt.Errorf("planned file %q must be a clean relative path inside the output folder", p)
+	case safepath.Check(p) != nil:
+		return fmt.Errorf("planned file %q must be a clean relative path inside the output folder: %w", p, safepath.Check(p))
 	}
 	// The tests import each module by its dotted name (ImportName), so
 	// every part must be a Python identifier.

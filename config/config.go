@@ -316,7 +316,7 @@ func Load(root string) (Config, error) {
 		// Defaults and environment values are relative too; resolving them
 		// here means every consumer finds the same index and profile
 		// whatever its working directory.
-		cfg.resolvePaths(root)
+		cfg.ResolvePaths(root)
 	}
 	return cfg, cfg.Validate()
 }
@@ -342,13 +342,16 @@ func mergeFile(cfg *Config, path, root string) error {
 		return fmt.Errorf("config: %s: unknown keys %s (see README, Configuration)", path, strings.Join(keys, ", "))
 	}
 	if root != "" {
-		over.resolvePaths(root)
+		over.ResolvePaths(root)
 	}
 	cfg.Merge(over)
 	return nil
 }
 
-func (c *Config) resolvePaths(root string) {
+// ResolvePaths makes the relative folders and files of c (index, style
+// profile, runs, API key file, log file, paper cache) absolute under root,
+// as Load does for r2c.toml; absolute and empty ones are left alone.
+func (c *Config) ResolvePaths(root string) {
 	abs := func(p *string) {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(root, *p)

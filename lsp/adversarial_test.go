@@ -16,6 +16,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/lsp/lsptest"
 	"github.com/r2c-ai/r2c/style"
@@ -243,7 +244,7 @@ func TestExecuteCommandWithBadArgumentsIsInvalidParams(t *testing.T) {
 // once (both would create the same files); once the first ends, the folder
 // is free again. Before the fix the second run started too.
 func TestSecondImplementIntoTheSameFolderIsRefused(t *testing.T) {
-	si := &scriptedImplementer{block: true, started: make(chan lsp.ImplementRequest, 1), stopped: make(chan error, 1)}
+	si := &scriptedImplementer{block: true, started: make(chan core.ImplementRequest, 1), stopped: make(chan error, 1)}
 	e := lsptest.New(t, serve(lsp.Options{Implement: si.run}), lsptest.Config{InitializationOptions: noProfile, Timeout: 20 * time.Second})
 	var wg conc.WaitGroup
 	first := make(chan error, 1)
@@ -285,7 +286,7 @@ func TestSecondImplementIntoTheSameFolderIsRefused(t *testing.T) {
 // shutdown while a long Implement runs: the run is cancelled, its progress
 // ends as cancelled, shutdown is answered and exit ends the session with 0.
 func TestShutdownDuringImplementEndsProgressAndExits(t *testing.T) {
-	si := &scriptedImplementer{block: true, started: make(chan lsp.ImplementRequest, 1), stopped: make(chan error, 1)}
+	si := &scriptedImplementer{block: true, started: make(chan core.ImplementRequest, 1), stopped: make(chan error, 1)}
 	e := lsptest.New(t, serve(lsp.Options{Implement: si.run}), lsptest.Config{InitializationOptions: noProfile})
 	var wg conc.WaitGroup
 	result := make(chan error, 1)

@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/style"
 )
 
@@ -89,14 +88,9 @@ func (s *Server) reloadConfig(extra error) {
 	root, initOpts, settings := s.root, s.initOptions, s.settings
 	s.mu.Unlock()
 
-	cfg, err := config.Load(root)
-	cfg.Merge(initOpts)
-	cfg.Merge(settings)
+	cfg, err := core.LoadConfig(root, initOpts, settings)
 	if s.opts.LogFile != "" {
 		cfg.Server.LogFile = s.opts.LogFile
-	}
-	if err == nil {
-		err = cfg.Validate()
 	}
 	if err := errors.Join(extra, err); err != nil {
 		where := "the editor's r2c settings"
@@ -107,20 +101,10 @@ func (s *Server) reloadConfig(extra error) {
 	}
 	s.log.open(s.workspacePath(cfg.Server.LogFile))
 
-	profilePath := s.workspacePath(cfg.Style.Profile)
-	var profile *style.Profile
-	if profilePath != "" {
-		if _, statErr := os.Stat(profilePath); statErr == nil {
-			p, err := style.LoadProfile(profilePath)
-			if err != nil {
-				s.showMessage(protocol.MessageTypeError, fmt.Sprintf("r2c: cannot read the style profile: %v. Learn it again with the code action \"r2c: Learn my style from this workspace\".", err))
-			} else {
-				p.MinEvidence = cfg.Style.MinEvidence
-				profile = p
-			}
-		} else if !errors.Is(statErr, fs.ErrNotExist) {
-			s.showMessage(protocol.MessageTypeError, fmt.Sprintf("r2c: style profile: %v", statErr))
-		}
+	profilePath := core.ProfilePath(cfg, root)
+	profile, err := core.LoadProfile(cfg, root, "")
+	if err != nil {
+		s.showMessage(protocol.MessageTypeError, fmt.Sprintf("r2c: cannot read the %v. Learn it again with the code action \"r2c: Learn my style from this workspace\".", err))
 	}
 
 	s.mu.Lock()

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,12 +13,13 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
-	"github.com/r2c-ai/r2c/config"
-	"github.com/r2c-ai/r2c/style"
+	"github.com/r2c-ai/r2c/core"
+	"github.com/r2c-ai/r2c/internal/safepath"
+	"github.com/r2c-ai/r2c/orchestrator"
 )
 
-// ImplementRequest asks for one section of a paper to be implemented. It is
-// also r2c.implement's argument object.
+// ImplementRequest is r2c.implement's argument object: one section of a
+// paper to implement. The server turns it into a core.ImplementRequest.
 type ImplementRequest struct {
 	// Paper is a path (.pdf, .md, .tex, .txt; relative to the workspace
 	// root) or an arXiv id or URL.
@@ -29,47 +28,15 @@ type ImplementRequest struct {
 	Section string `json:"section"`
 	// TargetDir receives the generated files (relative to the workspace root).
 	TargetDir string `json:"targetDir"`
-
-	// Config is the effective configuration, with workspace-relative
-	// folders (runs, index) made absolute; set by the server.
-	Config config.Config `json:"-"`
-	// Profile is the user's style profile, nil when none was learned.
-	Profile *style.Profile `json:"-"`
 }
 
-// GeneratedFile is one generated file, its path relative to the target folder.
-type GeneratedFile struct {
-	Path    string
-	Content []byte
-}
-
-// ImplementResult is what an Implementer produced.
-type ImplementResult struct {
-	// Status is "passed", "failed" (the tests still fail after the last
-	// correction round) or "cancelled".
-	Status  string
-	Files   []GeneratedFile
-	Summary string
-}
-
-// ProgressEvent is one step of a run (orchestrator.Event without the bookkeeping).
-type ProgressEvent struct {
-	// Node is the agent ("analyzer", "planner", "implementer", "validator") or "run".
-	Node string
-	// Kind is "started", "progress", "tokens", "finished" or "failed".
-	Kind string
-	// Percent is the node's own progress, 0 to 100.
-	Percent float64
-	Message string
-}
-
-// Implementer runs the paper-to-code graph. It must stop promptly when ctx
-// is cancelled (closing its model requests) and must not write files: the
-// server applies Result.Files through the editor. onEvent is called from one
-// goroutine at a time. A run that failed after a validated round (a model
-// timeout in a correction round, say) returns its best files together with
+// Implementer runs the paper-to-code pipeline: core.Implement, or a
+// scripted stand-in in tests. The server calls it with core.CallerApplies:
+// it applies Result.Files through the editor and records what it applied
+// (core.RecordWritten). It must stop promptly when ctx is cancelled. A run
+// that failed after a validated round returns its best files together with
 // the error: the server applies them and shows the error as a warning.
-type Implementer func(ctx context.Context, req ImplementRequest, onEvent func(ProgressEvent)) (*ImplementResult, error)
+type Implementer func(ctx context.Context, req core.ImplementRequest, obs core.Observer) (*core.Result, error)
 
 // ImplementSummary is r2c.implement's result.
 type ImplementSummary struct {
@@ -133,19 +100,19 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	defer cancel()
 	wd := s.progress.start(ctx, "r2c: Implement "+describeSection(req), "reading the paper", token, cancel)
 	defer wd.end("failed: internal error (see the log)") // only if no other end was sent: a panic
-	req.Config = s.config()
-	req.Config.RunsDir = s.workspacePath(req.Config.RunsDir)
-	req.Config.Index.Dir = s.workspacePath(req.Config.Index.Dir)
-	req.Profile = s.styleProfile()
-	res, err := s.opts.Implement(ctx, req, func(ev ProgressEvent) {
-		if ev.Kind == "tokens" {
+	cfg := s.config()
+	res, err := s.opts.Implement(ctx, core.ImplementRequest{
+		Paper: req.Paper, Section: req.Section, OutDir: req.TargetDir, Root: s.rootDir(),
+		Config: &cfg, Profile: s.styleProfile(), Apply: core.CallerApplies,
+	}, orchestrator.ObserverFunc(func(ev orchestrator.Event) {
+		if ev.Kind == orchestrator.EventTokens {
 			return // far too chatty for progress messages
 		}
 		span, ok := stageSpan[ev.Node]
 		pct := -1.0
 		if ok {
 			switch ev.Kind {
-			case "finished":
+			case orchestrator.EventFinished:
 				pct = span[1]
 			default:
 				pct = span[0] + (span[1]-span[0])*max(0, min(100, ev.Percent))/100
@@ -160,38 +127,43 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 			msg = title + ": " + ev.Message
 		}
 		wd.report(msg, pct)
-	})
+	}))
 	switch {
 	case ctx.Err() != nil:
 		wd.end("cancelled; nothing was written")
 		return nil, context.Canceled
 	case err != nil && (res == nil || len(res.Files) == 0):
+		_ = core.RecordWritten(res, nil, err)
 		wd.end("failed: " + err.Error())
-		s.showMessage(protocol.MessageTypeError, "r2c: Implement "+describeSection(req)+" failed: "+implementHint(err))
+		s.showMessage(protocol.MessageTypeError, "r2c: Implement "+describeSection(req)+" failed: "+core.Hint(err))
 		return nil, fmt.Errorf("implement: %w", err)
 	case res == nil || len(res.Files) == 0:
+		_ = core.RecordWritten(res, nil, errors.New("the run produced no files"))
 		wd.end("finished without files")
-		return &ImplementSummary{Status: statusOf(res), Message: "the run produced no files"}, nil
+		return &ImplementSummary{Status: orchestrator.StatusFailed, Message: "the run produced no files"}, nil
 	}
 
 	runErr := err // applying the files below reuses err
 	wd.report(fmt.Sprintf("applying %d files", len(res.Files)), 99)
 	applied, paths, err := s.applyFiles(ctx, req.TargetDir, res.Files)
+	if rerr := core.RecordWritten(res, paths, err); rerr != nil {
+		s.log.eventf("implement: %v", rerr)
+	}
 	if err != nil {
 		wd.end("generated, but not applied: " + err.Error())
 		s.showMessage(protocol.MessageTypeError, "r2c: Implement: the generated files were not applied: "+err.Error())
 		return nil, fmt.Errorf("apply generated files: %w", err)
 	}
 	msg := fmt.Sprintf("%s: %d files in %s", res.Status, len(paths), req.TargetDir)
-	if res.Summary != "" {
-		msg += " — " + res.Summary
+	if sum := res.Summary(); sum != "" {
+		msg += " — " + sum
 	}
 	if res.Status == "failed" {
 		msg += " (tests still failing: run \"r2c: Validate module\" to see them)"
 	}
 	if runErr != nil {
-		msg += "; the run stopped early, these are its best round's files: " + implementHint(runErr)
-		s.showMessage(protocol.MessageTypeWarning, "r2c: Implement "+describeSection(req)+" stopped early ("+implementHint(runErr)+"); the best round's files were kept")
+		msg += "; the run stopped early, these are its best round's files: " + core.Hint(runErr)
+		s.showMessage(protocol.MessageTypeWarning, "r2c: Implement "+describeSection(req)+" stopped early ("+core.Hint(runErr)+"); the best round's files were kept")
 	}
 	wd.end(msg)
 	if !applied {
@@ -200,36 +172,17 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	return &ImplementSummary{Status: res.Status, Files: paths, Applied: applied, Message: msg}, nil
 }
 
-// implementHint adds the fix to errors that need the user: a model server
-// that cannot be reached is the common one.
-func implementHint(err error) string {
-	var netErr *net.OpError
-	var urlErr *url.Error
-	if errors.As(err, &netErr) || errors.As(err, &urlErr) {
-		return err.Error() + ". Is the model server running? Set endpoint in r2c.toml (or the editor's r2c settings); `r2c doctor` checks it."
-	}
-	return err.Error()
-}
-
-func statusOf(res *ImplementResult) string {
-	if res == nil {
-		return "failed"
-	}
-	return res.Status
-}
-
 // applyFiles hands generated files to the editor as one workspace edit —
 // CreateFile for new files, a versioned TextDocumentEdit for files open in
 // the editor, so a buffer that changed meanwhile is never overwritten — or,
 // when the client cannot apply such edits, writes them all-or-nothing.
-func (s *Server) applyFiles(ctx context.Context, dir string, files []GeneratedFile) (applied bool, paths []string, err error) {
+func (s *Server) applyFiles(ctx context.Context, dir string, files []core.File) (applied bool, paths []string, err error) {
 	abs := make([]string, len(files))
 	for i, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if rel, err := filepath.Rel(dir, p); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(f.Path) {
-			return false, nil, fmt.Errorf("generated path %q leaves the target folder", f.Path)
+		if err := safepath.Check(f.Path); err != nil {
+			return false, nil, fmt.Errorf("generated file: %w", err)
 		}
-		abs[i] = p
+		abs[i] = filepath.Join(dir, filepath.FromSlash(f.Path))
 	}
 	s.mu.Lock()
 	caps := s.caps
@@ -237,7 +190,7 @@ func (s *Server) applyFiles(ctx context.Context, dir string, files []GeneratedFi
 	if !caps.canApplyCreates() {
 		write := s.opts.WriteFiles
 		if write == nil {
-			write = writeFilesExclusive
+			write = core.WriteFiles
 		}
 		if err := write(dir, files); err != nil {
 			return false, nil, err
@@ -282,38 +235,6 @@ func (s *Server) applyFiles(ctx context.Context, dir string, files []GeneratedFi
 		return false, nil, fmt.Errorf("the editor did not apply the edit (%s); a buffer may have changed meanwhile", reason)
 	}
 	return true, abs, nil
-}
-
-// writeFilesExclusive writes files under dir, refusing to overwrite and
-// removing what it wrote if any write fails.
-func writeFilesExclusive(dir string, files []GeneratedFile) (err error) {
-	var written []string
-	defer func() {
-		if err != nil {
-			for _, p := range written {
-				_ = os.Remove(p)
-			}
-		}
-	}()
-	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("write %s: %w", f.Path, err)
-		}
-		fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", f.Path, err)
-		}
-		written = append(written, p)
-		_, werr := fh.Write(f.Content)
-		if cerr := fh.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return fmt.Errorf("write %s: %w", f.Path, werr)
-		}
-	}
-	return nil
 }
 
 // The implement-comment syntax, in any file:

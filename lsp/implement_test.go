@@ -14,47 +14,49 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/lsp/lsptest"
+	"github.com/r2c-ai/r2c/orchestrator"
 )
 
 // scriptedImplementer plays the four agents' events and returns files; it
 // stands in for orchestrator.Run, which needs a model server.
 type scriptedImplementer struct {
-	files   []lsp.GeneratedFile
-	started chan lsp.ImplementRequest // receives each request when the run starts
-	block   bool                      // wait for cancellation after the analyzer starts
-	stopped chan error                // receives ctx.Err() when a blocked run stops
+	files   []core.File
+	started chan core.ImplementRequest // receives each request when the run starts
+	block   bool                       // wait for cancellation after the analyzer starts
+	stopped chan error                 // receives ctx.Err() when a blocked run stops
 	panics  bool
-	last    lsp.ImplementRequest
+	last    core.ImplementRequest
 }
 
-func (si *scriptedImplementer) run(ctx context.Context, req lsp.ImplementRequest, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
+func (si *scriptedImplementer) run(ctx context.Context, req core.ImplementRequest, obs core.Observer) (*core.Result, error) {
 	if si.panics {
-		var files []lsp.GeneratedFile
+		var files []core.File
 		_ = files[len(req.Section)] // an index out of range: a real runtime panic
 	}
 	si.last = req
 	if si.started != nil {
 		si.started <- req
 	}
-	onEvent(lsp.ProgressEvent{Node: "analyzer", Kind: "started", Message: "reading section " + req.Section})
+	obs.OnEvent(orchestrator.Event{Node: "analyzer", Kind: "started", Message: "reading section " + req.Section})
 	if si.block {
 		<-ctx.Done()
 		si.stopped <- ctx.Err()
 		return nil, ctx.Err()
 	}
-	onEvent(lsp.ProgressEvent{Node: "analyzer", Kind: "finished"})
-	onEvent(lsp.ProgressEvent{Node: "planner", Kind: "started"})
-	onEvent(lsp.ProgressEvent{Node: "planner", Kind: "finished", Message: "2 files, 3 tasks"})
-	onEvent(lsp.ProgressEvent{Node: "implementer", Kind: "tokens", Message: "def"})
-	onEvent(lsp.ProgressEvent{Node: "implementer", Kind: "progress", Percent: 50, Message: "1/2 attention"})
-	onEvent(lsp.ProgressEvent{Node: "implementer", Kind: "progress", Percent: 100, Message: "2/2 tests"})
-	onEvent(lsp.ProgressEvent{Node: "validator", Kind: "finished", Message: "3 passed"})
-	return &lsp.ImplementResult{Status: "passed", Files: si.files, Summary: "3 tests passed"}, nil
+	obs.OnEvent(orchestrator.Event{Node: "analyzer", Kind: "finished"})
+	obs.OnEvent(orchestrator.Event{Node: "planner", Kind: "started"})
+	obs.OnEvent(orchestrator.Event{Node: "planner", Kind: "finished", Message: "2 files, 3 tasks"})
+	obs.OnEvent(orchestrator.Event{Node: "implementer", Kind: "tokens", Message: "def"})
+	obs.OnEvent(orchestrator.Event{Node: "implementer", Kind: "progress", Percent: 50, Message: "1/2 attention"})
+	obs.OnEvent(orchestrator.Event{Node: "implementer", Kind: "progress", Percent: 100, Message: "2/2 tests"})
+	obs.OnEvent(orchestrator.Event{Node: "validator", Kind: "finished", Message: "3 passed"})
+	return &core.Result{Result: &orchestrator.Result{Status: "passed", Files: si.files}}, nil
 }
 
-var generated = []lsp.GeneratedFile{
+var generated = []core.File{
 	{Path: "attention.py", Content: []byte("def attention(q, k, v):\n    return q\n")},
 	{Path: "tests/test_attention.py", Content: []byte("from attention import attention\n")},
 }
@@ -77,9 +79,9 @@ func TestImplementReportsProgressAndAppliesCreateFiles(t *testing.T) {
 	if !sum.Applied || sum.Status != "passed" || len(sum.Files) != 2 {
 		t.Fatalf("summary = %+v", sum)
 	}
-	if si.last.Paper != e.Path("paper.md") || si.last.TargetDir != e.Path("out") || si.last.Config.RunsDir != e.Path(".r2c/runs") {
+	if si.last.Paper != e.Path("paper.md") || si.last.OutDir != e.Path("out") || si.last.Config.RunsDir != e.Path(".r2c/runs") {
 		t.Fatalf("the implementer got paper %q, target %q, runs %q: want them resolved against the workspace",
-			si.last.Paper, si.last.TargetDir, si.last.Config.RunsDir)
+			si.last.Paper, si.last.OutDir, si.last.Config.RunsDir)
 	}
 	for _, f := range generated {
 		b, err := os.ReadFile(e.Path("out/" + f.Path))
@@ -219,7 +221,7 @@ func TestImplementWritesFilesWhenClientCannotApplyEdits(t *testing.T) {
 }
 
 func TestCancelRequestCancelsTheRun(t *testing.T) {
-	si := &scriptedImplementer{block: true, started: make(chan lsp.ImplementRequest, 1), stopped: make(chan error, 1)}
+	si := &scriptedImplementer{block: true, started: make(chan core.ImplementRequest, 1), stopped: make(chan error, 1)}
 	e := lsptest.New(t, serve(lsp.Options{Implement: si.run}), lsptest.Config{InitializationOptions: noProfile})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -241,7 +243,7 @@ func TestCancelRequestCancelsTheRun(t *testing.T) {
 }
 
 func TestWorkDoneProgressCancelCancelsTheRun(t *testing.T) {
-	si := &scriptedImplementer{block: true, started: make(chan lsp.ImplementRequest, 1), stopped: make(chan error, 1)}
+	si := &scriptedImplementer{block: true, started: make(chan core.ImplementRequest, 1), stopped: make(chan error, 1)}
 	e := lsptest.New(t, serve(lsp.Options{Implement: si.run}), lsptest.Config{InitializationOptions: noProfile})
 	done := make(chan error, 1)
 	go func() { done <- e.ExecuteCommand(context.Background(), implementCommand("p.pdf", "3", "out"), nil) }()
@@ -318,7 +320,7 @@ func TestImplementArgumentsAreChecked(t *testing.T) {
 }
 
 func TestUnreachableEndpointMessageNamesTheFix(t *testing.T) {
-	unreachable := func(ctx context.Context, req lsp.ImplementRequest, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
+	unreachable := func(ctx context.Context, req core.ImplementRequest, obs core.Observer) (*core.Result, error) {
 		// A real dial to a closed port, as the model client would make.
 		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", "127.0.0.1:1")
 		if err == nil {
@@ -348,9 +350,9 @@ func TestUnreachableEndpointMessageNamesTheFix(t *testing.T) {
 
 // bestFilesThenError is a run whose later correction round failed on the
 // model: it returns its best round's files together with the error.
-func bestFilesThenError(ctx context.Context, req lsp.ImplementRequest, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
-	onEvent(lsp.ProgressEvent{Node: "validator", Kind: "finished", Message: "2 of 3 passed"})
-	return &lsp.ImplementResult{Status: "failed", Files: generated, Summary: "2/3 tests passed"},
+func bestFilesThenError(ctx context.Context, req core.ImplementRequest, obs core.Observer) (*core.Result, error) {
+	obs.OnEvent(orchestrator.Event{Node: "validator", Kind: "finished", Message: "2 of 3 passed"})
+	return &core.Result{Result: &orchestrator.Result{Status: "failed", Files: generated}},
 		errors.New("implementer: model request timed out after 5m0s")
 }
 

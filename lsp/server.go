@@ -29,6 +29,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/style"
 )
 
@@ -44,10 +45,10 @@ type Options struct {
 	// Index adds papers to the retrieval index. Nil: "Index paper" is not
 	// offered.
 	Index Indexer
-	// WriteFiles writes generated files all-or-nothing, refusing to
-	// overwrite, when the client cannot apply workspace edits. Nil: a
-	// built-in writer with the same guarantees.
-	WriteFiles func(dir string, files []GeneratedFile) error
+	// WriteFiles writes generated files when the client cannot apply
+	// workspace edits. Nil: core.WriteFiles, the one exclusive,
+	// all-or-nothing writer (tests replace it to inject failures).
+	WriteFiles func(dir string, files []core.File) error
 	// Version is reported in the initialize result's serverInfo.
 	Version string
 }

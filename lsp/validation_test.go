@@ -9,6 +9,7 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/lsp/lsptest"
 )
@@ -50,11 +51,11 @@ func TestValidateModuleCodeActionPublishesTestFailures(t *testing.T) {
 	if action == nil {
 		t.Fatal("no Validate module action")
 	}
-	var sum lsp.ValidateSummary
+	var sum core.ValidateResult
 	if err := e.ExecuteCommand(context.Background(), action.Command, &sum); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	if sum.OK || sum.Tests["total"] != 1 || sum.Tests["failed"] != 1 {
+	if sum.OK || sum.Report == nil || sum.Report.Tests.Total != 1 || sum.Report.Tests.Failed != 1 {
 		t.Fatalf("summary = %+v, want one failing test", sum)
 	}
 	raise := e.PositionOf("pkg/mod.py", "raise")

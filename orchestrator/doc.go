@@ -16,7 +16,8 @@
 //     $/progress) and records everything under Config.RunsDir/<id>/: the
 //     section, spec, plan, every prompt and answer, the code and test report
 //     of every round, timings and token counts (ListRuns, LoadRun).
-//   - WriteFiles: the result written all-or-nothing, never over a file.
+//   - Result.Files: the best round's files; the core package writes them
+//     (core.WriteFiles), all-or-nothing and never over a file.
 //
 // Run writes no output files itself, and a cancelled run returns none: the
 // caller decides where the code goes. Nothing here imports the language

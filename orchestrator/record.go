@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/r2c-ai/r2c/agents"
+	"github.com/r2c-ai/r2c/internal/atomicfile"
+	"github.com/r2c-ai/r2c/internal/safepath"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/validate"
 	"github.com/sourcegraph/conc"
@@ -35,6 +38,7 @@ type Timing struct {
 // revision), exchanges/ (every prompt and answer), reports/ (every test
 // report), code/round-N/ (the code each round validated) and events.jsonl.
 type Record struct {
+	SchemaVersion int                 `json:"schema_version"`
 	ID            string              `json:"id"`
 	Paper         string              `json:"paper"`
 	Section       string              `json:"section"`
@@ -52,9 +56,17 @@ type Record struct {
 	StyleScore    float64             `json:"style_score"`
 	Usage         llm.Usage           `json:"usage"`
 	ModelCalls    int                 `json:"model_calls"`
-	Files         []string            `json:"files,omitempty"`
-	Warnings      []string            `json:"warnings,omitempty"`
-	Timings       []Timing            `json:"timings"`
+	// Files are the paths of the best round's files; Written, those the
+	// front door put in place (absolute), set after the run by
+	// UpdateRecord. A run that wrote nothing never stays "passed".
+	Files      []string `json:"files,omitempty"`
+	Written    []string `json:"written,omitempty"`
+	WriteError string   `json:"write_error,omitempty"`
+	// Indexed says that the run indexed the paper itself, no index
+	// holding it.
+	Indexed  string   `json:"indexed,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Timings  []Timing `json:"timings"`
 }
 
 // recorder writes one run's folder. Writes happen on one background
@@ -115,22 +127,51 @@ func (r *recorder) fail(err error) {
 	r.mu.Unlock()
 }
 
+// SchemaVersion is the version of the run record's JSON files; every
+// object r2c writes there carries it as "schema_version".
+const SchemaVersion = 1
+
 // writeJSON records v as name; v is encoded now, so the caller may change
 // it afterwards.
 func (r *recorder) writeJSON(name string, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := encodeVersioned(v, "  ")
 	if err != nil {
 		r.fail(fmt.Errorf("%s: %w", name, err))
 		return
 	}
-	r.writeFile(name, append(b, '\n'))
+	r.writeFile(name, b)
+}
+
+// encodeVersioned is v as JSON with "schema_version" first when v is an
+// object (a Record sets its own), ending in a newline; indent "" writes
+// one line.
+func encodeVersioned(v any, indent string) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > 1 && b[0] == '{' && !bytes.HasPrefix(b, []byte(`{"schema_version":`)) {
+		head := fmt.Sprintf(`{"schema_version":%d`, SchemaVersion)
+		if string(b) != "{}" {
+			head += ","
+		}
+		b = append([]byte(head), b[1:]...)
+	}
+	if indent != "" {
+		var out bytes.Buffer
+		if err := json.Indent(&out, b, "", indent); err != nil {
+			return nil, err
+		}
+		b = out.Bytes()
+	}
+	return append(b, '\n'), nil
 }
 
 func (r *recorder) writeFile(name string, data []byte) {
-	if !filepath.IsLocal(filepath.FromSlash(name)) {
+	if err := safepath.Check(name); err != nil {
 		// Names carry planned paths; Plan.Validate rejects unsafe ones, and
 		// the record never writes outside its folder whatever reaches it.
-		r.fail(fmt.Errorf("%q is not a path inside the run folder", name))
+		r.fail(fmt.Errorf("%q is not a path inside the run folder: %w", name, err))
 		return
 	}
 	r.writes <- func() error {
@@ -138,11 +179,7 @@ func (r *recorder) writeFile(name string, data []byte) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		tmp := p + ".tmp"
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			return err
-		}
-		return os.Rename(tmp, p)
+		return atomicfile.Write(p, data, 0o644, nil)
 	}
 }
 
@@ -159,9 +196,13 @@ func (r *recorder) exchange(ex agents.Exchange) {
 }
 
 func (r *recorder) event(e Event) {
-	b, _ := json.Marshal(e)
+	b, err := encodeVersioned(e, "")
+	if err != nil {
+		r.fail(fmt.Errorf("events.jsonl: %w", err))
+		return
+	}
 	r.writes <- func() error {
-		_, err := r.events.Write(append(b, '\n'))
+		_, err := r.events.Write(b)
 		return err
 	}
 }
@@ -250,6 +291,31 @@ func LoadRun(runsDir, id string) (*Record, error) {
 		return nil, fmt.Errorf("runs: %s: %w", filepath.Join(dir, "run.json"), err)
 	}
 	return &rec, nil
+}
+
+// UpdateRecord rewrites run.json in runDir after the run, through change:
+// a front door records there what it did with the files. The file is
+// replaced atomically.
+func UpdateRecord(runDir string, change func(*Record)) error {
+	p := filepath.Join(runDir, "run.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("run record: %w", err)
+	}
+	var rec Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return fmt.Errorf("run record: %s: %w", p, err)
+	}
+	change(&rec)
+	rec.SchemaVersion = SchemaVersion
+	out, err := encodeVersioned(&rec, "  ")
+	if err != nil {
+		return fmt.Errorf("run record: %w", err)
+	}
+	if err := atomicfile.Write(p, out, 0o644, nil); err != nil {
+		return fmt.Errorf("run record: %w", err)
+	}
+	return nil
 }
 
 // RunDir returns the folder of a recorded run.

@@ -2,9 +2,7 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,9 +27,7 @@ const (
 func (s *runState) retrieve(ctx context.Context, sec *paper.Section) {
 	cfg := s.req.Config
 	if cfg.Index.Disabled || cfg.Index.Dir == "" {
-		return
-	}
-	if _, err := os.Stat(filepath.Join(cfg.Index.Dir, "manifest.json")); errors.Is(err, fs.ErrNotExist) {
+		s.em.emit("run", EventProgress, 0, "retrieval is off (index.disabled): the agents see the section only")
 		return
 	}
 	warn := func(err error) { s.warn("run", fmt.Sprintf("retrieval off for this run: %v", err)) }
@@ -42,6 +38,13 @@ func (s *runState) retrieve(ctx context.Context, sec *paper.Section) {
 	}
 	ix, err := rag.Open(cfg.Index.Dir, emb)
 	if err != nil {
+		warn(err)
+		return
+	}
+	if err := s.indexPaper(ctx, ix); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
 		warn(err)
 		return
 	}
@@ -67,6 +70,47 @@ func (s *runState) retrieve(ctx context.Context, sec *paper.Section) {
 		s.examples = append(s.examples, fmt.Sprintf("# %s\n%s", c.Source, c.Text))
 	}
 	s.em.emit("run", EventProgress, 0, fmt.Sprintf("retrieved %d paper passages and %d code examples", len(s.text.Context), len(s.examples)))
+}
+
+// indexPaper adds the run's paper to the index when it is a local file no
+// index holds yet, with progress events: without it retrieval would find
+// nothing of the paper and say nothing about it. An arXiv paper is named
+// so the user can index it.
+func (s *runState) indexPaper(ctx context.Context, ix *rag.Index) error {
+	p := s.req.Paper
+	fi, err := os.Stat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		if ix.Count(rag.Papers) == 0 {
+			s.em.emit("run", EventProgress, 0, fmt.Sprintf("the index holds no papers and %s is not a local file: retrieval finds only your code (index papers with r2c index)", p))
+		}
+		return nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return err
+	}
+	for _, f := range ix.Files() {
+		if f.Collection == rag.Papers && (f.Path == abs || f.Path == p) {
+			return nil
+		}
+	}
+	name := filepath.Base(abs)
+	s.em.emit("run", EventProgress, 0, fmt.Sprintf("no index holds %s: indexing it for retrieval (%s)", name, ix.Dir()))
+	st, err := ix.Update(ctx, rag.Sources{Papers: []string{abs}}, rag.UpdateOptions{Progress: func(pr rag.Progress) {
+		if pr.Stage == "embed" && pr.Total > 0 && pr.Done != pr.Total {
+			return // one line per stage is enough in a run's log
+		}
+		s.em.emit("run", EventProgress, 0, fmt.Sprintf("indexing %s: %s %d/%d", name, pr.Stage, pr.Done, pr.Total))
+	}})
+	if err != nil {
+		return fmt.Errorf("indexing %s: %w", name, err)
+	}
+	if len(st.Failed) > 0 {
+		return fmt.Errorf("indexing %s: %w", name, st.Failed[0])
+	}
+	s.indexed = fmt.Sprintf("indexed %s into %s (%d chunks): no index held it", name, ix.Dir(), st.Chunks)
+	s.em.emit("run", EventProgress, 0, s.indexed)
+	return nil
 }
 
 // maxQueryBytes bounds the retrieval query: the heading and the start of the

@@ -59,10 +59,10 @@ type Request struct {
 // (also when it failed, so the user can take over); they are empty when the
 // run was cancelled or stopped on an error before any code was validated.
 type Result struct {
-	RunID         string
-	Status        string // passed|failed|cancelled
-	Files         []File
-	Spec *agents.Spec
+	RunID  string
+	Status string // passed|failed|cancelled
+	Files  []File
+	Spec   *agents.Spec
 	// Plan is the plan Files implement: after a revision whose code did
 	// worse, the earlier plan, not the last one asked for.
 	Plan          *agents.Plan
@@ -75,6 +75,10 @@ type Result struct {
 	// Warnings are problems that did not stop the run but explain a
 	// failure, e.g. a library the test interpreter lacks.
 	Warnings []string
+	// Indexed says that the run indexed the paper itself because no index
+	// held it (so retrieval was not empty), e.g. "indexed attention.md: 12
+	// chunks"; "" when it was indexed already or retrieval is off.
+	Indexed string
 }
 
 // runState is the graph's shared state.
@@ -103,6 +107,7 @@ type runState struct {
 	verdict *agents.Verdict
 
 	best      *snapshot
+	indexed   string
 	warnings  []string
 	timings   []Timing
 	exchanges atomic.Int32
@@ -123,7 +128,7 @@ type snapshot struct {
 // rounds per plan), then letting the Planner revise the plan
 // (Config.PlanRevisions times, default once). Every
 // step is recorded under Config.RunsDir/<id>/. Run writes no output files:
-// the caller writes Result.Files (the CLI with WriteFiles, the language
+// the caller writes Result.Files (core.WriteFiles, or the language
 // server with an edit). Validation failing is a "failed" Result, not an
 // error; an error (model unreachable, timeout, cancellation) comes with a
 // Result whose Status says what happened.
@@ -169,7 +174,7 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 	} else if runErr != nil {
 		runErr = explain(runErr, cfg)
 	}
-	res.Spec, res.Plan, res.Rounds, res.PlanRevisions, res.Warnings = s.spec, s.plan, s.rounds, s.revisions, s.warnings
+	res.Spec, res.Plan, res.Rounds, res.PlanRevisions, res.Warnings, res.Indexed = s.spec, s.plan, s.rounds, s.revisions, s.warnings, s.indexed
 	if s.best != nil && res.Status != StatusCancelled {
 		// The plan that goes with the files: after a revision the best
 		// round may be one of an earlier plan.
@@ -569,6 +574,7 @@ func better(a, b *snapshot) bool {
 func (s *runState) finish(res *Result, runErr error) {
 	cfg := s.req.Config
 	rec := Record{
+		SchemaVersion: SchemaVersion, Indexed: res.Indexed,
 		ID: res.RunID, Paper: s.req.Paper, Section: s.req.Section, Endpoint: cfg.Endpoint, Model: cfg.Model.Name,
 		Status: res.Status, Started: time.Now().Add(-res.Duration), Finished: time.Now(), Duration: res.Duration,
 		Rounds: res.Rounds, PlanRevisions: res.PlanRevisions, Usage: res.Usage, ModelCalls: int(s.exchanges.Load()), Timings: s.timings,

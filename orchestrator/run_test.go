@@ -37,6 +37,9 @@ func testConfig(t testing.TB, endpoint string) config.Config {
 	cfg := config.Default()
 	cfg.Endpoint = endpoint
 	cfg.RunsDir = filepath.Join(t.TempDir(), "runs")
+	// Runs index their paper when no index holds it: never into the
+	// source tree.
+	cfg.Index.Dir = filepath.Join(t.TempDir(), "index")
 	cfg.APIKeyEnv = "R2C_TEST_NO_KEY"
 	return cfg
 }
@@ -395,6 +398,48 @@ func TestRunUsesRetrievedContext(t *testing.T) {
 				t.Errorf("implementer prompt lacks the user's code:\n%s", r.LastUser())
 			}
 		}
+	}
+}
+
+// A run whose paper no index holds indexes it first, with progress events,
+// so retrieval is not silently empty; the next run finds it indexed.
+func TestRunIndexesItsPaperWhenNoIndexHoldsIt(t *testing.T) {
+	needPytest(t)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	cfg := testConfig(t, srv.URL())
+	paperPath := orchestratortest.Paper(t)
+	log := &eventLog{}
+	res, err := Run(context.Background(), Request{Paper: paperPath, Section: "3.2", Config: cfg}, log)
+	if err != nil || res.Status != StatusPassed {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if !strings.Contains(res.Indexed, "indexed attention.md") {
+		t.Errorf("Result.Indexed = %q", res.Indexed)
+	}
+	for _, want := range []string{"no index holds attention.md", "indexing attention.md: chunk", "retrieved"} {
+		if !log.has("run", EventProgress, want) {
+			t.Errorf("no %q event", want)
+		}
+	}
+	emb, err := rag.EmbedderFromConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := rag.Open(cfg.Index.Dir, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Count(rag.Papers) == 0 {
+		t.Fatal("the index holds no paper chunks after the run")
+	}
+	rec, err := LoadRun(cfg.RunsDir, res.RunID)
+	if err != nil || rec.Indexed != res.Indexed {
+		t.Errorf("run.json indexed %q, %v", rec.Indexed, err)
+	}
+	res, err = Run(context.Background(), Request{Paper: paperPath, Section: "3.2", Config: cfg}, &eventLog{})
+	if err != nil || res.Indexed != "" {
+		t.Errorf("second run indexed again: %q, %v", res.Indexed, err)
 	}
 }
 

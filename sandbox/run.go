@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/sourcegraph/conc"
+
+	"github.com/r2c-ai/r2c/internal/safepath"
 )
 
 // ErrIsolation is returned (wrapped) when the isolation a Spec demands is not
@@ -220,14 +221,9 @@ func sortedKeys(files map[string][]byte) []string {
 // cleanRel turns a slash-separated name into a clean relative path inside
 // the run directory, or explains why it cannot be one.
 func cleanRel(name string) (string, error) {
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
-			return "", fmt.Errorf("sandbox: file path %q contains a control character", name)
-		}
-	}
-	c := path.Clean(filepath.ToSlash(name))
-	if name == "" || path.IsAbs(c) || c == "." || c == ".." || strings.HasPrefix(c, "../") {
-		return "", fmt.Errorf("sandbox: file path %q must be relative and stay inside the run directory", name)
+	c, err := safepath.Clean(name)
+	if err != nil {
+		return "", fmt.Errorf("sandbox: file path must be relative and stay inside the run directory: %w", err)
 	}
 	return filepath.FromSlash(c), nil
 }

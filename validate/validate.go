@@ -12,12 +12,13 @@
 // the test's own line when the module was not involved (a wrong result).
 //
 // Files are passed in memory because generated code is never written to
-// the user's tree before it passes; OptionsFromDisk builds Options for files
-// that are on disk. Validate may be called concurrently.
+// the user's tree before it passes; the core package builds Options for
+// files on disk or in an editor. Validate may be called concurrently.
 package validate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -100,10 +101,32 @@ type Report struct {
 	Python string `json:"python,omitempty"`
 	// TestOutput is pytest's terminal output (capped), for feeding back to a
 	// model; tools should use the structured fields instead.
-	TestOutput string        `json:"test_output,omitempty"`
-	Duration   time.Duration `json:"duration"`
+	TestOutput string `json:"test_output,omitempty"`
+	// Duration is in nanoseconds in JSON (see MarshalJSON).
+	Duration time.Duration `json:"duration"`
 	// RunDir is the kept run directory (only with Options.KeepRunDir).
 	RunDir string `json:"run_dir,omitempty"`
+	// TestPaths are the test files and folders given to pytest
+	// (Options.Tests); empty when no test ran.
+	TestPaths []string `json:"test_paths,omitempty"`
+	// Paths maps the keys of Options.Files that were read from disk to
+	// their files (Options.DiskPaths), so diagnostics can be shown where
+	// the user's files are.
+	Paths map[string]string `json:"paths,omitempty"`
+}
+
+// MarshalJSON encodes r with encoding/json whatever the caller's encoder:
+// JSON v2 (the language server's) has no default for time.Duration, and a
+// report must read the same from every front door.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	return json.Marshal(plain(r))
+}
+
+// UnmarshalJSON is MarshalJSON's inverse.
+func (r *Report) UnmarshalJSON(b []byte) error {
+	type plain Report
+	return json.Unmarshal(b, (*plain)(r))
 }
 
 // OK reports whether validation passed: no error diagnostics (syntax errors,
@@ -154,7 +177,7 @@ type Options struct {
 	// sandbox.keep_dirs) and reports it in Report.RunDir.
 	KeepRunDir bool
 	// DiskPaths maps keys of Files to the files they were read from, when
-	// read from disk (OptionsFromDisk): a test file from another directory
+	// read from disk (core.Validate): a test file from another directory
 	// has a key under tests/ but lives elsewhere. Validate does not use it;
 	// it is for showing diagnostics' paths.
 	DiskPaths map[string]string
@@ -169,7 +192,7 @@ func Validate(ctx context.Context, opts Options) (*Report, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	r := &Report{StyleScore: 100}
+	r := &Report{StyleScore: 100, TestPaths: opts.Tests, Paths: opts.DiskPaths}
 	styleDiags, score, err := checkStyle(ctx, opts)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/sandbox"
@@ -124,7 +125,7 @@ func writeResult(out string, res *orchestrator.Result) ([]string, error) {
 	if len(res.Files) == 0 {
 		return nil, nil
 	}
-	if err := orchestrator.WriteFiles(out, res.Files); err != nil {
+	if err := core.WriteFiles(out, res.Files); err != nil {
 		return nil, err
 	}
 	var written []string

@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/lsp"
-	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/rag"
 )
 
@@ -80,11 +80,10 @@ func runServe(ctx context.Context, s stdio, f serveFlags) error {
 		return usagef("serve: choose one transport of --stdio, --listen, --socket and --pipe")
 	}
 	opts := lsp.Options{
-		LogFile:    f.logFile,
-		Implement:  implementWithOrchestrator,
-		Index:      indexPapers,
-		WriteFiles: writeGenerated,
-		Version:    version,
+		LogFile:   f.logFile,
+		Implement: core.Implement,
+		Index:     indexPapers,
+		Version:   version,
 	}
 	switch {
 	case f.listen != "":
@@ -173,30 +172,6 @@ func pollable(r io.Reader) io.Reader {
 	return os.NewFile(uintptr(fd), f.Name())
 }
 
-// implementWithOrchestrator runs the four-agent graph for the language server.
-func implementWithOrchestrator(ctx context.Context, req lsp.ImplementRequest, onEvent func(lsp.ProgressEvent)) (*lsp.ImplementResult, error) {
-	res, err := orchestrator.Run(ctx, orchestrator.Request{
-		Paper: req.Paper, Section: req.Section, OutDir: req.TargetDir,
-		Config: req.Config, Profile: req.Profile,
-	}, orchestrator.ObserverFunc(func(ev orchestrator.Event) {
-		onEvent(lsp.ProgressEvent{Node: ev.Node, Kind: ev.Kind, Percent: ev.Percent, Message: ev.Message})
-	}))
-	// A run that failed after a validated round still has its best files
-	// (as for r2c implement); a cancelled run has none to keep.
-	if err != nil && (res == nil || len(res.Files) == 0 || res.Status == orchestrator.StatusCancelled) {
-		return nil, err
-	}
-	files := make([]lsp.GeneratedFile, len(res.Files))
-	for i, f := range res.Files {
-		files[i] = lsp.GeneratedFile{Path: f.Path, Content: f.Content}
-	}
-	summary := fmt.Sprintf("run %s, %d round(s)", res.RunID, res.Rounds)
-	if r := res.Report; r != nil {
-		summary += fmt.Sprintf(", %d/%d tests passed, style %.0f/100", r.Tests.Passed, r.Tests.Total, r.StyleScore)
-	}
-	return &lsp.ImplementResult{Status: res.Status, Files: files, Summary: summary}, err
-}
-
 // indexPapers adds papers to the retrieval index for the language server.
 func indexPapers(ctx context.Context, cfg config.Config, papers []string, report func(string, float64)) (string, error) {
 	emb, err := rag.EmbedderFromConfig(cfg)
@@ -225,14 +200,4 @@ func indexPapers(ctx context.Context, cfg config.Config, papers []string, report
 	}
 	return fmt.Sprintf("%d chunks written (%d embedded, %d reused); the index holds %d paper chunks",
 		st.Chunks, st.Embedded, st.Reused, ix.Count(rag.Papers)), nil
-}
-
-// writeGenerated writes generated files all-or-nothing for clients that
-// cannot apply workspace edits.
-func writeGenerated(dir string, files []lsp.GeneratedFile) error {
-	out := make([]orchestrator.File, len(files))
-	for i, f := range files {
-		out[i] = orchestrator.File{Path: f.Path, Content: f.Content}
-	}
-	return orchestrator.WriteFiles(dir, out)
 }

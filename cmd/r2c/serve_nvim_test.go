@@ -96,8 +96,10 @@ func TestNeovim(t *testing.T) {
 		Actions   []string `json:"actions"`
 		Validated []diag   `json:"validated"`
 		Summary   struct {
-			OK    bool           `json:"ok"`
-			Tests map[string]int `json:"tests"`
+			OK     bool `json:"ok"`
+			Report struct {
+				Tests map[string]int `json:"tests"`
+			} `json:"report"`
 		} `json:"summary"`
 		ValidateError string `json:"validate_error"`
 		FixTitle      string `json:"fix_title"`
@@ -131,7 +133,7 @@ func TestNeovim(t *testing.T) {
 	if !find(res.Style, "r2c-style", 0) || !strings.Contains(string(b), "snake_case") {
 		t.Errorf("no style diagnostic on computeValue: %+v", res.Style)
 	}
-	if res.Summary.OK || res.Summary.Tests["failed"] != 1 {
+	if res.Summary.OK || res.Summary.Report.Tests["failed"] != 1 {
 		t.Errorf("validate summary %+v, want one failed test", res.Summary)
 	}
 	if !find(res.Validated, "r2c-test", 2) {

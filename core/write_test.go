@@ -1,4 +1,4 @@
-package orchestrator
+package core
 
 import (
 	"os"
@@ -53,12 +53,54 @@ func TestWriteFilesRollsBackOnWriteError(t *testing.T) {
 
 func TestWriteFilesRejectsUnsafePaths(t *testing.T) {
 	dir := t.TempDir()
-	for _, p := range []string{"../evil.py", "/etc/evil.py", "a/../../evil.py", "", `a\b.py`} {
+	for _, p := range []string{"../evil.py", "/etc/evil.py", "a/../../evil.py", "", `a\b.py`, "./a.py", "a\x1b[2J.py"} {
 		if err := WriteFiles(dir, []File{{Path: "ok.py"}, {Path: p}}); err == nil || !strings.Contains(err.Error(), "clean relative path") {
 			t.Errorf("%q: err %v", p, err)
 		}
 	}
 	assertTree(t, dir)
+}
+
+// A folder on the way that is a symbolic link could lead anywhere: the
+// write is refused and nothing is written, there or through the link.
+func TestWriteFilesRefusesSymlinkedFolders(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "pkg")); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	err := WriteFiles(dir, []File{{Path: "a.py"}, {Path: "pkg/b.py"}})
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("err %v", err)
+	}
+	assertTree(t, dir, "pkg")
+	assertTree(t, elsewhere)
+}
+
+func TestWriteFilesRefusesDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteFiles(dir, []File{{Path: "a.py"}, {Path: "a.py"}}); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Fatalf("err %v", err)
+	}
+	assertTree(t, dir)
+}
+
+func TestOutDirProblem(t *testing.T) {
+	dir := t.TempDir()
+	if err := OutDirProblem(filepath.Join(dir, "new")); err != nil {
+		t.Errorf("a new folder: %v", err)
+	}
+	if err := OutDirProblem(dir); err != nil {
+		t.Errorf("an empty folder: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := OutDirProblem(dir); err == nil || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("a non-empty folder: %v", err)
+	}
+	if err := OutDirProblem(filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "is a file") {
+		t.Errorf("a file: %v", err)
+	}
 }
 
 // assertTree fails unless dir holds exactly the given relative paths.
