@@ -16,6 +16,7 @@ import (
 	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/internal/safepath"
 	"github.com/r2c-ai/r2c/orchestrator"
+	"github.com/r2c-ai/r2c/paper"
 )
 
 // ImplementRequest is r2c.implement's argument object: one section of a
@@ -249,7 +250,6 @@ var (
 	implementComment = regexp.MustCompile(`^\s*(?:#|//|%|<!--)\s*r2c:\s*implement\s+(\S+)#([^#]+?)(?:\s+->\s+(\S+))?\s*(?:-->)?\s*$`)
 	markdownHeading  = regexp.MustCompile(`^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$`)
 	latexHeading     = regexp.MustCompile(`^\s*\\(?:sub){0,2}section\*?\{(.+)\}`)
-	numberedHeading  = regexp.MustCompile(`^(\d+(?:\.\d+)*)\.?\s+([A-Z].{0,80})$`)
 )
 
 // implementAt recognises an implement comment, or a heading of a paper
@@ -293,8 +293,8 @@ func implementAt(snap snapshot, line int, root string) (ImplementRequest, bool) 
 			section = m[1]
 		}
 	default:
-		if m := numberedHeading.FindStringSubmatch(strings.TrimSpace(text)); m != nil {
-			section = m[1] + " " + m[2]
+		if num, title, ok := paper.SplitHeading(text, false); ok {
+			section = num + " " + title
 		}
 	}
 	if section == "" {
