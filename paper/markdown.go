@@ -9,7 +9,6 @@ var (
 	atxHeading   = regexp.MustCompile(`^(#{1,6})\s+(.*?)\s*#*\s*$`)
 	mdTag        = regexp.MustCompile(`\\tag\{([^}]*)\}`)
 	mdEqNumber   = regexp.MustCompile(`\$\$\s*\(([0-9A-Za-z.]+)\)\s*$`)
-	captionRE    = regexp.MustCompile(`^(?:\*\*|_)?(Figure|Fig\.|Table|Algorithm)\s+([0-9A-Z][0-9.]*)[:.]?(?:\*\*|_)?[:.]?\s`)
 	mdFootnoteRE = regexp.MustCompile(`^\[\^([^\]]{1,20})\]:\s*(.*)$`)
 	tableRuleRE  = regexp.MustCompile(`^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$`)
 	mdAlgoFence  = regexp.MustCompile(`(?i)^(algorithm|pseudo|pseudocode)\b`)

@@ -11,7 +11,6 @@ import (
 
 var (
 	eqNumberRE     = regexp.MustCompile(`^\((\d{1,3}(?:\.\d{1,3})?[a-z]?|[A-Z]\.?\d{1,3}[a-z]?)\)$`)
-	pdfCaptionRE   = regexp.MustCompile(`^(Figure|Fig\.|Table|Tab\.)\s*([0-9A-Z][0-9.]*)\s*[:.|]`)
 	pdfAlgorithmRE = regexp.MustCompile(`^Algorithm\s+(\d+)\b[:.]?\s*(.*)$`)
 	pageNumberRE   = regexp.MustCompile(`^(\d{1,4}|[ivxlc]{1,6}|-\s*\d{1,4}\s*-|Page \d+( of \d+)?)$`)
 	bracketRefRE   = regexp.MustCompile(`^\[\d{1,4}\]`)
@@ -115,9 +114,9 @@ func (a *pdfAnalyzer) run() {
 			i = a.algorithm(lines, i)
 			continue
 		}
-		if pdfCaptionRE.MatchString(l.text) {
+		if captionRE.MatchString(l.text) {
 			a.flushPara()
-			i = a.caption(lines, i)
+			i = a.captionBlock(lines, i)
 			continue
 		}
 		if end, ok := a.table(lines, i); ok {
@@ -481,7 +480,7 @@ func joinLineTexts(ls []*line) string {
 // rows of cells aligned to the widest row's columns.
 func (a *pdfAnalyzer) table(lines []*line, i int) (int, bool) {
 	multi := func(l *line) bool {
-		return len(l.cells) >= 2 && eqNumberCell(l) == "" && l.math < 0.5 && !pdfCaptionRE.MatchString(l.text)
+		return len(l.cells) >= 2 && eqNumberCell(l) == "" && l.math < 0.5 && !captionRE.MatchString(l.text)
 	}
 	if !multi(lines[i]) {
 		return i, false
@@ -586,25 +585,26 @@ func isGrid(block []*line, widest *line, body float64) bool {
 // lines above i or below j, on the same page.
 func nearCaption(lines []*line, i, j int, prefix string) string {
 	for k := i - 1; k >= max(0, i-3); k-- {
-		if lines[k].page == lines[i].page && strings.HasPrefix(lines[k].text, prefix) && pdfCaptionRE.MatchString(lines[k].text) {
+		if lines[k].page == lines[i].page && strings.HasPrefix(lines[k].text, prefix) && captionRE.MatchString(lines[k].text) {
 			return lines[k].text
 		}
 	}
 	for k := j + 1; k < min(len(lines), j+4); k++ {
-		if lines[k].page == lines[j].page && strings.HasPrefix(lines[k].text, prefix) && pdfCaptionRE.MatchString(lines[k].text) {
+		if lines[k].page == lines[j].page && strings.HasPrefix(lines[k].text, prefix) && captionRE.MatchString(lines[k].text) {
 			return lines[k].text
 		}
 	}
 	return ""
 }
 
-// caption collects "Figure n:"/"Table n:" and its continuation lines.
-func (a *pdfAnalyzer) caption(lines []*line, i int) int {
+// captionBlock collects "Figure n:"/"Table n:" and its continuation
+// lines and hands the caption to the builder.
+func (a *pdfAnalyzer) captionBlock(lines []*line, i int) int {
 	parts := []string{lines[i].text}
 	j := i
 	for j+1 < len(lines) {
 		n, prev := lines[j+1], lines[j]
-		if n.page != prev.page || n.col != prev.col || prev.y-n.y > 1.4*a.doc.leading || len(n.cells) > 1 || pdfCaptionRE.MatchString(n.text) {
+		if n.page != prev.page || n.col != prev.col || prev.y-n.y > 1.4*a.doc.leading || len(n.cells) > 1 || captionRE.MatchString(n.text) {
 			break
 		}
 		if a.headingPeek(lines, j+1) {

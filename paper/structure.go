@@ -241,6 +241,11 @@ func stripListMarker(s string) string {
 	return s
 }
 
+// captionRE is the one caption start of every format: "Figure 3:",
+// "Fig. 3.", "Table 2|", "Tab. 1:", "Algorithm 1:", and in Markdown the
+// emphasised "**Figure 1:**", "**Table 2**", "_Figure 3._".
+var captionRE = regexp.MustCompile(`^(?:\*\*|_)?(Figure|Fig\.|Table|Tab\.|Algorithm)\s*([0-9A-Z][0-9.]*?)(?:(?:\*\*|_)\s*[:.|]?|\s*[:.|])`)
+
 // numberRE matches a printed section number: "3", "3.2", "3.2.1", "A",
 // "A.1", optionally with a trailing dot.
 var numberRE = regexp.MustCompile(`^(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){0,3})\.?$`)

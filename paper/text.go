@@ -4,12 +4,12 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 var (
-	textHeadingRE = regexp.MustCompile(`^((?:\d{1,2}(?:\.\d{1,2}){0,3})|[A-Z](?:\.\d{1,2}){0,3})\.?\s+(\p{Lu}.{0,90})$`)
-	loneNumberRE  = regexp.MustCompile(`^(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){0,3})$`)
-	textEqRE      = regexp.MustCompile(`^(.*[=≤≥<>∑∫].*?)\s+\((\d{1,3}(?:\.\d{1,3})?[a-z]?)\)$`)
+	loneNumberRE = regexp.MustCompile(`^(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){0,3})$`)
+	textEqRE     = regexp.MustCompile(`^(.*[=≤≥<>∑∫].*?)\s+\((\d{1,3}(?:\.\d{1,3})?[a-z]?)\)$`)
 )
 
 // parseText is the fallback for plain text (including pdftotext output):
@@ -46,7 +46,7 @@ func parseText(src string) *Paper {
 				j = k // a running page number printed between the two
 			}
 			if j < len(lines) && j-i <= 4 {
-				if title := strings.TrimSpace(lines[j]); title != "" && len(title) < 90 && !strings.HasSuffix(title, ".") && textHeadingRE.MatchString(t+" "+title) {
+				if title := strings.TrimSpace(lines[j]); title != "" && len(title) < 90 && !strings.HasSuffix(title, ".") && textHeadingNumber(t+" "+title) != "" {
 					t = t + " " + title
 					i = j
 				}
@@ -64,9 +64,9 @@ func parseText(src string) *Paper {
 		case strings.EqualFold(t, "appendix") || strings.EqualFold(t, "appendices"):
 			flush()
 			inAppendix = true
-		case textHeadingRE.MatchString(t) && !strings.HasSuffix(t, ".") && plausibleNext(last, textHeadingRE.FindStringSubmatch(t)[1], inAppendix):
+		case textHeadingNumber(t) != "" && plausibleNext(last, textHeadingNumber(t), inAppendix):
 			flush()
-			num, name := splitNumber(t, true)
+			num, name, _ := SplitHeading(t, true)
 			b.heading(num, name, numberDepth(num), 0)
 			last = num
 		case textEqRE.MatchString(t):
@@ -82,6 +82,17 @@ func parseText(src string) *Paper {
 	}
 	flush()
 	return b.finish()
+}
+
+// textHeadingNumber is the number of a plain-text heading line: a
+// SplitHeading heading with a capitalised title of at most 90 characters
+// that does not end in a full stop; "" otherwise.
+func textHeadingNumber(t string) string {
+	num, title, ok := SplitHeading(t, true)
+	if r, _ := utf8.DecodeRuneInString(title); !ok || len(title) > 90 || strings.HasSuffix(t, ".") || !unicode.IsUpper(r) {
+		return ""
+	}
+	return num
 }
 
 // plausibleNext reports whether number can follow the previous heading
