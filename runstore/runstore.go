@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -347,4 +348,24 @@ func TestKind(nodeID string) string {
 		return "unnamed"
 	}
 	return name
+}
+
+// ParseSince reads a look-back window: a Go duration ("36h", "90m") or a
+// number of days or weeks ("7d", "2w").
+func ParseSince(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			if err != nil || v <= 0 {
+				return 0, fmt.Errorf("%q is not a window such as 7d, 2w or 36h", s)
+			}
+			return time.Duration(v * float64(unit)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a window such as 7d, 2w or 36h", s)
+	}
+	return d, nil
 }

@@ -156,3 +156,17 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 		t.Fatal("a store from a newer r2c was opened")
 	}
 }
+
+func TestParseSince(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "1.5d": 36 * time.Hour, "90m": 90 * time.Minute} {
+		got, err := ParseSince(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSince(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "d", "-1d", "7x", "7dd", "0d", "abc"} {
+		if _, err := ParseSince(bad); err == nil {
+			t.Errorf("ParseSince(%q) accepted", bad)
+		}
+	}
+}

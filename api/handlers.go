@@ -1,0 +1,634 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/r2c-ai/r2c/llm"
+	"github.com/r2c-ai/r2c/orchestrator"
+	"github.com/r2c-ai/r2c/paper"
+	"github.com/r2c-ai/r2c/runstore"
+	"github.com/r2c-ai/r2c/sandbox"
+	"github.com/r2c-ai/r2c/style"
+	"github.com/r2c-ai/r2c/validate"
+)
+
+// ValidateRequest is POST /v1/validate's body: either the files themselves
+// (Files, with Module naming the one under test) or a module on disk
+// (Path, under an allowed root; its tests are found as the CLI finds them).
+type ValidateRequest struct {
+	Module string            `json:"module,omitempty"`
+	Files  map[string]string `json:"files,omitempty"`
+	// Tests are keys of Files (or, with Path, a file or folder path) to
+	// run; empty means test_<module>.py or tests/ found beside it.
+	Tests          []string `json:"tests,omitempty"`
+	Path           string   `json:"path,omitempty"`
+	TimeoutSeconds float64  `json:"timeout_seconds,omitempty"`
+}
+
+// ValidateResponse is POST /v1/validate's answer.
+type ValidateResponse struct {
+	OK     bool             `json:"ok"`
+	Report *validate.Report `json:"report"`
+}
+
+func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) error {
+	var req ValidateRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	cfg, profile, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	var opts validate.Options
+	switch {
+	case req.Path != "" && req.Files != nil:
+		return badRequest("give either path or files, not both")
+	case req.Path != "":
+		p, err := s.resolvePath(req.Path)
+		if err != nil {
+			return err
+		}
+		tests := ""
+		if len(req.Tests) > 1 {
+			return badRequest("with path, tests names one file or folder")
+		}
+		if len(req.Tests) == 1 {
+			if tests, err = s.resolvePath(req.Tests[0]); err != nil {
+				return err
+			}
+		}
+		if opts, err = validate.OptionsFromDisk(p, tests); err != nil {
+			return badRequest("%v", err)
+		}
+	case req.Files != nil:
+		if req.Module == "" {
+			return badRequest("module names the key of files to validate")
+		}
+		opts.Files = map[string][]byte{}
+		for name, text := range req.Files {
+			if err := checkUploadName(name); err != nil {
+				return err
+			}
+			opts.Files[name] = []byte(text)
+		}
+		if _, ok := opts.Files[req.Module]; !ok {
+			return badRequest("module %q is not among files", req.Module)
+		}
+		opts.Modules = []string{req.Module}
+		opts.Tests = req.Tests
+		for _, t := range opts.Tests {
+			if _, ok := opts.Files[t]; !ok && !hasPrefixKey(opts.Files, t+"/") {
+				return badRequest("test %q is not among files", t)
+			}
+		}
+		if len(opts.Tests) == 0 {
+			opts.Tests = discoverTests(opts.Files, req.Module)
+		}
+	default:
+		return badRequest("give path (a module under the served root) or files with module")
+	}
+	level, err := sandbox.ParseLevel(cfg.Sandbox.MinIsolation)
+	if err != nil {
+		return newError(http.StatusInternalServerError, codeEnvironment, "config sandbox.min_isolation: %v", err)
+	}
+	opts.MinLevel, opts.Python, opts.Limits, opts.Profile = level, cfg.Sandbox.Python, validate.LimitsFromConfig(cfg.Sandbox), profile
+	if req.TimeoutSeconds < 0 {
+		return badRequest("timeout_seconds must be positive")
+	}
+	if req.TimeoutSeconds > 0 {
+		opts.Limits.Wall = time.Duration(req.TimeoutSeconds * float64(time.Second))
+	}
+
+	t, err := s.admit(w)
+	if err != nil {
+		return err
+	}
+	defer t.release()
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
+	defer cancel()
+	if err := t.wait(ctx); err != nil {
+		return newError(http.StatusServiceUnavailable, codeTimeout, "waited for a free slot until the request ended: %v", err)
+	}
+	start := time.Now()
+	rep, err := validate.Validate(ctx, opts)
+	row := runstore.Row{ID: "validate-" + newAPIRunID(start), FrontDoor: runstore.FrontDoorAPI, Kind: runstore.KindValidate, Started: start}
+	if err != nil {
+		row.Status, row.ErrorClass = "error", "environment"
+		s.record(row)
+		if errors.Is(err, sandbox.ErrNoPytest) || errors.Is(err, sandbox.ErrIsolation) {
+			return newError(http.StatusServiceUnavailable, codeEnvironment, "%v", err)
+		}
+		if ctx.Err() != nil {
+			return newError(http.StatusGatewayTimeout, codeTimeout, "validation did not finish within the request timeout (%s)", s.opts.RequestTimeout)
+		}
+		return err
+	}
+	row.Duration, row.Status = time.Since(start), "passed"
+	if !rep.OK() {
+		row.Status, row.ErrorClass = "failed", failureClass(rep)
+	}
+	row.TestsPassed, row.TestsFailed, row.StyleScore, row.SandboxTime = rep.Tests.Passed, rep.Tests.Failed+rep.Tests.Errors, rep.StyleScore, rep.Duration
+	for _, f := range rep.Failures {
+		row.FailingTests = append(row.FailingTests, f.Test)
+	}
+	s.record(row)
+	s.met.sandboxTime.Observe(rep.Duration.Seconds())
+	s.met.tests.WithLabelValues("passed").Add(float64(rep.Tests.Passed))
+	s.met.tests.WithLabelValues("failed").Add(float64(rep.Tests.Failed + rep.Tests.Errors))
+	if opts.Profile != nil {
+		s.met.styleScore.Observe(rep.StyleScore)
+	}
+	writeJSON(w, http.StatusOK, ValidateResponse{OK: rep.OK(), Report: rep})
+	return nil
+}
+
+// record appends a validation's row and counts it.
+func (s *Server) record(row runstore.Row) {
+	if err := s.store.Append(context.Background(), row); err != nil {
+		s.logf("%s: %v", row.ID, err)
+	}
+	s.met.runs.WithLabelValues(row.FrontDoor, row.Kind, row.Status).Inc()
+}
+
+// failureClass is the exception class of a report's first failure
+// ("AssertionError"), or what kind of diagnostic failed it.
+func failureClass(rep *validate.Report) string {
+	for _, f := range rep.Failures {
+		if cls, _, ok := strings.Cut(f.Message, ":"); ok && isIdentifier(cls) {
+			return cls
+		}
+		if strings.HasPrefix(f.Message, "assert ") {
+			return "AssertionError" // pytest shows the rewritten assert, not the class
+		}
+		// The traceback's last line is "file.py:9: ErrorClass".
+		lines := strings.Split(strings.TrimSpace(f.Traceback), "\n")
+		last := lines[len(lines)-1]
+		if i := strings.LastIndex(last, ": "); i >= 0 && isIdentifier(last[i+2:]) {
+			return last[i+2:]
+		}
+	}
+	for _, d := range rep.Diagnostics {
+		if d.Severity == style.SeverityError {
+			return d.Source + " " + d.Code
+		}
+	}
+	return "tests failed"
+}
+
+// isIdentifier reports whether s looks like a Python exception name.
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixKey(files map[string][]byte, prefix string) bool {
+	for k := range files {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// discoverTests finds a module's tests among uploaded files: test_<module>
+// beside it, or under tests/.
+func discoverTests(files map[string][]byte, module string) []string {
+	dir, base := path.Split(module)
+	var out []string
+	for _, cand := range []string{dir + "test_" + base, dir + "tests/test_" + base} {
+		if _, ok := files[cand]; ok {
+			out = append(out, cand)
+		}
+	}
+	if strings.HasPrefix(base, "test_") {
+		out = append(out, module)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// PaperInput names a paper: a path under an allowed root, an upload (Name
+// plus Content as text or ContentBase64 for PDFs), or an arXiv id.
+type PaperInput struct {
+	Path          string `json:"path,omitempty"`
+	Name          string `json:"name,omitempty"`
+	Content       string `json:"content,omitempty"`
+	ContentBase64 string `json:"content_base64,omitempty"`
+	Arxiv         string `json:"arxiv,omitempty"`
+}
+
+var paperExts = map[string]bool{".pdf": true, ".md": true, ".markdown": true, ".tex": true, ".txt": true}
+
+// upload returns the paper's bytes and a file name for it, for uploads.
+func (p PaperInput) upload() (string, []byte, error) {
+	name := path.Base(p.Name)
+	if p.Name == "" || name != p.Name || !paperExts[strings.ToLower(path.Ext(name))] || checkUploadName(name) != nil {
+		return "", nil, badRequest("paper name %q: want a plain file name ending in .pdf, .md, .tex or .txt", p.Name)
+	}
+	if p.Content != "" && p.ContentBase64 != "" {
+		return "", nil, badRequest("paper: give content or content_base64, not both")
+	}
+	data := []byte(p.Content)
+	if p.ContentBase64 != "" {
+		var err error
+		if data, err = base64.StdEncoding.DecodeString(p.ContentBase64); err != nil {
+			return "", nil, badRequest("paper content_base64: %v", err)
+		}
+	}
+	if len(data) == 0 {
+		return "", nil, badRequest("paper %q is empty", name)
+	}
+	return name, data, nil
+}
+
+// source resolves the paper to what paper.Load and the orchestrator take,
+// writing an upload into dir (the run's folder) first.
+func (s *Server) paperSource(p PaperInput, dir string) (string, error) {
+	n := 0
+	for _, set := range []bool{p.Path != "", p.Name != "" || p.Content != "" || p.ContentBase64 != "", p.Arxiv != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return "", badRequest("paper: give exactly one of path, name with content, or arxiv")
+	}
+	switch {
+	case p.Path != "":
+		return s.resolvePath(p.Path)
+	case p.Arxiv != "":
+		if _, ok := paper.ParseArxivID(p.Arxiv); !ok {
+			return "", badRequest("arxiv %q is not an arXiv id (e.g. 1706.03762)", p.Arxiv)
+		}
+		return p.Arxiv, nil
+	}
+	name, data, err := p.upload()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, name)
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		return "", fmt.Errorf("saving the paper: %w", err)
+	}
+	return dst, nil
+}
+
+// SectionNode is one entry of the section tree POST /v1/papers returns.
+type SectionNode struct {
+	Number   string        `json:"number"`
+	Title    string        `json:"title"`
+	Level    int           `json:"level"`
+	Page     int           `json:"page,omitempty"`
+	Children []SectionNode `json:"children"`
+}
+
+// PaperResponse is POST /v1/papers's answer.
+type PaperResponse struct {
+	Title    string        `json:"title"`
+	Format   string        `json:"format"`
+	Pages    int           `json:"pages"`
+	Source   string        `json:"source"`
+	Notes    []string      `json:"notes"`
+	Sections []SectionNode `json:"sections"`
+}
+
+func sectionTree(secs []*paper.Section) []SectionNode {
+	out := make([]SectionNode, 0, len(secs))
+	for _, sec := range secs {
+		out = append(out, SectionNode{Number: sec.Number, Title: sec.Title, Level: sec.Level, Page: sec.Page, Children: sectionTree(sec.Children)})
+	}
+	return out
+}
+
+func (s *Server) handlePapers(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Paper PaperInput `json:"paper"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	cfg, _, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
+	defer cancel()
+	var p *paper.Paper
+	if req.Paper.Path != "" || req.Paper.Arxiv != "" {
+		src, err := s.paperSource(req.Paper, "")
+		if err != nil {
+			return err
+		}
+		p, err = paper.Load(ctx, src, orchestrator.PaperOptions(cfg))
+		if err != nil {
+			return badRequest("%v", err)
+		}
+	} else {
+		name, data, err := req.Paper.upload()
+		if err != nil {
+			return err
+		}
+		if p, err = paper.Parse(name, data, orchestrator.PaperOptions(cfg)); err != nil {
+			return badRequest("%v", err)
+		}
+	}
+	notes := p.Notes
+	if notes == nil {
+		notes = []string{}
+	}
+	writeJSON(w, http.StatusOK, PaperResponse{Title: p.Title, Format: p.Format, Pages: p.Pages, Source: p.Source, Notes: notes, Sections: sectionTree(p.Sections)})
+	return nil
+}
+
+// ImplementRequest is POST /v1/implement's body.
+type ImplementRequest struct {
+	Paper   PaperInput `json:"paper"`
+	Section string     `json:"section"`
+	// Rounds and Model override the workspace configuration for this run.
+	Rounds int    `json:"rounds,omitempty"`
+	Model  string `json:"model,omitempty"`
+}
+
+func (s *Server) handleImplement(w http.ResponseWriter, r *http.Request) error {
+	var req ImplementRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Section) == "" {
+		return badRequest("section is required (a number such as \"3.2\", a title, or both)")
+	}
+	if req.Rounds < 0 || req.Rounds > 20 {
+		return badRequest("rounds %d: want 1 to 20", req.Rounds)
+	}
+	cfg, profile, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	cfg.Merge(configOverride(req))
+	// Validate the paper reference before admitting: a bad path is the
+	// client's error and must not take a queue place.
+	if req.Paper.Path != "" {
+		if _, err := s.resolvePath(req.Paper.Path); err != nil {
+			return err
+		}
+	} else if req.Paper.Arxiv == "" {
+		if _, _, err := req.Paper.upload(); err != nil {
+			return err
+		}
+	}
+	t, err := s.admit(w)
+	if err != nil {
+		return err
+	}
+	paperName := req.Paper.Path + req.Paper.Name + req.Paper.Arxiv
+	rn, err := s.runs.start(t, paperName, req.Section, func(ctx context.Context, rn *run) error {
+		src, err := s.paperSource(req.Paper, filepath.Join(rn.dir, "paper"))
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(rn.dir, "out")
+		res, err := orchestrator.Run(ctx, orchestrator.Request{Paper: src, Section: req.Section, OutDir: out,
+			Config: cfg, Profile: profile, Root: s.opts.Root, StreamTokens: true}, orchestrator.ObserverFunc(rn.addEvent))
+		return s.settle(rn, res, err, out)
+	})
+	if err != nil {
+		t.release()
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, rn.snapshot())
+	return nil
+}
+
+// settle writes a run's best files (also for a failed run, as the CLI
+// does) and copies its result into the run's view.
+func (s *Server) settle(rn *run, res *orchestrator.Result, runErr error, out string) error {
+	if res == nil {
+		return runErr
+	}
+	var written []string
+	if len(res.Files) > 0 && res.Status != orchestrator.StatusCancelled {
+		if err := orchestrator.WriteFiles(out, res.Files); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("writing the files: %w", err))
+		} else {
+			for _, f := range res.Files {
+				written = append(written, f.Path)
+			}
+		}
+	}
+	rn.mu.Lock()
+	rn.view.Status, rn.view.Files, rn.view.Rounds, rn.view.Usage = res.Status, written, res.Rounds, res.Usage
+	rn.view.RecordID, rn.view.Warnings = res.RunID, res.Warnings
+	if rn.view.Files == nil {
+		rn.view.Files = []string{}
+	}
+	if res.Report != nil {
+		rn.view.Tests, rn.view.StyleScore = res.Report.Tests, res.Report.StyleScore
+	}
+	rn.mu.Unlock()
+	if res.Report != nil {
+		s.met.tests.WithLabelValues("passed").Add(float64(res.Report.Tests.Passed))
+		s.met.tests.WithLabelValues("failed").Add(float64(res.Report.Tests.Failed + res.Report.Tests.Errors))
+		if res.Report.Duration > 0 {
+			s.met.sandboxTime.Observe(res.Report.Duration.Seconds())
+		}
+	}
+	return runErr
+}
+
+func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"runs": s.runs.list()})
+	return nil
+}
+
+func (s *Server) handleGetRun(w http.ResponseWriter, r *http.Request) error {
+	rn, err := s.runs.get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rn.snapshot())
+	return nil
+}
+
+func (s *Server) handleCancelRun(w http.ResponseWriter, r *http.Request) error {
+	rn, err := s.runs.get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if rn.finished() {
+		return newError(http.StatusConflict, codeConflict, "run %s has already finished (%s)", rn.view.ID, rn.snapshot().Status)
+	}
+	rn.cancel()
+	select {
+	case <-rn.done:
+	case <-time.After(30 * time.Second):
+		// Cancellation reaches the model request and the sandbox at once;
+		// this bound only keeps a stuck run from holding the request.
+	case <-r.Context().Done():
+	}
+	writeJSON(w, http.StatusOK, rn.snapshot())
+	return nil
+}
+
+// handleEvents streams a run's events as server-sent events: every event
+// so far (or after Last-Event-ID), then each new one, then an "end" event
+// with the final run when it finishes.
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
+	rn, err := s.runs.get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		return newError(http.StatusInternalServerError, codeInternal, "streaming is not supported by this connection")
+	}
+	next := 0
+	if last := r.Header.Get("Last-Event-ID"); last != "" {
+		if _, err := fmt.Sscan(last, &next); err != nil || next < 0 {
+			return badRequest("Last-Event-ID %q is not an event number", last)
+		}
+		next++
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+	keepAlive := time.NewTicker(15 * time.Second)
+	defer keepAlive.Stop()
+	for {
+		rn.mu.Lock()
+		batch := append([]orchestrator.Event(nil), rn.events[min(next, len(rn.events)):]...)
+		changed := rn.changed
+		done := rn.finished()
+		rn.mu.Unlock()
+		for _, e := range batch {
+			b, _ := json.Marshal(e)
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", next, e.Kind, b); err != nil {
+				return nil // the client went away
+			}
+			next++
+		}
+		if done {
+			b, _ := json.Marshal(rn.snapshot())
+			fmt.Fprintf(w, "event: end\ndata: %s\n\n", b)
+			flusher.Flush()
+			return nil
+		}
+		flusher.Flush()
+		select {
+		case <-changed:
+		case <-keepAlive.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return nil
+			}
+			flusher.Flush()
+		case <-r.Context().Done():
+			return nil
+		}
+	}
+}
+
+// handleRunFile serves one of a run's written files. os.Root confines the
+// lookup to the run's output folder: no "..", no symlink out of it.
+func (s *Server) handleRunFile(w http.ResponseWriter, r *http.Request) error {
+	rn, err := s.runs.get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("path")
+	if err := checkUploadName(name); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(filepath.Join(rn.dir, "out"))
+	if err != nil {
+		return newError(http.StatusNotFound, codeNotFound, "run %s has written no files", rn.view.ID)
+	}
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(name))
+	if err != nil {
+		return newError(http.StatusNotFound, codeNotFound, "run %s has no file %q", rn.view.ID, name)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return newError(http.StatusNotFound, codeNotFound, "run %s has no file %q", rn.view.ID, name)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", st.ModTime(), f)
+	return nil
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
+	cfg, _, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	key, err := cfg.APIKey()
+	if err != nil {
+		return newError(http.StatusServiceUnavailable, codeEnvironment, "%v", err)
+	}
+	ccfg := orchestrator.ClientConfig(cfg, key)
+	ccfg.MaxRetries, ccfg.Timeout = -1, 10*time.Second
+	client, err := llm.New(ccfg)
+	if err != nil {
+		return newError(http.StatusServiceUnavailable, codeEnvironment, "model server: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	info, err := client.Info(ctx)
+	if err != nil {
+		return newError(http.StatusServiceUnavailable, codeUnavailable, "model server %s is not reachable: %v (start it, or set endpoint in r2c.toml)", cfg.Endpoint, err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "endpoint": cfg.Endpoint, "model": info.ModelID, "server_kind": string(info.Kind)})
+	return nil
+}
+
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.stats(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// stats reads the store for ?since=7d (default 30 days).
+func (s *Server) stats(r *http.Request) (runstore.Stats, error) {
+	since := 30 * 24 * time.Hour
+	if v := r.URL.Query().Get("since"); v != "" {
+		d, err := runstore.ParseSince(v)
+		if err != nil {
+			return runstore.Stats{}, badRequest("since: %v", err)
+		}
+		since = d
+	}
+	from := time.Now().Add(-since)
+	rows, err := s.store.Runs(r.Context(), from)
+	if err != nil {
+		return runstore.Stats{}, err
+	}
+	return runstore.Summarise(rows, from), nil
+}
