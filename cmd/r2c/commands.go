@@ -20,6 +20,8 @@ func topCommands() []*cobra.Command {
 		searchCommand(),
 		paperCommand(),
 		serveCommand(),
+		apiCommand(),
+		statsCommand(),
 		completionCommand(),
 	}
 }
