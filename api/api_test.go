@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/llm/llmtest"
 	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
 	"github.com/r2c-ai/r2c/runstore"
@@ -285,7 +286,7 @@ func TestValidateFilesAndPaths(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	var vr ValidateResponse
+	var vr core.ValidateResult
 	if err := json.Unmarshal(body, &vr); err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func TestValidateFilesAndPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, body = f.do("POST", "/v1/validate", ValidateRequest{Path: "calc.py"})
-	if err := json.Unmarshal(body, &vr); err != nil || resp.StatusCode != 200 || !vr.OK || vr.Report.Tests.Passed != 2 {
+	if err := json.Unmarshal(body, &vr); err != nil || resp.StatusCode != 200 || !vr.OK || vr.Report.Tests.Passed != 2 || vr.Module != "calc.py" || strings.Contains(string(body), f.root) {
 		t.Fatalf("by path: %d %s", resp.StatusCode, body)
 	}
 

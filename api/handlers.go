@@ -4,42 +4,34 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/r2c-ai/r2c/core"
+	"github.com/r2c-ai/r2c/internal/safepath"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/paper"
 	"github.com/r2c-ai/r2c/runstore"
-	"github.com/r2c-ai/r2c/sandbox"
 	"github.com/r2c-ai/r2c/style"
 	"github.com/r2c-ai/r2c/validate"
 )
 
 // ValidateRequest is POST /v1/validate's body: either the files themselves
 // (Files, with Module naming the one under test) or a module on disk
-// (Path, under an allowed root; its tests are found as the CLI finds them).
+// (Path, under an allowed root). Tests are found as every front door finds
+// them (core.DiscoverTests) unless Tests names a file or folder.
 type ValidateRequest struct {
-	Module string            `json:"module,omitempty"`
-	Files  map[string]string `json:"files,omitempty"`
-	// Tests are keys of Files (or, with Path, a file or folder path) to
-	// run; empty means test_<module>.py or tests/ found beside it.
-	Tests          []string `json:"tests,omitempty"`
-	Path           string   `json:"path,omitempty"`
-	TimeoutSeconds float64  `json:"timeout_seconds,omitempty"`
-}
-
-// ValidateResponse is POST /v1/validate's answer.
-type ValidateResponse struct {
-	OK     bool             `json:"ok"`
-	Report *validate.Report `json:"report"`
+	Module         string            `json:"module,omitempty"`
+	Files          map[string]string `json:"files,omitempty"`
+	Tests          string            `json:"tests,omitempty"`
+	Path           string            `json:"path,omitempty"`
+	TimeoutSeconds float64           `json:"timeout_seconds,omitempty"`
 }
 
 func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) error {
@@ -51,64 +43,59 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var opts validate.Options
+	if req.TimeoutSeconds < 0 {
+		return badRequest("timeout_seconds must be positive")
+	}
+	creq := core.ValidateRequest{Root: s.opts.Root, Config: &cfg, Profile: profile,
+		Timeout: time.Duration(req.TimeoutSeconds * float64(time.Second))}
+	shown := req.Path
 	switch {
 	case req.Path != "" && req.Files != nil:
 		return badRequest("give either path or files, not both")
 	case req.Path != "":
-		p, err := s.resolvePath(req.Path)
-		if err != nil {
+		if creq.Module, err = s.resolvePath(req.Path); err != nil {
 			return err
 		}
-		tests := ""
-		if len(req.Tests) > 1 {
-			return badRequest("with path, tests names one file or folder")
-		}
-		if len(req.Tests) == 1 {
-			if tests, err = s.resolvePath(req.Tests[0]); err != nil {
+		if req.Tests != "" {
+			if creq.Tests, err = s.resolvePath(req.Tests); err != nil {
 				return err
 			}
 		}
-		if opts, err = validate.OptionsFromDisk(p, tests); err != nil {
-			return badRequest("%v", err)
-		}
 	case req.Files != nil:
-		if req.Module == "" {
-			return badRequest("module names the key of files to validate")
+		// Uploaded files are written to a folder of their own under the
+		// workspace, validated as files on disk are, and removed.
+		if err := checkUploadName(req.Module); err != nil {
+			return err
 		}
-		opts.Files = map[string][]byte{}
+		if _, ok := req.Files[req.Module]; !ok {
+			return badRequest("module %q is not among files", req.Module)
+		}
+		dir, err := os.MkdirTemp(s.uploadsDir(), "validate-")
+		if err != nil {
+			return fmt.Errorf("upload folder: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		files := make([]core.File, 0, len(req.Files))
 		for name, text := range req.Files {
 			if err := checkUploadName(name); err != nil {
 				return err
 			}
-			opts.Files[name] = []byte(text)
+			files = append(files, core.File{Path: name, Content: []byte(text)})
 		}
-		if _, ok := opts.Files[req.Module]; !ok {
-			return badRequest("module %q is not among files", req.Module)
+		if err := core.WriteFiles(dir, files); err != nil {
+			return badRequest("files: %v", err)
 		}
-		opts.Modules = []string{req.Module}
-		opts.Tests = req.Tests
-		for _, t := range opts.Tests {
-			if _, ok := opts.Files[t]; !ok && !hasPrefixKey(opts.Files, t+"/") {
-				return badRequest("test %q is not among files", t)
+		creq.Module, shown = filepath.Join(dir, filepath.FromSlash(req.Module)), req.Module
+		if req.Tests != "" {
+			if creq.Tests, err = safepath.Join(dir, req.Tests); err != nil {
+				return badRequest("tests: %v", err)
 			}
-		}
-		if len(opts.Tests) == 0 {
-			opts.Tests = discoverTests(opts.Files, req.Module)
+			if _, err := os.Stat(creq.Tests); err != nil {
+				return badRequest("tests %q is not among files", req.Tests)
+			}
 		}
 	default:
 		return badRequest("give path (a module under the served root) or files with module")
-	}
-	level, err := sandbox.ParseLevel(cfg.Sandbox.MinIsolation)
-	if err != nil {
-		return newError(http.StatusInternalServerError, codeEnvironment, "config sandbox.min_isolation: %v", err)
-	}
-	opts.MinLevel, opts.Python, opts.Limits, opts.Profile = level, cfg.Sandbox.Python, validate.LimitsFromConfig(cfg.Sandbox), profile
-	if req.TimeoutSeconds < 0 {
-		return badRequest("timeout_seconds must be positive")
-	}
-	if req.TimeoutSeconds > 0 {
-		opts.Limits.Wall = time.Duration(req.TimeoutSeconds * float64(time.Second))
 	}
 
 	t, err := s.admit(w)
@@ -122,18 +109,18 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) error {
 		return newError(http.StatusServiceUnavailable, codeTimeout, "waited for a free slot until the request ended: %v", err)
 	}
 	start := time.Now()
-	rep, err := validate.Validate(ctx, opts)
+	rep, err := core.Validate(ctx, creq)
 	row := runstore.Row{ID: "validate-" + newAPIRunID(start), FrontDoor: runstore.FrontDoorAPI, Kind: runstore.KindValidate, Started: start}
 	if err != nil {
 		row.Status, row.ErrorClass = "error", "environment"
 		s.record(row)
-		if errors.Is(err, sandbox.ErrNoPytest) || errors.Is(err, sandbox.ErrIsolation) {
-			return newError(http.StatusServiceUnavailable, codeEnvironment, "%v", err)
-		}
-		if ctx.Err() != nil {
+		switch {
+		case core.Environmental(err):
+			return newError(http.StatusServiceUnavailable, codeEnvironment, "%s", core.Hint(err))
+		case ctx.Err() != nil:
 			return newError(http.StatusGatewayTimeout, codeTimeout, "validation did not finish within the request timeout (%s)", s.opts.RequestTimeout)
 		}
-		return err
+		return badRequest("%v", err)
 	}
 	row.Duration, row.Status = time.Since(start), "passed"
 	if !rep.OK() {
@@ -147,11 +134,21 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) error {
 	s.met.sandboxTime.Observe(rep.Duration.Seconds())
 	s.met.tests.WithLabelValues("passed").Add(float64(rep.Tests.Passed))
 	s.met.tests.WithLabelValues("failed").Add(float64(rep.Tests.Failed + rep.Tests.Errors))
-	if opts.Profile != nil {
+	if profile != nil {
 		s.met.styleScore.Observe(rep.StyleScore)
 	}
-	writeJSON(w, http.StatusOK, ValidateResponse{OK: rep.OK(), Report: rep})
+	res := core.Summarize(creq.Module, rep)
+	// Clients see the names they gave, never the server's file paths.
+	res.Module, rep.Paths, rep.RunDir = shown, nil, ""
+	writeJSON(w, http.StatusOK, res)
 	return nil
+}
+
+// uploadsDir is where uploaded files wait while they are validated.
+func (s *Server) uploadsDir() string {
+	d := filepath.Join(s.opts.Root, ".r2c", "api", "uploads")
+	_ = os.MkdirAll(d, 0o755)
+	return d
 }
 
 // record appends a validation's row and counts it.
@@ -198,32 +195,6 @@ func isIdentifier(s string) bool {
 		}
 	}
 	return true
-}
-
-func hasPrefixKey(files map[string][]byte, prefix string) bool {
-	for k := range files {
-		if strings.HasPrefix(k, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// discoverTests finds a module's tests among uploaded files: test_<module>
-// beside it, or under tests/.
-func discoverTests(files map[string][]byte, module string) []string {
-	dir, base := path.Split(module)
-	var out []string
-	for _, cand := range []string{dir + "test_" + base, dir + "tests/test_" + base} {
-		if _, ok := files[cand]; ok {
-			out = append(out, cand)
-		}
-	}
-	if strings.HasPrefix(base, "test_") {
-		out = append(out, module)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // PaperInput names a paper: a path under an allowed root, an upload (Name
@@ -409,8 +380,8 @@ func (s *Server) handleImplement(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		out := filepath.Join(rn.dir, "out")
-		res, err := orchestrator.Run(ctx, orchestrator.Request{Paper: src, Section: req.Section, OutDir: out,
-			Config: cfg, Profile: profile, Root: s.opts.Root, StreamTokens: true}, orchestrator.ObserverFunc(rn.addEvent))
+		res, err := core.Implement(ctx, core.ImplementRequest{Paper: src, Section: req.Section, OutDir: out,
+			Config: &cfg, Profile: profile, Root: s.opts.Root, StreamTokens: true, Apply: core.WriteToOutDir}, orchestrator.ObserverFunc(rn.addEvent))
 		return s.settle(rn, res, err, out)
 	})
 	if err != nil {
@@ -421,20 +392,16 @@ func (s *Server) handleImplement(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// settle writes a run's best files (also for a failed run, as the CLI
-// does) and copies its result into the run's view.
-func (s *Server) settle(rn *run, res *orchestrator.Result, runErr error, out string) error {
-	if res == nil {
+// settle copies a run's result into the run's view. The core has written
+// its best files (also for a failed run, as the CLI does) under out.
+func (s *Server) settle(rn *run, res *core.Result, runErr error, out string) error {
+	if res == nil || res.Result == nil {
 		return runErr
 	}
 	var written []string
-	if len(res.Files) > 0 && res.Status != orchestrator.StatusCancelled {
-		if err := orchestrator.WriteFiles(out, res.Files); err != nil {
-			runErr = errors.Join(runErr, fmt.Errorf("writing the files: %w", err))
-		} else {
-			for _, f := range res.Files {
-				written = append(written, f.Path)
-			}
+	for _, p := range res.Written {
+		if rel, ok := safepath.Within(out, p); ok {
+			written = append(written, rel)
 		}
 	}
 	rn.mu.Lock()
