@@ -23,8 +23,8 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pymupdf' 2>/de
 fi
 py="$venv/bin/python"; [ -x "$py" ] || py=python3
 
-echo "paper: r2c on the corpus (TestCorpus)"
-R2C_CORPUS_REPORT=1 go test ./paper -run '^TestCorpus$' -count=1 -v | grep '^corpus:' | sed 's/^corpus:/paper: r2c/'
+echo "paper: r2c on the corpus (TestCorpus) and on held-out papers never tuned on (TestHeldout, headings only)"
+R2C_CORPUS_REPORT=1 go test ./paper -run '^(TestCorpus|TestHeldout)$' -count=1 -v | grep -E '^(corpus|heldout):' | sed -E 's/^(corpus|heldout):/paper: r2c \1:/'
 echo "paper: the same phrases in other extractors"
 "$py" bench/paper_phrases.py "$corpus"
 

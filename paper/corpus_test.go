@@ -149,9 +149,9 @@ func scorePaper(name string, p *Paper, tr corpusTruth) corpusScore {
 	return sc
 }
 
-func loadCorpusTruth(t testing.TB) map[string]corpusTruth {
+func loadTruth(t testing.TB, dir string) map[string]corpusTruth {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "corpus", "truth.json"))
+	data, err := os.ReadFile(filepath.Join(dir, "truth.json"))
 	if err != nil {
 		t.Fatalf("read corpus truth: %v", err)
 	}
@@ -162,11 +162,11 @@ func loadCorpusTruth(t testing.TB) map[string]corpusTruth {
 	return truth
 }
 
-// TestCorpus parses every corpus paper and asserts the figures reached:
-// heading recall and precision, whole phrases and attached captions.
-// R2C_CORPUS_REPORT=1 prints the per-paper table bench/paper.sh shows.
-func TestCorpus(t *testing.T) {
-	truth := loadCorpusTruth(t)
+// scoreDir parses every paper of a truth.json folder and adds up the
+// scores; with report set it prints one line per paper, the misses and
+// the total, prefixed by label.
+func scoreDir(t *testing.T, dir, label string, report bool) corpusScore {
+	truth := loadTruth(t, dir)
 	names := make([]string, 0, len(truth))
 	for n := range truth {
 		names = append(names, n)
@@ -174,10 +174,9 @@ func TestCorpus(t *testing.T) {
 	sort.Strings(names)
 	var total corpusScore
 	var elapsed time.Duration
-	report := os.Getenv("R2C_CORPUS_REPORT") != ""
 	for _, name := range names {
 		start := time.Now()
-		p, err := Load(context.Background(), filepath.Join("testdata", "corpus", name), Options{})
+		p, err := Load(context.Background(), filepath.Join(dir, name), Options{})
 		elapsed += time.Since(start)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -185,8 +184,8 @@ func TestCorpus(t *testing.T) {
 		sc := scorePaper(name, p, truth[name])
 		total.add(sc)
 		if report {
-			fmt.Printf("corpus: %-34s %-10s headings %2d/%2d found, %2d/%2d right; phrases %d/%d; captions %d/%d\n",
-				name, truth[name].Layout, sc.headingsFound, sc.headingsTrue, sc.headingsRight, sc.headingsOut,
+			fmt.Printf("%s: %-34s %-10s headings %2d/%2d found, %2d/%2d right; phrases %d/%d; captions %d/%d\n",
+				label, name, truth[name].Layout, sc.headingsFound, sc.headingsTrue, sc.headingsRight, sc.headingsOut,
 				sc.phrasesWhole, sc.phrases, sc.captionsRight, sc.captions)
 		}
 	}
@@ -195,17 +194,40 @@ func TestCorpus(t *testing.T) {
 	}
 	if report {
 		for _, m := range total.misses {
-			fmt.Println("corpus: miss:", m)
+			fmt.Printf("%s: miss: %s\n", label, m)
 		}
-		fmt.Printf("corpus: TOTAL heading recall %.1f%% (%d/%d), precision %.1f%% (%d/%d), phrases whole %d/%d, captions right %d/%d, %d pages in %.2fs in-process\n",
-			100*total.recall(), total.headingsFound, total.headingsTrue, 100*total.precision(), total.headingsRight, total.headingsOut,
+		fmt.Printf("%s: TOTAL heading recall %.1f%% (%d/%d), precision %.1f%% (%d/%d), phrases whole %d/%d, captions right %d/%d, %d pages in %.2fs in-process\n",
+			label, 100*total.recall(), total.headingsFound, total.headingsTrue, 100*total.precision(), total.headingsRight, total.headingsOut,
 			total.phrasesWhole, total.phrases, total.captionsRight, total.captions, total.pages, elapsed.Seconds())
 	}
+	return total
+}
+
+// TestCorpus parses every corpus paper and asserts the figures reached:
+// heading recall and precision, whole phrases and attached captions.
+// R2C_CORPUS_REPORT=1 prints the per-paper table bench/paper.sh shows.
+func TestCorpus(t *testing.T) {
+	total := scoreDir(t, filepath.Join("testdata", "corpus"), "corpus", os.Getenv("R2C_CORPUS_REPORT") != "")
 	// The level reached on 2026-12-03 (every heading, no extra one, every
 	// phrase and caption); a miss anywhere is a regression.
 	const minFound, maxExtra, minPhrases, minCaptions = 133, 0, 16, 8
 	if total.headingsFound < minFound || total.headingsOut-total.headingsRight > maxExtra || total.phrasesWhole < minPhrases || total.captionsRight < minCaptions {
 		t.Errorf("corpus regressed: headings found %d (min %d), wrong %d (max %d), phrases whole %d (min %d), captions right %d (min %d); the misses are logged above",
 			total.headingsFound, minFound, total.headingsOut-total.headingsRight, maxExtra, total.phrasesWhole, minPhrases, total.captionsRight, minCaptions)
+	}
+}
+
+// TestHeldout measures headings on papers the reader was not tuned on
+// (testdata/heldout, see its SOURCES.txt), reported apart from the corpus.
+func TestHeldout(t *testing.T) {
+	total := scoreDir(t, filepath.Join("testdata", "heldout"), "heldout", os.Getenv("R2C_CORPUS_REPORT") != "")
+	// Measured untuned on 2026-12-03: 69/77 (89.6%), all of the misses in
+	// sentencepiece_1808.06226.pdf, whose stray "bcolor [0]" operands
+	// voided a cm (fixed in the content interpreter, not in the heading
+	// rules); now every heading, none extra.
+	const minFound, maxExtra = 77, 0
+	if total.headingsFound < minFound || total.headingsOut-total.headingsRight > maxExtra {
+		t.Errorf("held-out papers regressed: headings found %d (min %d), wrong %d (max %d); the misses are logged above",
+			total.headingsFound, minFound, total.headingsOut-total.headingsRight, maxExtra)
 	}
 }

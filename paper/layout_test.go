@@ -276,3 +276,24 @@ func TestTextCleanup(t *testing.T) {
 		}
 	}
 }
+
+// TestStrayOperands: an unknown operator's operands ("bcolor [0]", from
+// a color-marks package) do not void the cm that follows; pdftotext
+// recovers the same way.
+func TestStrayOperands(t *testing.T) {
+	content := "bcolor [0]\n1 0 0 1 400 0 cm\nBT /F1 10 Tf 0 700 Td (Right) Tj ET\n1 0 0 1 -400 0 cm\nBT /F1 10 Tf 72 700 Td (Left) Tj ET"
+	data := papertest.PDF([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		stream(content),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
+	})
+	text, err := PDFText("stray.pdf", data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(strings.Fields(text), " "); got != "Left Right" {
+		t.Errorf("got %q, want \"Left Right\" (the cm after the stray operand moved Right to x=400)", got)
+	}
+}

@@ -435,6 +435,13 @@ func (in *interpreter) run(contents, res pdf.Value, ctm affine, depth int) {
 		return o.num
 	}
 	lexContent(data, func(op string, args []operand) {
+		// An operator takes the last operands before it: stray ones left
+		// by an unknown operator ("bcolor [0]" from a color-marks package,
+		// which pdftotext reports as a syntax error) must not void the
+		// next "1 0 0 1 x y cm".
+		if k, ok := operatorArity[op]; ok && len(args) > k {
+			args = args[len(args)-k:]
+		}
 		n := len(args)
 		switch op {
 		case "q":
@@ -563,6 +570,13 @@ func (in *interpreter) run(contents, res pdf.Value, ctm affine, depth int) {
 			in.images++
 		}
 	})
+}
+
+// operatorArity is how many operands the text and state operators that
+// pageGlyphs interprets take.
+var operatorArity = map[string]int{
+	"cm": 6, "Tm": 6, "Td": 2, "TD": 2, "Tf": 2, "Tc": 1, "Tw": 1, "Tz": 1, "TL": 1, "Ts": 1,
+	"Tj": 1, "TJ": 1, "'": 1, "\"": 3, "Do": 1, "q": 0, "Q": 0, "BT": 0, "T*": 0,
 }
 
 var fontRefRE = regexp.MustCompile(`/([^\s/<>\[\]()]+) (\d+ \d+ R)`)
