@@ -5,7 +5,10 @@
 #     and full re-check (target < 5 ms)
 #   - throughput on the Python standard library: r2c's Stats (tree-sitter
 #     parse + the whole style analysis) against CPython's ast.parse +
-#     ast.walk on the same files (target >= 2x), single core and all cores.
+#     ast.walk on the same files, single core and all cores (in-process);
+#   - whole process: `r2c style stats --json` on the top-level stdlib files
+#     over 40 kB against one `python3` process doing ast.parse + ast.walk on
+#     the same files (target >= 2x), runs interleaved, medians of RUNS (5).
 # Wall and process-CPU times are both printed: on a shared machine wall time
 # also measures the neighbours. Set PYTHON to choose the interpreter (and so
 # the stdlib); default /usr/bin/python3, else python3.
@@ -59,6 +62,53 @@ R2C_BENCH_FILES="$work/files" go test -run '^$' -count 1 \
 R2C_BENCH_FILES="$work/files" go test -run '^$' -count 1 \
   -bench '^BenchmarkStdlibParallel$' -benchtime 2x ./style/ > "$work/go3"
 
+# Whole process: both sides start from nothing and read the files
+# themselves. Interleaved runs so load hits both alike; wall and CPU
+# (user + system of the child, from wait4) medians.
+"$PY" - > "$work/big" <<'PYEOF'
+import ast, glob, os, sysconfig
+root = sysconfig.get_paths()["stdlib"]
+for p in sorted(glob.glob(os.path.join(root, "*.py"))):
+    if os.path.getsize(p) > 40_000:
+        try:
+            ast.parse(open(p, "rb").read())
+        except Exception:
+            continue
+        print(p)
+PYEOF
+go build -o "$work/r2c" ./cmd/r2c
+cat > "$work/walk.py" <<'PYEOF'
+import ast, sys
+n = 0
+for p in sys.argv[1:]:
+    with open(p, "rb") as f:
+        for _ in ast.walk(ast.parse(f.read())):
+            n += 1
+print(n)
+PYEOF
+"$PY" - "$work" "$PY" "${RUNS:-5}" > "$work/proc" <<'PYEOF'
+import os, statistics, subprocess, sys, time
+work, py, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = open(os.path.join(work, "big")).read().split()
+lines = sum(open(p, "rb").read().count(b"\n") for p in files)
+cmds = {"py": [py, os.path.join(work, "walk.py")] + files,
+        "r2c": [os.path.join(work, "r2c"), "style", "stats", "--json"] + files}
+wall = {k: [] for k in cmds}
+cpu = {k: [] for k in cmds}
+for _ in range(runs):
+    for k, c in cmds.items():
+        t = time.perf_counter()
+        p = subprocess.Popen(c, stdout=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        if status != 0:
+            sys.exit(f"{c[0]} failed with status {status}")
+        wall[k].append(time.perf_counter() - t)
+        cpu[k].append(ru.ru_utime + ru.ru_stime)
+m = lambda xs: statistics.median(xs)
+print(len(files), lines, m(wall["py"]), m(cpu["py"]), m(wall["r2c"]), m(cpu["r2c"]))
+PYEOF
+read -r big_files big_lines pw_proc pc_proc rw_proc rc_proc < "$work/proc"
+
 metric() { # file benchmark-name unit -> value
   awk -v b="$2" -v u="$3" '$1 ~ "^"b"(-[0-9]+)?$" { for (i = 2; i <= NF; i++) if ($i == u) print $(i-1) }' "$1"
 }
@@ -80,4 +130,9 @@ awk -v fn="$full_ns" -v fc="$full_cpu" -v in_="$inc_ns" -v ic="$inc_cpu" \
   printf "style: stdlib, %d files, %s MB: CPython ast.parse+walk %.2f s wall / %.2f s CPU; r2c 1 core %.2f s wall / %.2f s CPU; r2c %d cores %.2f s wall\n", files, mb, pw, pc, sn / 1e9, sc / 1e3, cores, pn / 1e9
   printf "style: throughput ratio r2c/CPython, single core: %.2fx wall, %.2fx CPU (target >= 2x)\n", pw / (sn / 1e9), pc / (sc / 1e3)
   printf "style: throughput ratio r2c/CPython, all %d cores: %.2fx wall\n", cores, pw / (pn / 1e9)
+}'
+awk -v f="$big_files" -v l="$big_lines" -v pw="$pw_proc" -v pc="$pc_proc" -v rw="$rw_proc" -v rc="$rc_proc" \
+    -v runs="${RUNS:-5}" -v cores="$(getconf _NPROCESSORS_ONLN)" 'BEGIN {
+  printf "style: whole process, %d stdlib files over 40 kB (%d lines), median of %d interleaved runs: python3 ast.parse+walk %.2f s wall / %.2f s CPU; r2c style stats --json %.2f s wall / %.2f s CPU\n", f, l, runs, pw, pc, rw, rc
+  printf "style: whole-process ratio r2c/CPython: %.2fx wall on %d cores (target >= 2x: %s), %.2fx CPU\n", pw / rw, cores, (pw / rw >= 2 ? "met" : "MISSED"), pc / rc
 }'

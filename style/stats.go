@@ -1,6 +1,11 @@
 package style
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+)
 
 // FileStats are raw counts defined exactly as Python's ast module defines
 // them (see testdata/aststats.py, which computes the same with CPython):
@@ -60,4 +65,69 @@ func Stats(src []byte) (*FileStats, error) {
 	}
 	st := a.stats
 	return &st, nil
+}
+
+// StatsEach computes Stats for n files on one worker per CPU and hands each
+// result to emit in file order, as soon as it and those before it are
+// done. read(i) returns the i-th file's source; its error, or Stats' error,
+// is passed to emit. An error from emit stops the work and is returned; so
+// is the context's error when it is cancelled.
+// Files are parsed in parallel because one file's parse is tree-sitter's
+// sequential work: the cores a machine has are the lever for many files.
+func StatsEach(ctx context.Context, n int, read func(i int) ([]byte, error), emit func(i int, st *FileStats, err error) error) error {
+	type result struct {
+		st  *FileStats
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	results := make([]result, n)
+	done := make([]chan struct{}, n)
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), n)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				src, err := read(i)
+				if err == nil {
+					results[i].st, err = Stats(src)
+				}
+				results[i].err = err
+				close(done[i])
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range n {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel() // stops the feeder, so the workers' range ends
+		wg.Wait()
+	}()
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		select {
+		case <-done[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := emit(i, results[i].st, results[i].err); err != nil {
+			return err
+		}
+		results[i] = result{} // emitted: let the collector have it
+	}
+	return nil
 }

@@ -3,7 +3,10 @@ package style
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -261,5 +264,70 @@ func TestStatsMatchPythonASTOnStandardLibrary(t *testing.T) {
 	t.Logf("compared %d files of %s; %d skipped (CPython cannot parse them, or a known grammar gap):", len(files)-len(skipped), root, len(skipped))
 	for _, s := range skipped {
 		t.Logf("  %s", s)
+	}
+}
+
+// TestStatsEachKeepsOrder runs StatsEach over sources of very different
+// sizes (so workers finish out of order) and checks that every result
+// reaches emit in file order, equal to Stats of the same source, that read
+// and Stats errors are passed on, and that an emit error stops the work.
+func TestStatsEachKeepsOrder(t *testing.T) {
+	srcs := make([][]byte, 40)
+	for i := range srcs {
+		var b strings.Builder
+		for range (i % 7) * 200 {
+			fmt.Fprintf(&b, "def f%d(x):\n    return x\n", i)
+		}
+		fmt.Fprintf(&b, "class C%d:\n    pass\n", i)
+		srcs[i] = []byte(b.String())
+	}
+	srcs[5] = nil              // a read error
+	srcs[9] = []byte("a\x00b") // not Python source
+	readErr := errors.New("unreadable")
+	read := func(i int) ([]byte, error) {
+		if srcs[i] == nil {
+			return nil, readErr
+		}
+		return srcs[i], nil
+	}
+	next := 0
+	err := StatsEach(context.Background(), len(srcs), read, func(i int, st *FileStats, err error) error {
+		if i != next {
+			t.Fatalf("result %d emitted when %d was next", i, next)
+		}
+		next++
+		switch i {
+		case 5:
+			if !errors.Is(err, readErr) {
+				t.Fatalf("file 5: err %v, want the read error", err)
+			}
+		case 9:
+			if !errors.Is(err, ErrBinary) {
+				t.Fatalf("file 9: err %v, want ErrBinary", err)
+			}
+		default:
+			want, _ := Stats(srcs[i])
+			if err != nil || !reflect.DeepEqual(st, want) {
+				t.Fatalf("file %d: %+v, %v; want %+v", i, st, err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil || next != len(srcs) {
+		t.Fatalf("StatsEach: %v after %d of %d files", err, next, len(srcs))
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err = StatsEach(context.Background(), len(srcs), read, func(int, *FileStats, error) error {
+		calls++
+		return stop
+	})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("emit error: StatsEach returned %v after %d calls, want stop after 1", err, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := StatsEach(ctx, len(srcs), read, func(int, *FileStats, error) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }

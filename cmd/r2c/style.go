@@ -291,19 +291,23 @@ func runStyleStats(ctx context.Context, s stdio, asJSON bool, files []string) in
 	if !asJSON {
 		fmt.Fprintln(tw, "functions\tclasses\tcomprehensions\tlambdas\tfstrings\tdocstrings\targs\tannotated\timports\tloops\tfile\t")
 	}
-	for _, file := range files {
-		if err := ctx.Err(); err != nil {
-			return s.errorf(exitUsage, "style stats: %v", err)
-		}
-		src, err := readPythonFile(file)
-		if err != nil {
+	// Files are parsed on every core (one file's parse is sequential work);
+	// results are printed in the order given.
+	readErrs := make([]error, len(files)) // written by read(i) before emit(i) runs
+	read := func(i int) ([]byte, error) {
+		src, err := readPythonFile(files[i])
+		readErrs[i] = err
+		return src, err
+	}
+	emit := func(i int, st *style.FileStats, err error) error {
+		file := files[i]
+		if readErrs[i] != nil {
 			code = max(code, s.errorf(exitUsage, "style stats: %v", err))
-			continue
+			return nil
 		}
-		st, err := style.Stats(src)
 		if err != nil {
 			code = max(code, s.errorf(exitUsage, "%s: %v", file, err))
-			continue
+			return nil
 		}
 		st.Path = file
 		if st.SyntaxErrors > 0 {
@@ -311,13 +315,14 @@ func runStyleStats(ctx context.Context, s stdio, asJSON bool, files []string) in
 			code = max(code, exitFail)
 		}
 		if asJSON {
-			if err := enc.Encode(st); err != nil {
-				return s.errorf(exitUsage, "style stats: %v", err)
-			}
-			continue
+			return enc.Encode(st)
 		}
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", st.Functions, st.Classes, st.Comprehensions,
 			st.Lambdas, st.FStrings, st.Docstrings, st.Args, st.AnnotatedArgs, st.Imports, st.Loops, file)
+		return nil
+	}
+	if err := style.StatsEach(ctx, len(files), read, emit); err != nil {
+		return s.errorf(exitUsage, "style stats: %v", err)
 	}
 	if !asJSON {
 		tw.Flush()
