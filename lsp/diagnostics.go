@@ -36,6 +36,11 @@ type diagnostics struct {
 
 type diagState struct {
 	timer *time.Timer
+	// quietAfter is when the last check started or will start, plus the
+	// debounce delay: a change after it, with no check pending, is checked
+	// at once (the leading edge); a change before it waits for the delay
+	// (the trailing edge), so a burst of typing costs one check.
+	quietAfter time.Time
 
 	styleSeq   uint64             // the document.seq styleRaw was computed for; 0: none
 	styleRaw   []style.Diagnostic // with fixes, for code actions
@@ -58,8 +63,9 @@ func (dg *diagnostics) state(u uri.URI) *diagState {
 	return st
 }
 
-// schedule (re)starts the debounce timer of d: only the last change within
-// delay is checked.
+// schedule (re)starts the debounce timer of d: of a burst of changes, the
+// first is checked at once, since nothing is pending and the user waits for
+// it, and then only the last change within delay of the one before.
 func (dg *diagnostics) schedule(d *document, delay time.Duration) {
 	seq := d.snapshot().seq
 	dg.mu.Lock()
@@ -68,9 +74,12 @@ func (dg *diagnostics) schedule(d *document, delay time.Duration) {
 		return
 	}
 	st := dg.state(d.uri)
-	if st.timer != nil {
-		st.timer.Stop()
+	pending := st.timer != nil && st.timer.Stop()
+	now := time.Now()
+	if !pending && !now.Before(st.quietAfter) {
+		delay = 0
 	}
+	st.quietAfter = now.Add(delay + dg.s.config().Server.DebounceDelay())
 	st.timer = time.AfterFunc(delay, func() {
 		dg.s.goBackground("style diagnostics", func(context.Context) { dg.run(d, seq) })
 	})

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.lsp.dev/protocol"
 
@@ -224,5 +225,35 @@ func TestBadConfigurationIsShownWithTheFix(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDebounceDoesNotDelayTheFirstChange: after a quiet spell, the first
+// change is checked at once (well within the debounce delay), and a second
+// change that follows it within the delay waits for the delay, so a burst
+// still costs one more check.
+func TestDebounceDoesNotDelayTheFirstChange(t *testing.T) {
+	const debounce = 1500 * time.Millisecond
+	e := lsptest.New(t, serve(lsp.Options{}), lsptest.Config{InitializationOptions: map[string]any{
+		"style":  map[string]any{"profile": ".r2c/none.json"},
+		"server": map[string]any{"debounce": debounce.String()},
+	}})
+	e.CreateBuffer("q.py", "x = 1\n")
+	e.AwaitDiagnostics("q.py", "the first publication", func([]protocol.Diagnostic) bool { return true })
+	time.Sleep(debounce + 200*time.Millisecond) // a quiet spell
+	start := time.Now()
+	e.EditBuffer("q.py", lsptest.Edit{Range: protocol.Range{Start: protocol.Position{Line: 1}, End: protocol.Position{Line: 1}}, Text: "def (\n"})
+	e.AwaitDiagnostics("q.py", "the syntax error of the first change", hasCode("syntax-error"))
+	if waited := time.Since(start); waited >= debounce {
+		t.Fatalf("the first change after a quiet spell was published after %v: delayed by the %v debounce", waited, debounce)
+	}
+	start = time.Now()
+	e.EditBuffer("q.py", lsptest.Edit{Range: protocol.Range{Start: protocol.Position{Line: 1}, End: protocol.Position{Line: 2}}, Text: ""})
+	e.AwaitDiagnostics("q.py", "the fix of the second change", func(ds []protocol.Diagnostic) bool { return !hasCode("syntax-error")(ds) })
+	if waited := time.Since(start); waited < debounce {
+		t.Fatalf("a change right after another was published after %v, before the %v debounce", waited, debounce)
+	}
+	if got := e.Snapshot().Published[e.URI("q.py")]; !slices.Equal(got, []int32{1, 2, 3}) {
+		t.Fatalf("published versions %v, want [1 2 3]", got)
 	}
 }
