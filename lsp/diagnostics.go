@@ -168,10 +168,25 @@ func (dg *diagnostics) setValidate(u uri.URI, version int32, seq uint64, diags [
 
 // publishLocked sends the union of live style and Validator diagnostics.
 // The Validator's own style findings are left out when live ones exist:
-// they are the same findings, computed on the same text.
+// they are the same findings, computed on the same text. A syntax error is
+// the other way round: the Validator's comes from CPython, the live one from
+// tree-sitter's guess at the same spot, so while a Validator result with a
+// syntax error stands (it is dropped on the next edit) the live
+// r2c-syntax diagnostics are left out and each error shows once.
 func (dg *diagnostics) publishLocked(u uri.URI, version int32, st *diagState) {
 	all := make([]protocol.Diagnostic, 0, len(st.style)+len(st.validate))
-	all = append(all, st.style...)
+	validatedSyntax := false
+	for _, v := range st.validate {
+		if src, _ := v.Source.Get(); src == sourceSyntax {
+			validatedSyntax = true
+		}
+	}
+	for _, d := range st.style {
+		if src, _ := d.Source.Get(); src == sourceSyntax && validatedSyntax {
+			continue
+		}
+		all = append(all, d)
+	}
 	for _, v := range st.validate {
 		if src, _ := v.Source.Get(); src == sourceStyle && st.styleSeq != 0 {
 			continue
