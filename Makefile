@@ -4,7 +4,7 @@ PKGS     ?= ./...
 BIN      ?= bin/r2c
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build install test test-short bench lint fuzz clean
+.PHONY: build install test test-short test-extension test-vscode vsix bench lint fuzz clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/r2c
@@ -14,8 +14,25 @@ install:
 
 # The whole suite, race detector on. Integration tests that need a tool the
 # machine lacks (bwrap, nvim, pdflatex) skip with the reason printed.
-test:
+test: test-extension
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# The VS Code extension's unit tests under Node (fast; skipped with the
+# reason when npm or the extension's dependencies are missing).
+test-extension:
+	@if ! command -v npm >/dev/null; then echo "test-extension: skipped: npm not installed"; \
+	elif [ ! -d vscode-extension/node_modules ]; then echo "test-extension: skipped: run (cd vscode-extension && npm ci) first"; \
+	else cd vscode-extension && npm test --silent; fi
+
+# The extension as a .vsix, built as from a clean clone.
+vsix:
+	cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error && npx @vscode/vsce package --out r2c.vsix < /dev/null
+
+# The real VS Code test: code-server 4.99.4 in headless Chromium with the
+# .vsix from this tree, against a scripted model server (see
+# vscode-extension/e2e/README.md). Screenshots go to .ci/artifacts/vscode/.
+test-vscode: build vsix
+	vscode-extension/e2e/run.sh
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

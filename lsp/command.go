@@ -55,8 +55,14 @@ func (s *Server) executeCommand(ctx context.Context, params jsonrpc2.RawMessage)
 			return nil, err
 		}
 		return s.implement(ctx, a, token)
+	case CommandSections:
+		var a sectionsArgs
+		if err := commandArgs(p.Arguments, &a, "paper"); err != nil {
+			return nil, err
+		}
+		return s.sections(ctx, a, token)
 	}
-	return nil, invalidParams("unknown command %q (r2c offers %s, %s, %s and %s)", p.Command, CommandImplement, CommandValidate, CommandLearnStyle, CommandIndexPaper)
+	return nil, invalidParams("unknown command %q (r2c offers %s, %s, %s, %s and %s)", p.Command, CommandImplement, CommandValidate, CommandLearnStyle, CommandIndexPaper, CommandSections)
 }
 
 // commandArgs decodes arguments given either as one object or, for

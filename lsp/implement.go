@@ -101,6 +101,19 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	defer cancel()
 	wd := s.progress.start(ctx, "r2c: Implement "+describeSection(req), "reading the paper", token, cancel)
 	defer wd.end("failed: internal error (see the log)") // only if no other end was sent: a panic
+	// A hostile PDF must not stall or crash the server: the paper is read
+	// once in the isolated worker before the in-process pipeline gets it.
+	if _, err := os.Stat(req.Paper); err == nil {
+		if _, err := s.readPaper(ctx, req.Paper); err != nil {
+			if ctx.Err() != nil {
+				wd.end("cancelled; nothing was written")
+				return nil, context.Canceled
+			}
+			wd.end("failed: " + err.Error())
+			s.showMessage(protocol.MessageTypeError, "r2c: Implement "+describeSection(req)+" failed: "+err.Error())
+			return nil, fmt.Errorf("implement: %w", err)
+		}
+	}
 	cfg := s.config()
 	res, err := s.opts.Implement(ctx, core.ImplementRequest{
 		Paper: req.Paper, Section: req.Section, OutDir: req.TargetDir, Root: s.rootDir(),

@@ -51,6 +51,16 @@ func (s *Server) indexPaper(ctx context.Context, a indexArgs, token protocol.Pro
 	defer cancel()
 	wd := s.progress.start(ctx, "r2c: Index "+filepath.Base(paper), "reading the paper", token, cancel)
 	defer wd.end("failed: internal error (see the log)") // only if no other end was sent: a panic
+	// Read once in the isolated worker first (see paperworker.go).
+	if _, err := s.readPaper(ctx, paper); err != nil {
+		if ctx.Err() != nil {
+			wd.end("cancelled")
+			return nil, context.Canceled
+		}
+		wd.end("failed: " + err.Error())
+		s.showMessage(protocol.MessageTypeError, fmt.Sprintf("r2c: Index %s: %v", filepath.Base(paper), err))
+		return nil, fmt.Errorf("index %s: %w", paper, err)
+	}
 	summary, err := s.opts.Index(ctx, cfg, []string{paper}, wd.report)
 	if err != nil {
 		if ctx.Err() != nil {

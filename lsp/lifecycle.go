@@ -106,7 +106,7 @@ func (s *Server) initialize(_ context.Context, params jsonrpc2.RawMessage) (any,
 				},
 			},
 			ExecuteCommandProvider: protocol.ExecuteCommandOptions{
-				Commands: []string{CommandImplement, CommandValidate, CommandLearnStyle, CommandIndexPaper},
+				Commands: []string{CommandImplement, CommandValidate, CommandLearnStyle, CommandIndexPaper, CommandSections},
 			},
 		},
 		ServerInfo: protocol.ServerInfo{Name: "r2c", Version: protocol.NewOptional(s.opts.Version)},

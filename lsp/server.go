@@ -51,6 +51,9 @@ type Options struct {
 	WriteFiles func(dir string, files []core.File) error
 	// Version is reported in the initialize result's serverInfo.
 	Version string
+	// PaperLimits bounds the child process that parses a paper (for
+	// r2c.sections, and before Implement or Index read it in-process).
+	PaperLimits PaperLimits
 }
 
 // serverState is the lifecycle position of a Server.
