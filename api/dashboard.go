@@ -67,8 +67,9 @@ func barChart(id, title string, labels []string, values []float64, format func(f
 	slot := (c.Width - 2*left) / float64(len(values))
 	for i, v := range values {
 		h := (c.Height - top - bottom) * v / max
+		w := math.Min(slot*0.8, 90) // one or two bars stay bars, not walls
 		c.Bars = append(c.Bars, bar{Label: labels[i], Value: v, Text: format(v),
-			X: left + float64(i)*slot + slot*0.1, W: slot * 0.8, Y: c.Height - bottom - h, H: h})
+			X: left + float64(i)*slot + (slot-w)/2, W: w, Y: c.Height - bottom - h, H: h})
 	}
 	return c
 }
