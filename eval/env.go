@@ -2,7 +2,6 @@ package eval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -200,24 +199,28 @@ func runHidden(ctx context.Context, t *Task, modules map[string][]byte, python s
 	return rep, nil
 }
 
-// failureText lists the first failures of a report, for explanations.
+// failureText lists the first failures of a report on one line, for
+// explanations that fit a table cell.
 func failureText(rep *validate.Report) string {
-	var b strings.Builder
+	var parts []string
 	for i, f := range rep.Failures {
 		if i == 3 {
-			fmt.Fprintf(&b, "\n  … %d more", len(rep.Failures)-3)
+			parts = append(parts, fmt.Sprintf("… %d more", len(rep.Failures)-3))
 			break
 		}
-		fmt.Fprintf(&b, "\n  %s: %s", f.Test, f.Message)
+		parts = append(parts, f.Test+": "+firstLine(f.Message))
 	}
 	if len(rep.Failures) == 0 {
 		for _, d := range rep.Diagnostics {
 			if d.Source == validate.SourceTest {
-				fmt.Fprintf(&b, "\n  %s", firstLine(d.Message))
+				parts = append(parts, firstLine(d.Message))
 			}
 		}
 	}
-	return b.String()
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, "; ")
 }
 
 func firstLine(s string) string {
@@ -226,5 +229,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-var errNoModule = errors.New("no module")
