@@ -19,6 +19,7 @@ func topCommands() []*cobra.Command {
 		indexCommand(),
 		searchCommand(),
 		paperCommand(),
+		evalCommand(),
 		serveCommand(),
 		apiCommand(),
 		statsCommand(),
