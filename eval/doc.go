@@ -10,7 +10,7 @@
 // sets the hidden tests' time limit, as EvalPlus does: max(4 s, 4× the
 // reference's time).
 //
-// Run drives the whole pipeline (orchestrator.Run) once per task and
+// Run drives the whole pipeline (core.Implement, as every front door) once per task and
 // sample, runs the hidden tests on the generated modules in the sandbox,
 // and writes one JSON file per sample, so a killed run resumes where it
 // stopped. Summarise turns those samples into Results (per task means,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/internal/atomicfile"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/style"
@@ -366,8 +367,12 @@ func (h *harness) sample(ctx context.Context, t *Task, index int) *Sample {
 	if t.Framework == FrameworkTorch && cfg.Sandbox.MemoryMB < 64<<10 {
 		cfg.Sandbox.MemoryMB, cfg.Sandbox.MaxProcesses = 64<<10, max(cfg.Sandbox.MaxProcesses, 512)
 	}
-	res, runErr := orchestrator.Run(ctx, orchestrator.Request{Paper: paperPath, Section: t.Section, Config: cfg, Profile: h.opts.Profile, Root: dir}, nil)
-	if res != nil {
+	// The core's implement, as every front door runs it; the files land
+	// in work/<task>/<n>/code for a look at what was judged.
+	cres, runErr := core.Implement(ctx, core.ImplementRequest{Paper: paperPath, Section: t.Section, OutDir: filepath.Join(dir, "code"), Root: dir, Config: &cfg, Profile: h.opts.Profile, Apply: core.WriteToOutDir}, nil)
+	var res *orchestrator.Result
+	if cres != nil {
+		res = cres.Result
 		h.fromResult(s, res, cfg.RunsDir)
 	}
 	if runErr != nil {
