@@ -297,3 +297,40 @@ func TestStrayOperands(t *testing.T) {
 		t.Errorf("got %q, want \"Left Right\" (the cm after the stray operand moved Right to x=400)", got)
 	}
 }
+
+// TestPartialTree: a PDF whose second page cannot be read (its content
+// stream claims Flate but is not) still gives the first page's sections,
+// marked partial, with a note naming the page; a PDF with no readable
+// page is an error.
+func TestPartialTree(t *testing.T) {
+	good := "BT /F1 10 Tf 72 700 Td (1 Introduction) Tj ET\nBT /F1 10 Tf 72 680 Td (The text of the introduction.) Tj ET"
+	bad := "<< /Length 9 /Filter /FlateDecode >>\nstream\nnot flate\nendstream"
+	data := papertest.PDF([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 7 0 R >> >> /Contents 4 0 R >>",
+		stream(good),
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 7 0 R >> >> /Contents 6 0 R >>",
+		bad,
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
+	})
+	p, err := Parse("partial.pdf", data, Options{})
+	if err != nil {
+		t.Fatalf("one broken page failed the whole paper: %v", err)
+	}
+	if !p.Partial || !strings.Contains(strings.Join(p.Notes, "\n"), "page 2") {
+		t.Errorf("not marked partial: partial %v, notes %q", p.Partial, p.Notes)
+	}
+	if s, err := p.Find("1"); err != nil || !strings.Contains(s.Text, "The text of the introduction.") {
+		t.Errorf("page 1 lost: %v", err)
+	}
+	onlyBad := papertest.PDF([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+		bad,
+	})
+	if _, err := Parse("bad.pdf", onlyBad, Options{}); err == nil {
+		t.Errorf("a PDF with no readable page parsed without error")
+	}
+}

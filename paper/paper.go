@@ -39,8 +39,13 @@ type Paper struct {
 	// Format is "pdf", "latex", "markdown" or "text".
 	Format string
 	// Notes records what was skipped or guessed while parsing (an \input
-	// that was not followed, a page that failed to parse), for the user.
+	// that was not followed, a page that failed to parse, a gap in the
+	// section numbers), for the user.
 	Notes []string
+	// Partial is set when part of the input could not be read (a broken
+	// page of a PDF): the tree holds the rest, and Notes says what is
+	// missing.
+	Partial bool
 }
 
 // Section is one heading and what follows it up to the next heading.

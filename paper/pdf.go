@@ -667,6 +667,8 @@ type pdfDoc struct {
 	// boldBody is set when body text itself is bold, so bold no longer
 	// marks headings.
 	boldBody bool
+	// failed lists the pages that could not be read, with the reason.
+	failed []string
 }
 
 // inferBoldness marks anonymous fonts (Type 3 bitmap fonts have no
@@ -780,6 +782,7 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 		all[i], imgs[i], errs[i] = safePageGlyphs(pages[i], fonts, budget)
 	})
 	images, glyphCount := 0, 0
+	var firstErr error
 	for i, pv := range pages {
 		if perr := errs[i]; perr != nil {
 			if errors.Is(perr, errTooManyGlyphs) {
@@ -789,12 +792,21 @@ func readPDF(name string, data []byte, opts Options) (doc *pdfDoc, err error) {
 				// Not "malformed": the file may be fine, only too big to read.
 				return nil, fmt.Errorf("paper: %s: page %d: %w", name, i+1, perr)
 			}
-			return nil, classifyPDFError(name, data, fmt.Errorf("%w: page %d of %s: %v", ErrMalformed, i+1, base, perr))
+			// One broken page leaves the others readable: the tree is
+			// kept and marked partial (see Paper.Partial).
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%w: page %d of %s: %v", ErrMalformed, i+1, base, perr)
+			}
+			doc.failed = append(doc.failed, fmt.Sprintf("page %d (%v)", i+1, perr))
+			all[i] = nil
 		}
 		images += imgs[i]
 		glyphCount += len(all[i])
 		w, h := mediaBox(pv)
 		doc.pages = append(doc.pages, pdfPage{num: i + 1, width: w, height: h})
+	}
+	if len(doc.failed) == len(pages) || glyphCount == 0 && firstErr != nil {
+		return nil, classifyPDFError(name, data, firstErr)
 	}
 	if glyphCount == 0 {
 		if images > 0 {

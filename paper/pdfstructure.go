@@ -1,6 +1,7 @@
 package paper
 
 import (
+	"fmt"
 	"math"
 	"regexp"
 	"sort"
@@ -39,6 +40,10 @@ func parsePDF(name string, data []byte, opts Options) (*Paper, error) {
 	a := &pdfAnalyzer{doc: doc, b: b}
 	a.run()
 	p := b.finish()
+	if len(doc.failed) > 0 {
+		p.Partial = true
+		p.Notes = append(p.Notes, fmt.Sprintf("partial: %d of %d pages could not be read and are missing from the tree: %s", len(doc.failed), len(doc.pages), strings.Join(doc.failed, "; ")))
+	}
 	return p, nil
 }
 
