@@ -2,13 +2,12 @@ package style
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -161,29 +160,19 @@ func BenchmarkStdlib(b *testing.B) {
 	cpu.report(b)
 }
 
-// BenchmarkStdlibParallel is BenchmarkStdlib with one worker per CPU, as
-// Learn runs.
+// BenchmarkStdlibParallel is BenchmarkStdlib through StatsEach, one worker
+// per CPU with results in file order, as `r2c style stats` runs.
 func BenchmarkStdlibParallel(b *testing.B) {
 	srcs, total := benchFiles(b)
 	b.SetBytes(total)
-	b.ResetTimer()
+	read := func(i int) ([]byte, error) { return srcs[i], nil }
+	emit := func(_ int, st *FileStats, _ error) error { sink = st; return nil }
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
-		work := make(chan []byte)
-		var wg sync.WaitGroup
-		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for src := range work {
-					st, _ := Stats(src)
-					sink = st
-				}
-			}()
+		if err := StatsEach(context.Background(), len(srcs), read, emit); err != nil {
+			b.Fatal(err)
 		}
-		for _, src := range srcs {
-			work <- src
-		}
-		close(work)
-		wg.Wait()
 	}
+	cpu.report(b)
+	b.ReportMetric(float64(len(srcs))*float64(b.N)/b.Elapsed().Seconds(), "files/s")
 }
