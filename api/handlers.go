@@ -18,8 +18,6 @@ import (
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/paper"
 	"github.com/r2c-ai/r2c/runstore"
-	"github.com/r2c-ai/r2c/style"
-	"github.com/r2c-ai/r2c/validate"
 )
 
 // ValidateRequest is POST /v1/validate's body: either the files themselves
@@ -110,10 +108,8 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) error {
 	}
 	start := time.Now()
 	rep, err := core.Validate(ctx, creq)
-	row := runstore.Row{ID: "validate-" + newAPIRunID(start), FrontDoor: runstore.FrontDoorAPI, Kind: runstore.KindValidate, Started: start}
+	s.record(core.ValidationRow(runstore.FrontDoorAPI, "validate-"+newAPIRunID(start), start, rep, err))
 	if err != nil {
-		row.Status, row.ErrorClass = "error", "environment"
-		s.record(row)
 		switch {
 		case core.Environmental(err):
 			return newError(http.StatusServiceUnavailable, codeEnvironment, "%s", core.Hint(err))
@@ -122,15 +118,6 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) error {
 		}
 		return badRequest("%v", err)
 	}
-	row.Duration, row.Status = time.Since(start), "passed"
-	if !rep.OK() {
-		row.Status, row.ErrorClass = "failed", failureClass(rep)
-	}
-	row.TestsPassed, row.TestsFailed, row.StyleScore, row.SandboxTime = rep.Tests.Passed, rep.Tests.Failed+rep.Tests.Errors, rep.StyleScore, rep.Duration
-	for _, f := range rep.Failures {
-		row.FailingTests = append(row.FailingTests, f.Test)
-	}
-	s.record(row)
 	s.met.sandboxTime.Observe(rep.Duration.Seconds())
 	s.met.tests.WithLabelValues("passed").Add(float64(rep.Tests.Passed))
 	s.met.tests.WithLabelValues("failed").Add(float64(rep.Tests.Failed + rep.Tests.Errors))
@@ -157,44 +144,6 @@ func (s *Server) record(row runstore.Row) {
 		s.logf("%s: %v", row.ID, err)
 	}
 	s.met.runs.WithLabelValues(row.FrontDoor, row.Kind, row.Status).Inc()
-}
-
-// failureClass is the exception class of a report's first failure
-// ("AssertionError"), or what kind of diagnostic failed it.
-func failureClass(rep *validate.Report) string {
-	for _, f := range rep.Failures {
-		if cls, _, ok := strings.Cut(f.Message, ":"); ok && isIdentifier(cls) {
-			return cls
-		}
-		if strings.HasPrefix(f.Message, "assert ") {
-			return "AssertionError" // pytest shows the rewritten assert, not the class
-		}
-		// The traceback's last line is "file.py:9: ErrorClass".
-		lines := strings.Split(strings.TrimSpace(f.Traceback), "\n")
-		last := lines[len(lines)-1]
-		if i := strings.LastIndex(last, ": "); i >= 0 && isIdentifier(last[i+2:]) {
-			return last[i+2:]
-		}
-	}
-	for _, d := range rep.Diagnostics {
-		if d.Severity == style.SeverityError {
-			return d.Source + " " + d.Code
-		}
-	}
-	return "tests failed"
-}
-
-// isIdentifier reports whether s looks like a Python exception name.
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // PaperInput names a paper: a path under an allowed root, an upload (Name
@@ -405,6 +354,7 @@ func (s *Server) settle(rn *run, res *core.Result, runErr error, out string) err
 		}
 	}
 	rn.mu.Lock()
+	rn.result = res
 	rn.view.Status, rn.view.Files, rn.view.Rounds, rn.view.Usage = res.Status, written, res.Rounds, res.Usage
 	rn.view.RecordID, rn.view.Warnings = res.RunID, res.Warnings
 	if rn.view.Files == nil {

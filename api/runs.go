@@ -11,13 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/sourcegraph/conc"
 	"github.com/sourcegraph/conc/panics"
 
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/runstore"
@@ -76,10 +76,12 @@ type run struct {
 	changed chan struct{} // closed and replaced on every change
 	done    chan struct{} // closed when the run has its final state
 	cancel  context.CancelFunc
-	// agentStart times each agent's current step, for model latency.
-	agentStart map[string]time.Time
-	modelTime  time.Duration
-	failedNode string
+	// tracker sees every event, for the run store's model time and
+	// failed agent.
+	tracker core.RunTracker
+	// result is the core's, once Implement has returned one.
+	result *core.Result
+	runErr error
 }
 
 func (r *run) snapshot() Run {
@@ -191,7 +193,6 @@ func (m *runManager) start(t *ticket, paperName, section string, exec func(ctx c
 		dir:        filepath.Join(m.dir, id),
 		changed:    make(chan struct{}),
 		done:       make(chan struct{}),
-		agentStart: map[string]time.Time{},
 		view: Run{SchemaVersion: 1, ID: id, Kind: runstore.KindImplement, Status: statusQueued, Paper: paperName,
 			Section: section, Created: now, Files: []string{},
 			Links: runLinks{Self: "/v1/runs/" + id, Events: "/v1/runs/" + id + "/events", Files: "/v1/runs/" + id + "/files/"}},
@@ -264,11 +265,11 @@ func (m *runManager) finish(ctx context.Context, r *run, err error) {
 		r.view.Status = orchestrator.StatusFailed
 	}
 	view := r.view
-	row := runstore.Row{ID: view.ID, FrontDoor: runstore.FrontDoorAPI, Kind: runstore.KindImplement, Status: view.Status,
-		Started: view.Created, Duration: now.Sub(view.Created), Rounds: view.Rounds,
-		TestsPassed: view.Tests.Passed, TestsFailed: view.Tests.Failed + view.Tests.Errors, StyleScore: view.StyleScore,
-		TokensIn: view.Usage.PromptTokens, TokensOut: view.Usage.CompletionTokens, ModelTime: r.modelTime,
-		FailedAgent: r.failedNode, ErrorClass: errorClass(view.Status, err)}
+	row := core.ImplementRow(runstore.FrontDoorAPI, view.ID, view.Created, r.result, err, &r.tracker)
+	row.Status = view.Status // the API's own statuses: a queued run cancelled, a run timeout
+	if row.Status == orchestrator.StatusPassed {
+		row.ErrorClass = ""
+	}
 	r.mu.Unlock()
 	m.saveState(r)
 	// The store write uses its own context: a cancelled run's final state
@@ -287,24 +288,6 @@ func (m *runManager) finish(ctx context.Context, r *run, err error) {
 	r.mu.Unlock()
 }
 
-// errorClass names what went wrong in a few words, for the dashboard's
-// failure patterns.
-func errorClass(status string, err error) string {
-	switch {
-	case status == orchestrator.StatusPassed:
-		return ""
-	case status == orchestrator.StatusCancelled:
-		return "cancelled"
-	case err == nil:
-		return "tests failed"
-	case errors.Is(err, orchestrator.ErrUnreachable):
-		return "model server unreachable"
-	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "timed out"):
-		return "timeout"
-	}
-	return "error"
-}
-
 // saveState writes state.json; a failure is logged, the run goes on.
 func (m *runManager) saveState(r *run) {
 	v := r.snapshot()
@@ -320,22 +303,11 @@ func (m *runManager) saveState(r *run) {
 	}
 }
 
-// OnEvent-like hook: record one orchestrator event.
+// addEvent keeps one orchestrator event for the event streams.
 func (r *run) addEvent(e orchestrator.Event) {
+	r.tracker.OnEvent(e)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch e.Kind {
-	case orchestrator.EventStarted:
-		r.agentStart[e.Node] = e.Time
-	case orchestrator.EventFinished, orchestrator.EventFailed:
-		if t, ok := r.agentStart[e.Node]; ok && e.Node != "run" && e.Node != "validator" {
-			r.modelTime += e.Time.Sub(t)
-		}
-		delete(r.agentStart, e.Node)
-		if e.Kind == orchestrator.EventFailed && e.Node != "run" {
-			r.failedNode = e.Node
-		}
-	}
 	if len(r.events) >= maxEvents && e.Kind == orchestrator.EventTokens {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/orchestrator"
@@ -60,6 +61,10 @@ type ImplementRequest struct {
 	// StreamTokens asks for "tokens" events while code streams in.
 	StreamTokens bool
 	Apply        ApplyMode
+	// FrontDoor (runstore.FrontDoorCLI, ...) names who asked; the run is
+	// then appended to the workspace's run store. "" leaves recording the
+	// run to the caller (the HTTP API records its own, queued runs too).
+	FrontDoor string
 }
 
 // Result is a finished implement run as every front door sees it.
@@ -84,6 +89,37 @@ type Result struct {
 // written with WriteToOutDir). A nil Result comes only with a preflight or
 // setup error.
 func Implement(ctx context.Context, req ImplementRequest, obs Observer) (*Result, error) {
+	if req.Root == "" {
+		req.Root = FindRoot(".")
+	}
+	started, tracker := time.Now(), &RunTracker{}
+	res, err := implement(ctx, req, teeObserver{obs, tracker})
+	if req.FrontDoor != "" && (res != nil || !errors.Is(err, ErrPreflight)) {
+		id := "failed-" + started.UTC().Format("20060102-150405.000")
+		if res != nil && res.Result != nil && res.RunID != "" {
+			id = res.RunID
+		}
+		if aerr := AppendRun(req.Root, ImplementRow(req.FrontDoor, id, started, res, err, tracker)); aerr != nil && res != nil && res.Result != nil {
+			res.Warnings = append(res.Warnings, "the run store: "+aerr.Error())
+		}
+	}
+	return res, err
+}
+
+// teeObserver passes events to the caller's observer and the tracker.
+type teeObserver struct {
+	obs     Observer
+	tracker *RunTracker
+}
+
+func (t teeObserver) OnEvent(e Event) {
+	t.tracker.OnEvent(e)
+	if t.obs != nil {
+		t.obs.OnEvent(e)
+	}
+}
+
+func implement(ctx context.Context, req ImplementRequest, obs Observer) (*Result, error) {
 	req.Paper, req.Section = strings.TrimSpace(req.Paper), strings.TrimSpace(req.Section)
 	if req.Paper == "" || req.Section == "" {
 		return nil, fmt.Errorf("%w: implement needs a paper and a section (got paper %q, section %q)", ErrPreflight, req.Paper, req.Section)

@@ -48,6 +48,9 @@ type ValidateRequest struct {
 	Files Files
 	// Progress, when set, hears what is about to run (one line).
 	Progress func(message string)
+	// FrontDoor (runstore.FrontDoorCLI, ...) names who asked; the
+	// validation is then appended to the workspace's run store.
+	FrontDoor string
 }
 
 // Validate checks one module with the rules every front door shares: the
@@ -57,6 +60,20 @@ type ValidateRequest struct {
 // or the environment (no such module, no python with pytest, isolation
 // below sandbox.min_isolation, cancellation), and Hint adds its fix.
 func Validate(ctx context.Context, req ValidateRequest) (*validate.Report, error) {
+	started := time.Now()
+	rep, err := validateModule(ctx, req)
+	if req.FrontDoor != "" && (rep != nil || ctx.Err() != nil || Environmental(err)) {
+		root := req.Root
+		if root == "" {
+			root = FindRoot(filepath.Dir(req.Module))
+		}
+		// A store that cannot be written never fails the validation.
+		_ = AppendRun(root, ValidationRow(req.FrontDoor, "validate-"+started.UTC().Format("20060102-150405.000000"), started, rep, err))
+	}
+	return rep, err
+}
+
+func validateModule(ctx context.Context, req ValidateRequest) (*validate.Report, error) {
 	opts, err := ValidateOptions(req)
 	if err != nil {
 		return nil, err

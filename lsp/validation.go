@@ -11,6 +11,7 @@ import (
 	"go.lsp.dev/uri"
 
 	"github.com/r2c-ai/r2c/core"
+	"github.com/r2c-ai/r2c/runstore"
 	"github.com/r2c-ai/r2c/style"
 	"github.com/r2c-ai/r2c/validate"
 )
@@ -33,7 +34,7 @@ func (s *Server) validateDocument(ctx context.Context, d *document, token protoc
 
 	rep, err := core.Validate(ctx, core.ValidateRequest{
 		Module: snap.path, Text: snap.text, Root: s.rootDir(), Config: &cfg, Profile: s.styleProfile(),
-		Files:    core.Files{Open: s.openText},
+		Files: core.Files{Open: s.openText}, FrontDoor: runstore.FrontDoorLSP,
 		Progress: func(msg string) { wd.report(msg, 10) },
 	})
 	if err != nil || ctx.Err() != nil {
