@@ -81,7 +81,6 @@ type run struct {
 	tracker core.RunTracker
 	// result is the core's, once Implement has returned one.
 	result *core.Result
-	runErr error
 }
 
 func (r *run) snapshot() Run {
@@ -190,9 +189,9 @@ func (m *runManager) start(t *ticket, paperName, section string, exec func(ctx c
 	now := time.Now().UTC()
 	id := newAPIRunID(now)
 	r := &run{
-		dir:        filepath.Join(m.dir, id),
-		changed:    make(chan struct{}),
-		done:       make(chan struct{}),
+		dir:     filepath.Join(m.dir, id),
+		changed: make(chan struct{}),
+		done:    make(chan struct{}),
 		view: Run{SchemaVersion: 1, ID: id, Kind: runstore.KindImplement, Status: statusQueued, Paper: paperName,
 			Section: section, Created: now, Files: []string{},
 			Links: runLinks{Self: "/v1/runs/" + id, Events: "/v1/runs/" + id + "/events", Files: "/v1/runs/" + id + "/files/"}},
