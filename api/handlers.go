@@ -144,6 +144,7 @@ func (s *Server) record(row runstore.Row) {
 		s.logf("%s: %v", row.ID, err)
 	}
 	s.met.runs.WithLabelValues(row.FrontDoor, row.Kind, row.Status).Inc()
+	s.met.sandboxKills.Add(float64(row.SandboxKills))
 }
 
 // PaperInput names a paper: a path under an allowed root, an upload (Name

@@ -277,6 +277,7 @@ func (m *runManager) finish(ctx context.Context, r *run, err error) {
 		m.s.logf("run %s: %v", view.ID, serr)
 	}
 	m.s.met.runs.WithLabelValues(runstore.FrontDoorAPI, runstore.KindImplement, view.Status).Inc()
+	m.s.met.sandboxKills.Add(float64(row.SandboxKills))
 	m.s.met.rounds.Observe(float64(view.Rounds))
 	m.s.met.tokens.WithLabelValues("in").Add(float64(view.Usage.PromptTokens))
 	m.s.met.tokens.WithLabelValues("out").Add(float64(view.Usage.CompletionTokens))
