@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -636,4 +637,35 @@ func TestDashboardNumbersMatchTheStore(t *testing.T) {
 	}
 	resp, body = f.do("GET", "/dashboard?since=forever", nil, "X-Test-Bad-Request", "1")
 	wantError(t, resp, body, 400, codeBadRequest)
+}
+
+// TestSlowClientsAreCutOff: a client that trickles its headers is
+// disconnected after the header timeout while other clients are served.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	f := newFixture(t, "http://127.0.0.1:1/v1", func(o *Options) { o.HeaderTimeout = 300 * time.Millisecond })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := f.srv.HTTPServer()
+	go hs.Serve(ln)
+	defer hs.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+	// Meanwhile the server answers others.
+	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("another client: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadAll(conn) // returns when the server closes the connection
+	if took := time.Since(start); err != nil || took > 5*time.Second {
+		t.Fatalf("slow client held the connection %s (%v)", took, err)
+	}
 }

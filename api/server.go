@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -63,6 +64,9 @@ type Options struct {
 	Store *runstore.Store
 	// Log receives one line per run and per server error; nil discards.
 	Log io.Writer
+	// HeaderTimeout bounds how long a client may take to send its request
+	// headers (slow-loris clients); default 10 s.
+	HeaderTimeout time.Duration
 }
 
 // Server is the HTTP service. Create it with New, serve Handler, and call
@@ -129,6 +133,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
+	if opts.HeaderTimeout <= 0 {
+		opts.HeaderTimeout = 10 * time.Second
+	}
 	s := &Server{opts: opts, adm: newAdmission(opts.MaxConcurrent, opts.Queue)}
 	if opts.Token != "" {
 		s.tokenHash = sha256.Sum256([]byte(opts.Token))
@@ -170,6 +177,21 @@ func CheckListen(addr, token string) error {
 
 // Handler is the service's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// HTTPServer is the handler in an http.Server with the limits a service
+// reachable by others needs: a client that trickles its headers
+// (slow-loris) is cut off after HeaderTimeout and one that trickles its
+// body after a minute; responses (event streams) have no write timeout.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: s.opts.HeaderTimeout,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(s.opts.Log, "r2c api: ", 0),
+	}
+}
 
 // routes wires every route through authentication (for /v1 and the
 // dashboard), metrics and panic recovery.

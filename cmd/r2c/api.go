@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -97,16 +96,7 @@ func runAPI(ctx context.Context, s stdio, f apiFlags) error {
 	if err != nil {
 		return envf("api: %w", err)
 	}
-	hs := &http.Server{
-		Handler: srv.Handler(),
-		// Slow clients (slow-loris) cannot hold a connection open: headers
-		// within 10 s, the body within a minute; responses (event streams)
-		// have no write timeout.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
+	hs := srv.HTTPServer()
 	auth := "bearer token required"
 	if token == "" {
 		auth = "no token (loopback only)"
