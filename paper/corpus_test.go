@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -229,5 +230,41 @@ func TestHeldout(t *testing.T) {
 	if total.headingsFound < minFound || total.headingsOut-total.headingsRight > maxExtra {
 		t.Errorf("held-out papers regressed: headings found %d (min %d), wrong %d (max %d); the misses are logged above",
 			total.headingsFound, minFound, total.headingsOut-total.headingsRight, maxExtra)
+	}
+}
+
+// TestCorpusBodyInPlace: on real PDFs, display equations and figure
+// placeholders stand between the paragraphs around them, and a figure's
+// own text (axis ticks, legend) stays out of the prose.
+func TestCorpusBodyInPlace(t *testing.T) {
+	load := func(name string) *Paper {
+		p, err := Load(context.Background(), filepath.Join("testdata", "corpus", name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	s, err := load("bahdanau_attention_1409.0473.pdf").Find("2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := s.Markdown()
+	eq, after := strings.Index(md, "Equation (1):"), strings.Index(md, "where ht ∈ Rn is a hidden state")
+	if eq < 0 || after < eq || strings.Index(md, "The most common approach is to use an RNN") > eq {
+		t.Errorf("equation (1) of bahdanau 2.1 not between its paragraphs:\n%s", md)
+	}
+	// Footnotes go to the section whose page prints them: footnote 2,
+	// marked in 2.1, and footnote 1, marked in section 1 on the page before.
+	if !slices.ContainsFunc(s.Footnotes, func(f string) bool { return strings.HasPrefix(f, "2 Although most of the previous works") }) || strings.Contains(s.Text, "Although most of the previous works") {
+		t.Errorf("bahdanau 2.1 footnotes: %q", s.Footnotes)
+	}
+	s, err = load("luong_attention_1508.04025.pdf").Find("5.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md = s.Markdown()
+	fig := strings.Index(md, "[Figure 6: Length Analysis")
+	if strings.Contains(s.Text, "Sent Lengths") || strings.Contains(s.Text, "ours, no attn") || fig < strings.Index(md, "The location-based function does") {
+		t.Errorf("figure 6 of luong 5.3 not a placeholder in place:\n%s", md)
 	}
 }

@@ -947,6 +947,7 @@ type line struct {
 	bold, math float64 // fraction of glyphs
 	text       string
 	footnote   bool
+	figure     bool // text inside a figure (see markFigureText)
 	// boldPrefix is the length of the bold text the line starts with
 	// (a run-in heading "3.1 Datasets." before plain prose); 0 if none.
 	boldPrefix int

@@ -72,6 +72,7 @@ func (a *pdfAnalyzer) run() {
 			lines = append(lines, l)
 		}
 	}
+	markFigureText(lines, a.doc.bodySize)
 	a.vocab = vocabulary{}
 	for _, l := range lines {
 		a.vocab.add(l.text)
@@ -80,7 +81,7 @@ func (a *pdfAnalyzer) run() {
 	body := a.doc.bodySize
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
-		if l.text == a.b.p.Title && l.page == 1 || l.col == -2 {
+		if l.text == a.b.p.Title && l.page == 1 || l.col == -2 || l.figure {
 			continue
 		}
 		if num, title, rest, ok := a.headingAt(lines, i); ok {
@@ -137,6 +138,34 @@ func (a *pdfAnalyzer) run() {
 		a.addText(l)
 	}
 	a.flushPara()
+}
+
+// markFigureText marks the text drawn inside figures (axis ticks,
+// legends, labels) so that it does not run into the prose around the
+// figure: walking up from each "Figure n" caption, in its column and on
+// its page, every line in a small font or short and narrow is the
+// figure's, up to the first line of prose. The caption then stands for
+// the figure.
+func markFigureText(lines []*line, body float64) {
+	for i, c := range lines {
+		if !strings.HasPrefix(c.text, "Fig") || !captionRE.MatchString(c.text) {
+			continue
+		}
+		for k := i - 1; k >= 0 && k >= i-80; k-- {
+			l := lines[k]
+			if l.page != c.page || l.col != c.col || l.footnote {
+				break
+			}
+			width := math.Max(l.colX1-l.colX0, 1)
+			small := l.size < 0.85*body
+			narrow := len([]rune(l.text)) < 30 && l.x1-l.x0 < 0.4*width
+			_, _, numbered := SplitHeading(l.text, true)
+			if !small && (!narrow || numbered || knownHeadings[normTitle(l.text)]) {
+				break // prose, or a heading right above the figure
+			}
+			l.figure = true
+		}
+	}
 }
 
 // isPageNumberLine drops running page numbers in the top or bottom margin.
