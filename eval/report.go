@@ -73,12 +73,11 @@ func Markdown(r *Results) string {
 	fmt.Fprintf(&b, "Model `%s` at %s, %s UTC. Style profile: %s.\n\n", r.Model, r.Endpoint, r.Created.Format("2006-01-02 15:04"), r.Profile)
 	fmt.Fprintf(&b, "%d tasks (%d scored), %d samples, %d tokens in, %d out, %.0f s of wall time.\n\n", s.Tasks, s.Scored, s.Samples, s.TokensIn, s.TokensOut, s.WallSeconds)
 	b.WriteString("## Targets\n\n| target | goal | value | 95% interval | met |\n|---|---|---|---|---|\n")
-	metricOf := map[string]string{"code execution success": MetricExecution, "style consistency": MetricStyle, "research accuracy": MetricAccuracy, "productivity gain": MetricProductivity}
 	for _, t := range s.Targets {
 		met, ci := "–", "–"
 		if t.Met != nil {
 			met = map[bool]string{true: "yes", false: "no"}[*t.Met]
-			st := s.Metrics[metricOf[t.Name]]
+			st := s.Metrics[targetMetric[t.Name]]
 			ci = fmt.Sprintf("%s – %s (n=%d)", pct(st.Low), pct(st.High), st.N)
 		}
 		val := pctp(t.Value)
@@ -120,6 +119,9 @@ func Markdown(r *Results) string {
 	}
 	return b.String()
 }
+
+// targetMetric maps a target's name to its metric.
+var targetMetric = map[string]string{"code execution success": MetricExecution, "style consistency": MetricStyle, "research accuracy": MetricAccuracy, "productivity gain": MetricProductivity}
 
 func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
@@ -202,8 +204,8 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"pct"
 {{.R.Summary.Tasks}} tasks ({{.R.Summary.Scored}} scored), {{.R.Summary.Samples}} samples, {{.R.Summary.TokensIn}} tokens in, {{.R.Summary.TokensOut}} out.</p>
 <h2>Targets</h2>
 <figure>{{.Targets}}<figcaption><small>red line: the design's goal</small></figcaption></figure>
-<table><tr><th>target</th><th>goal</th><th>value</th><th>met</th></tr>
-{{range .R.Summary.Targets}}<tr><td>{{.Name}}</td><td>≥ {{pct .Goal}}</td><td>{{if .Value}}{{pctp .Value}}{{else}}not measured: {{.Note}}{{end}}</td><td>{{if .Met}}{{if deref .Met}}<span class="yes">yes</span>{{else}}<span class="no">no</span>{{end}}{{else}}–{{end}}</td></tr>
+<table><tr><th>target</th><th>goal</th><th>value</th><th>95% interval over tasks</th><th>met</th></tr>
+{{range .TargetRows}}<tr><td>{{.Name}}</td><td>≥ {{pct .Goal}}</td><td>{{if .Value}}{{pctp .Value}}{{else}}not measured: {{.Note}}{{end}}</td><td>{{.CI}}</td><td>{{if .Met}}{{if deref .Met}}<span class="yes">yes</span>{{else}}<span class="no">no</span>{{end}}{{else}}–{{end}}</td></tr>
 {{end}}</table>
 <p><small>{{.R.Summary.Aggregation}}.</small></p>
 <h2>Per task</h2>
@@ -227,8 +229,18 @@ func passKText(m map[string]float64) string {
 // HTML renders the report as one self-contained page: inline CSS and SVG,
 // no script, nothing fetched.
 func HTML(r *Results) ([]byte, error) {
+	type targetRow struct {
+		Target
+		CI string
+	}
+	var rows []targetRow
 	var targets []bar
 	for _, tg := range r.Summary.Targets {
+		row := targetRow{Target: tg, CI: "–"}
+		if st, ok := r.Summary.Metrics[targetMetric[tg.Name]]; ok && tg.Value != nil {
+			row.CI = fmt.Sprintf("%s – %s (n=%d)", pct(st.Low), pct(st.High), st.N)
+		}
+		rows = append(rows, row)
 		br := bar{Label: tg.Name, Goal: tg.Goal, Text: "not measured"}
 		if tg.Value != nil {
 			br.Value, br.Text = *tg.Value, pct(*tg.Value)
@@ -265,7 +277,7 @@ func HTML(r *Results) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	err := htmlTmpl.Execute(&b, map[string]any{
-		"R": r, "Created": r.Created.Format("2006-01-02 15:04"), "Notes": notes,
+		"R": r, "TargetRows": rows, "Created": r.Created.Format("2006-01-02 15:04"), "Notes": notes,
 		"Targets":   svgBars("The four targets against their goals", targets),
 		"Accuracy":  svgBars("Research accuracy per task", acc),
 		"Execution": svgBars("Execution success per task", exe),
