@@ -8,6 +8,7 @@
 #
 #   bench/eval.sh                        the whole shipped suite
 #   R2C_EVAL_TASKS=sdpa,posenc bench/eval.sh   some tasks (make eval-smoke)
+#   R2C_EVAL_ROUNDS=N                    correction rounds (default: r2c's)
 #   R2C_EVAL_OUT=DIR                     where the report goes (default bench/out/eval-<date>)
 #
 # A 270M model rarely passes a task; the point is that every part is real.
@@ -43,7 +44,7 @@ LOG=$(mktemp)
 "$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --model_alias gemma3-270m \
   --host 127.0.0.1 --port "$PORT" --n_ctx "$CTX" --n_threads "$(nproc)" >"$LOG" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -f "$LOG"' EXIT
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -f "$LOG"; rm -rf "${ROOT:-}"' EXIT
 for _ in $(seq 1 120); do
   if curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null; then break; fi
   if ! kill -0 $SERVER 2>/dev/null; then echo "the server died:" >&2; cat "$LOG" >&2; exit 2; fi
@@ -51,7 +52,17 @@ for _ in $(seq 1 120); do
 done
 curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null || { echo "the server did not come up:" >&2; tail -20 "$LOG" >&2; exit 2; }
 
-args=(eval run --out "$OUT" --endpoint "http://127.0.0.1:$PORT/v1" --model gemma3-270m --jobs 1 --task-timeout "${R2C_EVAL_TASK_TIMEOUT:-15m}")
+# A workspace of its own: the user's r2c.toml stays out of the figures.
+# R2C_EVAL_ROUNDS bounds the correction rounds (make eval-smoke: 1, and no
+# plan revision, so two tasks fit in minutes on a CPU).
+ROOT=$(mktemp -d)
+{
+  [ -n "${R2C_EVAL_ROUNDS:-}" ] && echo "rounds = $R2C_EVAL_ROUNDS" && echo "plan_revisions = 0"
+  echo "[model]"
+  echo "max_tokens = ${R2C_EVAL_MAX_TOKENS:-1024}"
+  echo "timeout = \"10m\""
+} >"$ROOT/r2c.toml"
+args=(eval run --root "$ROOT" --out "$OUT" --endpoint "http://127.0.0.1:$PORT/v1" --model gemma3-270m --jobs 1 --task-timeout "${R2C_EVAL_TASK_TIMEOUT:-15m}")
 [ -n "$TASKS" ] && args+=(--tasks "$TASKS")
 echo "== bin/r2c ${args[*]}"
 start=$(date +%s)
