@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,11 @@ import (
 // unwrapSettings accepts settings either as r2c's configuration object or
 // nested under an "r2c" key, as VS Code and Neovim users tend to send them.
 func unwrapSettings(raw []byte) []byte {
+	// Lua clients encode an empty table as [] (Neovim sends its empty
+	// settings that way): no settings, not a broken configuration.
+	if t := bytes.TrimSpace(raw); bytes.Equal(t, []byte("[]")) || bytes.Equal(t, []byte("null")) {
+		return []byte("{}")
+	}
 	var outer map[string]json.RawMessage
 	if json.Unmarshal(raw, &outer) == nil && len(outer) == 1 {
 		if inner, ok := outer["r2c"]; ok {

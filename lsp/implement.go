@@ -159,7 +159,7 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 
 	runErr := err // applying the files below reuses err
 	wd.report(fmt.Sprintf("applying %d files", len(res.Files)), 99)
-	applied, paths, err := s.applyFiles(ctx, req.TargetDir, res.Files)
+	applied, paths, how, err := s.applyFiles(ctx, req.TargetDir, res.Files)
 	if rerr := core.RecordWritten(res, paths, err); rerr != nil {
 		s.log.eventf("implement: %v", rerr)
 	}
@@ -179,43 +179,55 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 		msg += "; the run stopped early, these are its best round's files: " + core.Hint(runErr)
 		s.showMessage(protocol.MessageTypeWarning, "r2c: Implement "+describeSection(req)+" stopped early ("+core.Hint(runErr)+"); the best round's files were kept")
 	}
-	wd.end(msg)
 	if !applied {
-		s.showMessage(protocol.MessageTypeInfo, "r2c: wrote "+strings.Join(paths, ", "))
+		// Say what really happened, and open the module for the user.
+		msg += "; " + how
+		s.showMessage(protocol.MessageTypeInfo, "r2c: "+how+": "+strings.Join(paths, ", "))
+		s.showGenerated(ctx, paths)
 	}
+	wd.end(msg)
 	return &ImplementSummary{Status: res.Status, Files: paths, Applied: applied, Message: msg}, nil
 }
 
 // applyFiles hands generated files to the editor as one workspace edit —
 // CreateFile for new files, a versioned TextDocumentEdit for files open in
 // the editor, so a buffer that changed meanwhile is never overwritten — or,
-// when the client cannot apply such edits, writes them all-or-nothing.
-func (s *Server) applyFiles(ctx context.Context, dir string, files []core.File) (applied bool, paths []string, err error) {
+// when the client cannot create files through workspace edits (its
+// workspaceEdit capabilities say so) or fails to (Neovim 0.7 announces
+// CreateFile but cannot create a file in a folder that does not exist yet),
+// writes them all-or-nothing itself with the core's exclusive writer. how
+// says, when applied is false, what was done instead and why.
+func (s *Server) applyFiles(ctx context.Context, dir string, files []core.File) (applied bool, paths []string, how string, err error) {
 	abs := make([]string, len(files))
 	for i, f := range files {
 		if err := safepath.Check(f.Path); err != nil {
-			return false, nil, fmt.Errorf("generated file: %w", err)
+			return false, nil, "", fmt.Errorf("generated file: %w", err)
 		}
 		abs[i] = filepath.Join(dir, filepath.FromSlash(f.Path))
 	}
 	s.mu.Lock()
 	caps := s.caps
 	s.mu.Unlock()
-	if !caps.canApplyCreates() {
+	writeSelf := func(why string) (bool, []string, string, error) {
 		write := s.opts.WriteFiles
 		if write == nil {
 			write = core.WriteFiles
 		}
 		if err := write(dir, files); err != nil {
-			return false, nil, err
+			return false, nil, "", err
 		}
-		return false, abs, nil
+		return false, abs, "r2c wrote the files itself (" + why + ")", nil
+	}
+	if !caps.canApplyCreates() {
+		return writeSelf("the editor cannot create files through workspace edits")
 	}
 
 	var changes []protocol.DocumentChange
+	open := 0
 	for i, f := range files {
 		u := fileURI(abs[i])
 		if d := s.docs.get(u); d != nil {
+			open++
 			snap := d.snapshot()
 			end := snap.index.position(s.encoding(), len(snap.text))
 			changes = append(changes, versionedEdit(u, snap.version, caps, []protocol.TextEdit{{
@@ -224,9 +236,9 @@ func (s *Server) applyFiles(ctx context.Context, dir string, files []core.File) 
 			continue
 		}
 		if _, err := os.Stat(abs[i]); err == nil {
-			return false, nil, fmt.Errorf("%s already exists and is not open in the editor; r2c never overwrites files: choose another target folder", abs[i])
+			return false, nil, "", fmt.Errorf("%s already exists and is not open in the editor; r2c never overwrites files: choose another target folder", abs[i])
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return false, nil, err
+			return false, nil, "", err
 		}
 		no := false
 		changes = append(changes,
@@ -239,16 +251,56 @@ func (s *Server) applyFiles(ctx context.Context, dir string, files []core.File) 
 	label := "r2c: implement"
 	var res protocol.ApplyWorkspaceEditResult
 	if err := s.call(context.WithoutCancel(ctx), "workspace/applyEdit", &protocol.ApplyWorkspaceEditParams{Label: &label, Edit: protocol.WorkspaceEdit{DocumentChanges: changes}}, &res); err != nil {
-		return false, nil, fmt.Errorf("workspace/applyEdit: %w", err)
+		return false, nil, "", fmt.Errorf("workspace/applyEdit: %w", err)
 	}
 	if !res.Applied {
 		reason := "no reason given"
 		if res.FailureReason != nil {
 			reason = *res.FailureReason
 		}
-		return false, nil, fmt.Errorf("the editor did not apply the edit (%s); a buffer may have changed meanwhile", reason)
+		// A refusal that touched open buffers may be a buffer that changed
+		// meanwhile: writing to disk then would lose the user's edit.
+		if open > 0 || !nothingCreated(abs) {
+			return false, nil, "", fmt.Errorf("the editor did not apply the edit (%s); a buffer may have changed meanwhile", reason)
+		}
+		s.log.eventf("implement: the editor could not apply the edit (%s); writing the files directly", reason)
+		return writeSelf("the editor could not create them: " + firstLine(reason))
 	}
-	return true, abs, nil
+	return true, abs, "", nil
+}
+
+// nothingCreated reports whether none of paths exists (a failed edit left
+// nothing behind).
+func nothingCreated(paths []string) bool {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// showGenerated asks the editor to open the first generated module (not
+// its test), when it supports window/showDocument; the summary's file list
+// lets other clients open them.
+func (s *Server) showGenerated(ctx context.Context, paths []string) {
+	s.mu.Lock()
+	can := s.caps.showDocument
+	s.mu.Unlock()
+	if !can || len(paths) == 0 {
+		return
+	}
+	first := paths[0]
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".py") && !strings.HasPrefix(filepath.Base(p), "test_") {
+			first = p
+			break
+		}
+	}
+	var res protocol.ShowDocumentResult
+	if err := s.call(context.WithoutCancel(ctx), "window/showDocument", &protocol.ShowDocumentParams{URI: fileURI(first)}, &res); err != nil {
+		s.log.eventf("implement: window/showDocument: %v", err)
+	}
 }
 
 // The implement-comment syntax, in any file:

@@ -19,6 +19,7 @@ type clientCaps struct {
 	workDoneProgress bool // window/workDoneProgress/create
 	watchFiles       bool // dynamic registration of workspace/didChangeWatchedFiles
 	relativePatterns bool // RelativePattern globs in file watchers
+	showDocument     bool // window/showDocument
 }
 
 // canApplyCreates reports whether generated files can go through
@@ -42,6 +43,7 @@ func readClientCaps(c protocol.ClientCapabilities) clientCaps {
 	}
 	if w := c.Window; w != nil {
 		cc.workDoneProgress = w.WorkDoneProgress != nil && *w.WorkDoneProgress
+		cc.showDocument = w.ShowDocument != nil && w.ShowDocument.Support
 	}
 	return cc
 }

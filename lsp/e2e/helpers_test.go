@@ -54,18 +54,22 @@ func needPytest(t *testing.T, required bool) {
 // workspace writes the scenario's workspace: the Transformer paper's
 // fixture, a module with a syntax error, and r2c.toml pointing at the
 // scripted model server. It returns the folder.
-func workspace(t *testing.T, srv *llmtest.Server) string {
+func workspace(t *testing.T, srv *llmtest.Server, indexed bool) string {
 	t.Helper()
 	ws := filepath.Join(t.TempDir(), "ws")
 	paper, err := os.ReadFile(orchestratortest.Paper(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	index := "[index]\ndisabled = true\n\n"
+	if indexed {
+		index = "[index]\nembedder = \"offline\"\n\n"
+	}
 	files := map[string]string{
 		"papers/attention.md": string(paper),
 		"bad.py":              "import os\n\n\ndef f(:\n    pass\n",
-		"r2c.toml": "endpoint = \"" + srv.URL() + "\"\napi_key_env = \"R2C_TEST_NO_KEY\"\n\n" +
-			"[index]\ndisabled = true\n\n[style]\nprofile = \".r2c/none.json\"\n",
+		"r2c.toml": "endpoint = \"" + srv.URL() + "\"\napi_key_env = \"R2C_TEST_NO_KEY\"\n\n" + index +
+			"[style]\nprofile = \".r2c/style.json\"\n",
 	}
 	for rel, text := range files {
 		p := filepath.Join(ws, filepath.FromSlash(rel))

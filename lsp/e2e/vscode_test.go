@@ -77,7 +77,7 @@ func TestVSCode(t *testing.T) {
 
 	srv := llmtest.New(t)
 	orchestratortest.Script(t, srv)
-	ws := workspace(t, srv)
+	ws := workspace(t, srv, false)
 	buildR2C(t, ws) // ws/bin/r2c: found by the extension without any setting
 
 	tmp := t.TempDir()

@@ -1,6 +1,8 @@
 -- r2c for Neovim 0.7+: starts `r2c serve` for Python, Markdown and LaTeX
--- buffers (one server per project root) and adds :R2CImplement,
--- :R2CValidate, :R2CLearnStyle and :R2CIndexPaper. Diagnostics, quick fixes and the
+-- buffers (one server per project root) and adds :R2cImplement (pickers
+-- through vim.ui.select over the paper's section tree), :R2cValidate,
+-- :R2cIndex, :R2cStyleLearn, :R2cLog, :R2cRestart and :R2cCancel, with
+-- :checkhealth r2c in lua/r2c/health.lua. Diagnostics, quick fixes and the
 -- "Validate module" / "Implement paper section" code actions come through
 -- Neovim's built-in LSP client (vim.lsp.buf.code_action()).
 --
@@ -28,10 +30,27 @@ local function notify(msg, level)
   vim.notify('r2c: ' .. msg, level or vim.log.levels.INFO)
 end
 
---- Returns the project root of a buffer.
+local generated = {} -- folder r2c generated code into -> the root it belongs to
+
+local function under(path, dir)
+  return path == dir or path:sub(1, #dir + 1) == dir .. '/'
+end
+
+--- Returns the project root of a buffer: the first folder upwards holding
+--- a root marker. A folder r2c generated code into never becomes a root of
+--- its own (it has no marker; a second server there would not see the
+--- project's r2c.toml or style profile): its files belong to the root the
+--- run was started from, and any file without a marker above it belongs to
+--- the root of a running r2c server that contains it.
 function M.root(bufnr)
   local name = vim.api.nvim_buf_get_name(bufnr)
   local dir = name ~= '' and vim.fn.fnamemodify(name, ':p:h') or vim.loop.cwd()
+  dir = dir:gsub('/$', '')
+  for folder, root in pairs(generated) do
+    if under(dir, folder) then
+      return root
+    end
+  end
   local cur = dir
   while true do
     for _, marker in ipairs(config.root_markers) do
@@ -41,10 +60,24 @@ function M.root(bufnr)
     end
     local parent = vim.fn.fnamemodify(cur, ':h')
     if parent == cur then
-      return dir
+      break
     end
     cur = parent
   end
+  local best
+  for root, _ in pairs(clients) do
+    if under(dir, root) and (best == nil or #root > #best) then
+      best = root
+    end
+  end
+  if best then
+    return best
+  end
+  local cwd = vim.loop.cwd()
+  if under(dir, cwd) then
+    return cwd
+  end
+  return dir
 end
 
 -- File watching. r2c asks the editor (client/registerCapability for
@@ -170,13 +203,118 @@ local function unregister_capability(_, result, ctx)
   return vim.NIL
 end
 
+-- Progress and the run log. Work-done progress from r2c goes to the
+-- default $/progress handler (which plugins such as fidget.nvim read), to
+-- vim.notify when a run begins and ends, to M.status() for the statusline,
+-- and with every step to the run log (:R2cLog).
+local log_lines = {}
+local log_buf -- the :R2cLog buffer, once opened
+local active = {} -- token key -> { client_id, token, title, message, percentage }
+
+local function log(line)
+  table.insert(log_lines, os.date('%H:%M:%S') .. ' ' .. line)
+  if #log_lines > 2000 then
+    table.remove(log_lines, 1)
+  end
+  local buf = log_buf
+  if buf and vim.api.nvim_buf_is_valid(buf) then
+    vim.api.nvim_buf_set_option(buf, 'modifiable', true)
+    vim.api.nvim_buf_set_lines(buf, -1, -1, false, { log_lines[#log_lines] })
+    vim.api.nvim_buf_set_option(buf, 'modifiable', false)
+  end
+end
+
+local function progress_handler(err, result, ctx, cfg)
+  local default = vim.lsp.handlers['$/progress']
+  if default then
+    pcall(default, err, result, ctx, cfg)
+  end
+  if err or type(result) ~= 'table' or type(result.value) ~= 'table' then
+    return vim.NIL
+  end
+  local v, key = result.value, ctx.client_id .. ':' .. tostring(result.token)
+  if v.kind == 'begin' then
+    active[key] = { client_id = ctx.client_id, token = result.token, title = v.title or 'r2c', message = v.message, percentage = v.percentage }
+    log(string.format('%s: started%s', v.title or 'r2c', v.message and (': ' .. v.message) or ''))
+    notify(v.title:gsub('^r2c: ', '') .. (v.cancellable and ' (:R2cCancel stops it)' or ''))
+  elseif v.kind == 'report' and active[key] then
+    local a = active[key]
+    a.message, a.percentage = v.message or a.message, v.percentage or a.percentage
+    log(string.format('%s: %s%s', a.title, a.message or '', a.percentage and string.format(' (%d%%)', a.percentage) or ''))
+  elseif v.kind == 'end' then
+    local a = active[key]
+    active[key] = nil
+    local title = a and a.title or 'r2c'
+    log(string.format('%s: %s', title, v.message or 'done'))
+    if v.message then
+      notify(title:gsub('^r2c: ', '') .. ': ' .. v.message)
+    end
+  end
+  vim.cmd('redrawstatus')
+  return vim.NIL
+end
+
+--- A short text for the statusline: the running r2c step, or ''.
+function M.status()
+  for _, a in pairs(active) do
+    local s = a.title:gsub('^r2c: ', 'r2c: ')
+    if a.message then
+      s = s .. ' · ' .. a.message
+    end
+    if a.percentage then
+      s = s .. string.format(' %d%%', a.percentage)
+    end
+    return s
+  end
+  return ''
+end
+
+--- The run log's lines (each step of each run, newest last).
+function M.log_lines()
+  return vim.deepcopy(log_lines)
+end
+
+--- Opens the run log in a split (r2c://log).
+function M.show_log()
+  local buf = log_buf
+  if not (buf and vim.api.nvim_buf_is_valid(buf)) then
+    buf = vim.api.nvim_create_buf(false, true) -- a scratch buffer: nofile
+    vim.api.nvim_buf_set_name(buf, 'r2c://log')
+    log_buf = buf
+  end
+  vim.api.nvim_buf_set_option(buf, 'modifiable', true)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, log_lines)
+  vim.api.nvim_buf_set_option(buf, 'modifiable', false)
+  vim.cmd('botright split')
+  vim.api.nvim_win_set_buf(0, buf)
+  return buf
+end
+
+--- Cancels every running r2c operation (work-done progress cancel).
+function M.cancel()
+  local n = 0
+  for key, a in pairs(active) do
+    local client = vim.lsp.get_client_by_id(a.client_id)
+    if client then
+      client.notify('window/workDoneProgress/cancel', { token = a.token })
+      log(a.title .. ': cancel requested')
+      n = n + 1
+    end
+    active[key] = nil
+  end
+  if n == 0 then
+    notify('nothing is running')
+  end
+  return n
+end
+
 local function ensure_client(root)
   local id = clients[root]
   if id and vim.lsp.get_client_by_id(id) and not vim.lsp.client_is_stopped(id) then
     return id
   end
   local capabilities = vim.lsp.protocol.make_client_capabilities()
-  local handlers = {}
+  local handlers = { ['$/progress'] = progress_handler }
   capabilities.workspace = capabilities.workspace or {}
   local builtin = capabilities.workspace.didChangeWatchedFiles
   if not (builtin and builtin.dynamicRegistration) then
@@ -184,24 +322,37 @@ local function ensure_client(root)
     handlers['client/registerCapability'] = register_capability
     handlers['client/unregisterCapability'] = unregister_capability
   end
+  if vim.fn.executable(config.cmd[1]) ~= 1 then
+    notify(string.format('%s is not an executable on PATH: install r2c (`go install ./cmd/r2c` or `make build` in its repository) or set cmd in require("r2c").setup(); :checkhealth r2c says more', config.cmd[1]), vim.log.levels.ERROR)
+    return nil
+  end
   id = vim.lsp.start_client({
     name = 'r2c',
     cmd = config.cmd,
     root_dir = root,
     workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
-    init_options = config.settings,
+    -- An empty Lua table would be sent as [] rather than {}.
+    init_options = next(config.settings) and config.settings or vim.empty_dict(),
+    settings = vim.empty_dict(),
     capabilities = capabilities,
     handlers = handlers,
     on_attach = config.on_attach,
-    on_exit = function(_, _, client_id)
+    on_exit = function(code, _, client_id)
       stop_watches(client_id)
       watches[client_id] = nil
+      for key, a in pairs(active) do
+        if a.client_id == client_id then
+          active[key] = nil
+        end
+      end
+      log(string.format('server for %s exited (code %d)', root, code))
     end,
   })
   if not id then
-    notify('could not start ' .. table.concat(config.cmd, ' ') .. ' (is r2c on your PATH?)', vim.log.levels.ERROR)
+    notify('could not start ' .. table.concat(config.cmd, ' ') .. ' (:checkhealth r2c)', vim.log.levels.ERROR)
     return nil
   end
+  log(string.format('server started for %s: %s', root, table.concat(config.cmd, ' ')))
   clients[root] = id
   return id
 end
@@ -228,6 +379,17 @@ function M.client(bufnr)
   return nil
 end
 
+--- Returns the r2c clients by root folder.
+function M.clients()
+  local out = {}
+  for root, id in pairs(clients) do
+    if vim.lsp.get_client_by_id(id) then
+      out[root] = id
+    end
+  end
+  return out
+end
+
 --- Returns the files this plugin watches for a client (see "File watching").
 function M.watched_files(client_id)
   local out = {}
@@ -243,12 +405,31 @@ function M.watched_files(client_id)
   return out
 end
 
+-- A client for the current buffer, or for the only running server (so a
+-- command works from the run log or an empty buffer too).
+local function any_client(bufnr)
+  local c = M.client(bufnr)
+  if c then
+    return c
+  end
+  for _, id in pairs(clients) do
+    local cl = vim.lsp.get_client_by_id(id)
+    if cl then
+      return cl
+    end
+  end
+  return nil
+end
+
 --- Runs an r2c command; on_done(err, result) is called with the answer.
 function M.execute(command, arguments, bufnr, on_done)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  local client = M.client(bufnr)
+  local client = any_client(bufnr)
   if not client then
-    notify('no r2c server is attached to this buffer', vim.log.levels.ERROR)
+    notify('no r2c server is running: open a Python, Markdown or LaTeX file of your project (:checkhealth r2c)', vim.log.levels.ERROR)
+    if on_done then
+      on_done({ message = 'no r2c server' }, nil)
+    end
     return
   end
   local params = { command = command }
@@ -257,6 +438,7 @@ function M.execute(command, arguments, bufnr, on_done)
   end
   client.request('workspace/executeCommand', params, function(err, result)
     if err then
+      log(command .. ' failed: ' .. (err.message or vim.inspect(err)))
       notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
     elseif type(result) == 'table' and result.message then
       notify(result.message)
@@ -285,21 +467,212 @@ function M.index_paper(paper, bufnr, on_done)
   M.execute('r2c.indexPaper', { { paper = paper } }, bufnr, on_done)
 end
 
---- Implements a paper section; missing arguments are asked for.
+--- The papers under root: .pdf, .md and .tex files (READMEs and r2c's
+--- own folders left out), relative paths sorted.
+function M.papers(root)
+  local out = {}
+  for _, ext in ipairs({ 'pdf', 'md', 'tex' }) do
+    for _, p in ipairs(vim.fn.globpath(root, '**/*.' .. ext, false, true)) do
+      local rel = p:sub(#root + 2)
+      if not rel:match('^%.') and not rel:match('/%.') and not rel:match('node_modules') and not rel:lower():match('readme%.md$') then
+        table.insert(out, rel)
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- The section picker's rows from r2c.sections' answer: reading order,
+--- children indented. Errors name the fix.
+function M.section_items(outline)
+  if type(outline) ~= 'table' or outline.sections == nil then
+    return nil, "the server's answer to r2c.sections is not a section tree (is r2c too old? `r2c version`)"
+  end
+  local items = {}
+  local function walk(list, depth)
+    if type(list) ~= 'table' then
+      return
+    end
+    for _, s in ipairs(list) do
+      local heading = s.heading or ''
+      if heading == '' then
+        heading = vim.trim((s.number or '') .. ' ' .. (s.title or ''))
+      end
+      if heading ~= '' then
+        local facts = {}
+        if s.page and s.page ~= vim.NIL and s.page > 0 then
+          table.insert(facts, 'p. ' .. s.page)
+        end
+        if (s.equations or 0) > 0 then
+          table.insert(facts, s.equations .. (s.equations == 1 and ' equation' or ' equations'))
+        end
+        table.insert(items, { heading = heading, depth = depth, facts = table.concat(facts, ', ') })
+      end
+      walk(s.children, depth + 1)
+    end
+  end
+  walk(outline.sections, 0)
+  if #items == 0 then
+    return nil, 'no sections were found in this paper; implement it from a heading in its text instead, or try its LaTeX source'
+  end
+  return items
+end
+
+--- A folder name for a section, as the server makes one.
+function M.slug(heading)
+  local out, under_ = '', false
+  for ch in heading:lower():gmatch('.') do
+    if ch:match('%l') or (ch:match('%d') and #out > 0) then
+      out, under_ = out .. ch, false
+    elseif #out > 0 and not under_ then
+      out, under_ = out .. '_', true
+    end
+  end
+  out = out:gsub('^_+', ''):gsub('_+$', '')
+  return out == '' and 'r2c_section' or out
+end
+
+-- Opens what an implement run produced: the module first (not its test).
+local function open_result(result)
+  local files = type(result) == 'table' and result.files or nil
+  if type(files) ~= 'table' or #files == 0 then
+    return
+  end
+  local first = files[1]
+  for _, f in ipairs(files) do
+    if f:match('%.py$') and not vim.fn.fnamemodify(f, ':t'):match('^test_') then
+      first = f
+      break
+    end
+  end
+  vim.cmd('edit ' .. vim.fn.fnameescape(first))
+end
+
+--- Implements a paper section. Missing arguments are asked for: the paper
+--- (vim.ui.select over the workspace's papers, or an arXiv id), the section
+--- (vim.ui.select over the tree r2c.sections returns) and the target folder
+--- (vim.ui.input, default a new folder named after the section).
 function M.implement(paper, section, target, bufnr, on_done)
-  paper = (paper and paper ~= '') and paper or vim.fn.input('Paper (path or arXiv id): ', '', 'file')
-  if paper == '' then
-    return
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local root = M.root(bufnr)
+  local function done(err, result)
+    if on_done then
+      on_done(err, result)
+    end
   end
-  section = (section and section ~= '') and section or vim.fn.input('Section (number or title): ')
-  if section == '' then
-    return
+  local function run(p, heading, dir)
+    dir = vim.fn.fnamemodify(dir, ':p'):gsub('/$', '')
+    generated[dir] = root
+    M.execute('r2c.implement', { { paper = p, section = heading, targetDir = dir } }, bufnr, function(err, result)
+      if not err and type(result) == 'table' then
+        if result.applied == false and type(result.files) == 'table' and #result.files > 0 then
+          log('r2c wrote the files itself: ' .. table.concat(result.files, ', '))
+        end
+        open_result(result)
+      end
+      done(err, result)
+    end)
   end
-  target = (target and target ~= '') and target or vim.fn.input('Target folder: ', '', 'dir')
-  M.execute('r2c.implement', { { paper = paper, section = section, targetDir = target } }, bufnr, on_done)
+  local function pick_target(p, heading)
+    if target and target ~= '' then
+      return run(p, heading, target)
+    end
+    vim.ui.input({ prompt = 'Target folder: ', default = root .. '/' .. M.slug(heading), completion = 'dir' }, function(dir)
+      if dir and dir ~= '' then
+        run(p, heading, dir)
+      else
+        done({ message = 'cancelled' }, nil)
+      end
+    end)
+  end
+  local function pick_section(p)
+    if section and section ~= '' then
+      return pick_target(p, section)
+    end
+    M.execute('r2c.sections', { { paper = p } }, bufnr, function(err, outline)
+      if err then
+        return done(err, nil)
+      end
+      local items, why = M.section_items(outline)
+      if not items then
+        notify(why, vim.log.levels.ERROR)
+        return done({ message = why }, nil)
+      end
+      vim.ui.select(items, {
+        prompt = 'Section of ' .. vim.fn.fnamemodify(p, ':t') .. ':',
+        format_item = function(it)
+          return string.rep('  ', it.depth) .. it.heading .. (it.facts ~= '' and ('  (' .. it.facts .. ')') or '')
+        end,
+      }, function(choice)
+        if choice then
+          pick_target(p, choice.heading)
+        else
+          done({ message = 'cancelled' }, nil)
+        end
+      end)
+    end)
+  end
+  if paper and paper ~= '' then
+    return pick_section(paper)
+  end
+  local choices = M.papers(root)
+  table.insert(choices, 'arXiv id or URL…')
+  vim.ui.select(choices, { prompt = 'Paper:' }, function(choice)
+    if not choice then
+      return done({ message = 'cancelled' }, nil)
+    end
+    if choice == 'arXiv id or URL…' then
+      vim.ui.input({ prompt = 'arXiv id or URL: ' }, function(id)
+        if id and id ~= '' then
+          pick_section(id)
+        else
+          done({ message = 'cancelled' }, nil)
+        end
+      end)
+      return
+    end
+    pick_section(root .. '/' .. choice)
+  end)
+end
+
+--- Stops every r2c server and starts them again for the open buffers.
+function M.restart(on_done)
+  local bufs = {}
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) and M.client(b) then
+      table.insert(bufs, b)
+    end
+  end
+  local ids = {}
+  for root, id in pairs(clients) do
+    table.insert(ids, id)
+    clients[root] = nil
+  end
+  vim.lsp.stop_client(ids)
+  log('restarting ' .. #ids .. ' server(s)')
+  local function again()
+    for _, id in ipairs(ids) do
+      if not vim.lsp.client_is_stopped(id) then
+        return vim.defer_fn(again, 50)
+      end
+    end
+    for _, b in ipairs(bufs) do
+      M.attach(b)
+    end
+    notify('restarted')
+    if on_done then
+      on_done()
+    end
+  end
+  vim.defer_fn(again, 50)
 end
 
 function M.setup(opts)
+  if vim.fn.has('nvim-0.7') ~= 1 then
+    vim.api.nvim_err_writeln('r2c: Neovim 0.7 or later is needed')
+    return
+  end
   config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
   local group = vim.api.nvim_create_augroup('r2c', { clear = true })
   vim.api.nvim_create_autocmd('FileType', {
@@ -309,25 +682,39 @@ function M.setup(opts)
       M.attach(ev.buf)
     end,
   })
-  vim.api.nvim_create_user_command('R2CImplement', function(c)
-    -- :R2CImplement paper.pdf 3.2 [target/folder]; a section with spaces
-    -- is easier through the prompt (run without arguments).
+  local cmd = vim.api.nvim_create_user_command
+  cmd('R2cImplement', function(c)
+    -- :R2cImplement [paper [section [folder]]]; what is missing is picked.
     M.implement(c.fargs[1], c.fargs[2], c.fargs[3])
   end, { nargs = '*', complete = 'file', desc = 'r2c: implement a paper section' })
-  vim.api.nvim_create_user_command('R2CValidate', function()
+  cmd('R2cValidate', function()
     M.validate()
   end, { desc = 'r2c: validate this module (syntax, tests, style)' })
-  vim.api.nvim_create_user_command('R2CIndexPaper', function(c)
+  cmd('R2cIndex', function(c)
     M.index_paper(c.fargs[1])
   end, { nargs = '?', complete = 'file', desc = 'r2c: add a paper to the retrieval index' })
-  vim.api.nvim_create_user_command('R2CLearnStyle', function()
+  cmd('R2cStyleLearn', function()
     M.learn_style()
   end, { desc = 'r2c: learn my style from this workspace' })
+  cmd('R2cLog', function()
+    M.show_log()
+  end, { desc = "r2c: show the run log (each run's steps)" })
+  cmd('R2cRestart', function()
+    M.restart()
+  end, { desc = 'r2c: restart the language server' })
+  cmd('R2cCancel', function()
+    M.cancel()
+  end, { desc = 'r2c: cancel the running operation' })
   for _, b in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(b) and vim.tbl_contains(config.filetypes, vim.api.nvim_buf_get_option(b, 'filetype')) then
       M.attach(b)
     end
   end
+end
+
+--- The effective configuration (for :checkhealth r2c).
+function M.config()
+  return vim.deepcopy(config)
 end
 
 return M
