@@ -259,3 +259,34 @@ func TestSummarizeSaysWhenNoTestsWereFound(t *testing.T) {
 		t.Errorf("%+v", sum)
 	}
 }
+
+func TestSectionFolder(t *testing.T) {
+	for in, want := range map[string]string{
+		"3.2 Scaled Dot-Product Attention": "scaled_dot_product_attention",
+		"Multi-Head Attention":             "multi_head_attention",
+		"3.2":                              "r2c_section",
+		"Layer 2 Norm":                     "layer_2_norm",
+		"../../etc":                        "etc",
+	} {
+		if got := SectionFolder(in); got != want {
+			t.Errorf("SectionFolder(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A test file from another folder runs as tests/<name> and imports the
+// module, through a real pytest run.
+func TestValidateTestsFromElsewhere(t *testing.T) {
+	requirePytest(t)
+	isolated(t)
+	dir, other := t.TempDir(), t.TempDir()
+	writeTree(t, dir, map[string]string{"calc.py": calcModule})
+	writeTree(t, other, map[string]string{"test_x.py": calcTests})
+	rep, err := Validate(context.Background(), ValidateRequest{Module: filepath.Join(dir, "calc.py"), Tests: filepath.Join(other, "test_x.py")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tests.Passed != 1 || !rep.OK() || rep.Paths["tests/test_x.py"] != filepath.Join(other, "test_x.py") {
+		t.Errorf("tests %+v, paths %v, diagnostics %+v", rep.Tests, rep.Paths, rep.Diagnostics)
+	}
+}

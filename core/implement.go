@@ -235,3 +235,27 @@ func (r *Result) Summary() string {
 	}
 	return s
 }
+
+// SectionFolder is the default output folder name for a section, made from
+// its title: "3.2 Scaled Dot-Product Attention" → "scaled_dot_product_attention"
+// (a valid Python package name: no leading digit). Every front door uses it
+// when no folder is named.
+func SectionFolder(section string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(section) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9' && b.Len() > 0:
+			b.WriteRune(r)
+			under = false
+		case b.Len() > 0 && !under:
+			b.WriteByte('_')
+			under = true
+		}
+	}
+	out := strings.Trim(b.String(), "_")
+	if out == "" {
+		return "r2c_section"
+	}
+	return out
+}

@@ -71,7 +71,7 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 		req.Paper = s.workspacePath(req.Paper)
 	}
 	if req.TargetDir == "" {
-		req.TargetDir = s.workspacePath(slug(req.Section))
+		req.TargetDir = s.workspacePath(core.SectionFolder(req.Section))
 	}
 	req.TargetDir = s.workspacePath(req.TargetDir)
 	if !filepath.IsAbs(req.TargetDir) {
@@ -365,31 +365,9 @@ func implementAt(snap snapshot, line int, root string) (ImplementRequest, bool) 
 	if section == "" {
 		return ImplementRequest{}, false
 	}
-	return ImplementRequest{Paper: snap.path, Section: section, TargetDir: filepath.Join(dir, slug(section))}, true
+	return ImplementRequest{Paper: snap.path, Section: section, TargetDir: filepath.Join(dir, core.SectionFolder(section))}, true
 }
 
 func describeSection(r ImplementRequest) string {
 	return fmt.Sprintf("section %q of %s", r.Section, filepath.Base(r.Paper))
-}
-
-// slug makes a folder name from a section title: "3.2 Scaled Dot-Product
-// Attention" → "scaled_dot_product_attention".
-func slug(s string) string {
-	var b strings.Builder
-	under := false
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9' && b.Len() > 0:
-			b.WriteRune(r)
-			under = false
-		case b.Len() > 0 && !under:
-			b.WriteByte('_')
-			under = true
-		}
-	}
-	out := strings.Trim(b.String(), "_")
-	if out == "" {
-		return "r2c_section"
-	}
-	return out
 }

@@ -1,7 +1,6 @@
 package lsp
 
 import (
-	"strings"
 	"testing"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -137,18 +136,4 @@ func TestNegotiateEncoding(t *testing.T) {
 			t.Errorf("negotiate(%v) = %v, want %v", c.offered, got, c.want)
 		}
 	}
-}
-
-func TestSlug(t *testing.T) {
-	for in, want := range map[string]string{
-		"3.2 Scaled Dot-Product Attention": "scaled_dot_product_attention",
-		"Multi-Head Attention":             "multi_head_attention",
-		"3.2":                              "r2c_section",
-		"Layer 2 Norm":                     "layer_2_norm",
-	} {
-		if got := slug(in); got != want {
-			t.Errorf("slug(%q) = %q, want %q", in, got, want)
-		}
-	}
-	_ = strings.TrimSpace
 }

@@ -44,9 +44,12 @@ const (
 
 // manifest is the index's table of contents.
 type manifest struct {
-	Version  int    `json:"version"`
-	Embedder string `json:"embedder"`
-	Dim      int    `json:"dim"`
+	// Version is "schema_version" like in every file r2c writes; older
+	// manifests name it "version" (LegacyVersion, read only).
+	Version       int    `json:"schema_version"`
+	LegacyVersion int    `json:"version,omitempty"`
+	Embedder      string `json:"embedder"`
+	Dim           int    `json:"dim"`
 	// Data names the chromem-go export and DataSHA256 its checksum.
 	Data       string `json:"data,omitempty"`
 	DataSHA256 string `json:"data_sha256,omitempty"`
@@ -80,6 +83,9 @@ func readManifest(dir string) (*manifest, error) {
 	var m manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%s is damaged (%v); remove the folder and re-index", manifestName, err)
+	}
+	if m.Version == 0 {
+		m.Version, m.LegacyVersion = m.LegacyVersion, 0
 	}
 	if m.Version != manifestVersion {
 		return nil, fmt.Errorf("%s has format version %d, this r2c reads %d; re-index with `r2c index --rebuild`", manifestName, m.Version, manifestVersion)

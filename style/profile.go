@@ -67,8 +67,11 @@ func (d Distribution) Mode() (value string, share float64) {
 // Profile is a learned style: per dimension, how often each value was seen.
 // Its JSON form is versioned and keeps every count.
 type Profile struct {
-	Version int       `json:"version"`
-	Created time.Time `json:"created"`
+	// Version is the format version, "schema_version" in JSON like every
+	// file r2c writes; profiles saved before that name it "version".
+	Version       int       `json:"schema_version"`
+	LegacyVersion int       `json:"version,omitempty"`
+	Created       time.Time `json:"created"`
 	// Sources are the directories the profile was learned from.
 	Sources []string `json:"sources,omitempty"`
 	Files   int      `json:"files"`
@@ -215,6 +218,9 @@ func LoadProfile(path string) (*Profile, error) {
 	var p Profile
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("style: load profile %s: %w", path, err)
+	}
+	if p.Version == 0 {
+		p.Version, p.LegacyVersion = p.LegacyVersion, 0
 	}
 	if p.Version != ProfileVersion {
 		return nil, fmt.Errorf("style: load profile %s: version %d, this r2c reads version %d (re-run 'r2c style learn')", path, p.Version, ProfileVersion)

@@ -342,7 +342,14 @@ func TestProfileSaveLoad(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
 	raw, _ := os.ReadFile(path)
-	if err := os.WriteFile(path, bytes.Replace(raw, []byte(`"version": 1`), []byte(`"version": 99`), 1), 0o644); err != nil {
+	// A profile saved before "schema_version" still loads.
+	if err := os.WriteFile(path, bytes.Replace(raw, []byte(`"schema_version": 1`), []byte(`"version": 1`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if old, err := LoadProfile(path); err != nil || old.Version != ProfileVersion {
+		t.Errorf("a profile with the old \"version\" key: %v", err)
+	}
+	if err := os.WriteFile(path, bytes.Replace(raw, []byte(`"schema_version": 1`), []byte(`"schema_version": 99`), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := LoadProfile(path); err == nil || !strings.Contains(err.Error(), "r2c style learn") {

@@ -58,7 +58,7 @@ func (s *Severity) UnmarshalText(b []byte) error {
 // TextEdit replaces the text in Range with NewText.
 type TextEdit struct {
 	Range   Range  `json:"range"`
-	NewText string `json:"newText"`
+	NewText string `json:"new_text"`
 }
 
 // Fix is a suggested change that resolves a Diagnostic. Edits do not overlap

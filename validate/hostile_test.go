@@ -2,10 +2,7 @@ package validate
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/r2c-ai/r2c/style"
@@ -150,32 +147,6 @@ func TestOptionsThatWouldSteerPytestAreRefused(t *testing.T) {
 		if _, err := Validate(context.Background(), opts); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
-	}
-}
-
-func TestOptionsFromDiskSkipsFIFOs(t *testing.T) {
-	// A FIFO named like a module would block reading it forever.
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "calc.py"), []byte(calcModule), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "tests"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"pipe.py", "tests/test_pipe.py"} {
-		if err := syscall.Mkfifo(filepath.Join(dir, p), 0o644); err != nil {
-			t.Skipf("mkfifo: %v", err)
-		}
-	}
-	opts, err := OptionsFromDisk(filepath.Join(dir, "calc.py"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(opts.SortedFiles(), " "); got != "calc.py" {
-		t.Errorf("files %q, want only calc.py", got)
-	}
-	if _, err := OptionsFromDisk(filepath.Join(dir, "calc.py"), filepath.Join(dir, "tests", "test_pipe.py")); err == nil || !strings.Contains(err.Error(), "not a regular file") {
-		t.Errorf("FIFO as --tests: err %v", err)
 	}
 }
 

@@ -93,8 +93,9 @@ type Report struct {
 	Tests       TestCounts    `json:"tests"`
 	Failures    []TestFailure `json:"failures,omitempty"`
 	// StyleScore is the mean style consistency (0–100) of the modules; 100
-	// when no profile was given.
-	StyleScore float64 `json:"style_score"`
+	// when no profile was given (StyleChecked false).
+	StyleScore   float64 `json:"style_score"`
+	StyleChecked bool    `json:"style_checked"`
 	// Isolation is the sandbox level the code ran under ("" if nothing ran).
 	Isolation string `json:"isolation"`
 	// Python is the interpreter used.
@@ -192,7 +193,7 @@ func Validate(ctx context.Context, opts Options) (*Report, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	r := &Report{StyleScore: 100, TestPaths: opts.Tests, Paths: opts.DiskPaths}
+	r := &Report{StyleScore: 100, StyleChecked: opts.Profile != nil, TestPaths: opts.Tests, Paths: opts.DiskPaths}
 	styleDiags, score, err := checkStyle(ctx, opts)
 	if err != nil {
 		return nil, err

@@ -332,64 +332,6 @@ func TestNoPytestIsAnEnvironmentError(t *testing.T) {
 	}
 }
 
-func TestOptionsFromDiskFindsTests(t *testing.T) {
-	dir := t.TempDir()
-	write := func(rel, content string) {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("pkg/calc.py", calcModule)
-	write("pkg/helper.py", "K = 1\n")
-	write("pkg/tests/test_calc.py", passingTests)
-	write("pkg/tests/conftest.py", "import sys, os\nsys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))\n")
-
-	opts, err := OptionsFromDisk(filepath.Join(dir, "pkg", "calc.py"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(opts.SortedFiles(), " "); got != "calc.py helper.py tests/conftest.py tests/test_calc.py" {
-		t.Errorf("files %s", got)
-	}
-	if len(opts.Tests) != 1 || opts.Tests[0] != "tests" || opts.Modules[0] != "calc.py" {
-		t.Errorf("tests %v modules %v", opts.Tests, opts.Modules)
-	}
-
-	write("pkg/test_calc.py", passingTests)
-	opts, err = OptionsFromDisk(filepath.Join(dir, "pkg", "calc.py"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(opts.Tests) != 1 || opts.Tests[0] != "test_calc.py" {
-		t.Errorf("test_<module>.py not preferred: %v", opts.Tests)
-	}
-
-	other := t.TempDir()
-	if err := os.WriteFile(filepath.Join(other, "test_x.py"), []byte(passingTests), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts, err = OptionsFromDisk(filepath.Join(dir, "pkg", "calc.py"), filepath.Join(other, "test_x.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.Tests[0] != "tests/test_x.py" || opts.Files["tests/test_x.py"] == nil {
-		t.Errorf("outside test file: tests %v", opts.Tests)
-	}
-
-	requirePytest(t)
-	r, err := Validate(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Tests.Passed != 4 || !r.OK() {
-		t.Errorf("tests from another directory: %+v %+v", r.Tests, r.Diagnostics)
-	}
-}
-
 // Several modules validated at once (as the orchestrator does) must not
 // interfere: each run has its own directory and uid.
 func TestConcurrentValidations(t *testing.T) {

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,8 +13,6 @@ import (
 	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/orchestrator"
-	"github.com/r2c-ai/r2c/sandbox"
-	"github.com/r2c-ai/r2c/style"
 )
 
 // implementFlags are r2c implement's flags.
@@ -35,7 +29,8 @@ func implementCommand() *cobra.Command {
 		Short: "implement a paper section as tested Python in your style",
 		Long: "Reads one section of a paper (Markdown, plain text, LaTeX or PDF), asks the model server for a spec, a plan,\n" +
 			"the code and its tests, runs the tests in the sandbox, feeds failures back (up to rounds times), and writes\n" +
-			"the best result to --out. Existing files are never overwritten. Progress goes to stderr, the summary to\n" +
+			"the best result to --out, which must be a new or empty folder (checked before any model call). When no index\n" +
+			"holds the paper it is indexed first, so retrieval sees its other sections. Nothing is ever overwritten. Progress goes to stderr, the summary to\n" +
 			"stdout (with --json as one JSON object), and the whole run is recorded under .r2c/runs (see r2c runs show ID).\n" +
 			"Exit status: 0 when the tests pass, 1 when they still fail (the best files are written anyway), 2 on\n" +
 			"usage or environment errors (unreachable model server, no python3 with pytest).",
@@ -54,7 +49,7 @@ func implementCommand() *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.paper, "paper", "", "the paper: a .md, .txt, .tex or .pdf file, or an arXiv id or URL")
 	fl.StringVar(&f.section, "section", "", `the section to implement: a number ("3.2"), a title, or both`)
-	fl.StringVar(&f.out, "out", ".", "folder the generated modules and tests are written to")
+	fl.StringVar(&f.out, "out", "", "new or empty folder the generated modules and tests are written to (default: one named after the section, e.g. scaled_dot_product_attention)")
 	fl.StringVar(&f.endpoint, "endpoint", "", "OpenAI-compatible base URL of the model server, e.g. http://localhost:8080/v1 (config: endpoint)")
 	fl.StringVar(&f.model, "model", "", `default model or LoRA adapter name, for agents without their own agents.<agent>.name ("tgi" is TGI's base model; config: model.name)`)
 	fl.IntVar(&f.rounds, "rounds", 0, "correction rounds per plan (config: rounds, default 3)")
@@ -69,91 +64,50 @@ func implementCommand() *cobra.Command {
 }
 
 func runImplement(ctx context.Context, s stdio, f implementFlags) error {
-	cfg, err := config.Load(f.root)
+	cfg, err := core.LoadConfig(f.root, config.Config{Endpoint: f.endpoint, Model: config.Model{Name: f.model}, Rounds: f.rounds})
 	if err != nil {
 		return envf("implement: %w", err)
 	}
-	cfg.Merge(config.Config{Endpoint: f.endpoint, Model: config.Model{Name: f.model}, Rounds: f.rounds})
-	profile, err := loadProfile(cfg, f.root)
+	profile, err := core.LoadProfile(cfg, f.root, "")
 	if err != nil {
 		return envf("implement: %w", err)
 	}
 	if profile == nil {
-		fmt.Fprintf(s.err, "r2c: no style profile at %s: code is checked for syntax and tests only (learn one with r2c style learn)\n", profilePath(cfg, f.root))
+		fmt.Fprintf(s.err, "r2c: no style profile at %s: code is checked for syntax and tests only (learn one with r2c style learn)\n", core.ProfilePath(cfg, f.root))
+	}
+	out := f.out
+	if out == "" {
+		out = core.SectionFolder(f.section)
 	}
 
-	req := orchestrator.Request{Paper: f.paper, Section: f.section, OutDir: f.out, Config: cfg, Profile: profile, Root: f.root}
-	res, err := orchestrator.Run(ctx, req, progressPrinter{w: s.err, start: time.Now()})
+	res, err := core.Implement(ctx, core.ImplementRequest{
+		Paper: f.paper, Section: f.section, OutDir: out, Root: f.root, Config: &cfg, Profile: profile,
+	}, progressPrinter{w: s.err, start: time.Now()})
+	code := exitFail
+	if core.Environmental(err) {
+		code = exitUsage // the input or the machine, not the paper or the model's code
+	}
+	if res == nil {
+		return &exitError{code: code, err: fmt.Errorf("implement: %s", core.Hint(err))}
+	}
+	// A run that failed after a validated round (a model timeout in a
+	// correction round) still ends with its best result, written; a
+	// cancelled run has none and writes nothing.
+	if len(res.Written) > 0 || (err == nil && res.Status != orchestrator.StatusCancelled) {
+		if perr := reportSummary(s.out, f.asJSON, res, profile != nil); perr != nil {
+			return perr
+		}
+	}
 	if err != nil {
-		code := exitFail
-		if errors.Is(err, orchestrator.ErrUnreachable) || errors.Is(err, sandbox.ErrNoPytest) || errors.Is(err, sandbox.ErrIsolation) {
-			code = exitUsage // the environment, not the paper or the model's code
-		}
-		// A run that failed after a validated round (a model timeout in a
-		// correction round) still ends with its best result; a cancelled
-		// run has none and writes nothing.
-		if res != nil && len(res.Files) > 0 && res.Status != orchestrator.StatusCancelled {
-			if written, werr := writeResult(f.out, res); werr == nil {
-				if perr := reportSummary(s.out, f.asJSON, res, written, profile != nil); perr != nil {
-					return perr
-				}
-			} else {
-				fmt.Fprintf(s.err, "r2c: implement: %v\n", werr)
-			}
-		}
-		if res != nil && res.RunDir != "" {
+		if res.RunDir != "" {
 			fmt.Fprintf(s.err, "r2c: run recorded in %s\n", res.RunDir)
 		}
-		return &exitError{code: code, err: fmt.Errorf("implement: %w", err)}
-	}
-	written, err := writeResult(f.out, res)
-	if err != nil {
-		return failf("implement: %w", err)
-	}
-	if err := reportSummary(s.out, f.asJSON, res, written, profile != nil); err != nil {
-		return err
+		return &exitError{code: code, err: fmt.Errorf("implement: %s", core.Hint(err))}
 	}
 	if res.Status != orchestrator.StatusPassed {
 		return exitCode(exitFail)
 	}
 	return nil
-}
-
-// writeResult writes the run's files under out (all or nothing) and
-// returns their paths.
-func writeResult(out string, res *orchestrator.Result) ([]string, error) {
-	if len(res.Files) == 0 {
-		return nil, nil
-	}
-	if err := core.WriteFiles(out, res.Files); err != nil {
-		return nil, err
-	}
-	var written []string
-	for _, f := range res.Files {
-		written = append(written, filepath.Join(out, filepath.FromSlash(f.Path)))
-	}
-	return written, nil
-}
-
-// loadProfile reads the configured style profile; a missing one is not an
-// error (nil), a broken one is.
-func loadProfile(cfg config.Config, root string) (*style.Profile, error) {
-	p := profilePath(cfg, root)
-	if p == "" {
-		return nil, nil
-	}
-	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return style.LoadProfile(p)
-}
-
-func profilePath(cfg config.Config, root string) string {
-	p := cfg.Style.Profile
-	if p != "" && !filepath.IsAbs(p) {
-		p = filepath.Join(root, p)
-	}
-	return p
 }
 
 // progressPrinter prints one line per agent step on stderr; token deltas
@@ -191,18 +145,20 @@ type implementSummary struct {
 	RunDir        string    `json:"run_dir"`
 	Warnings      []string  `json:"warnings"`
 	Ambiguities   []string  `json:"ambiguities"`
+	// Indexed says that the run indexed the paper itself (no index held it).
+	Indexed string `json:"indexed,omitempty"`
 }
 
 // reportSummary prints the run's summary as text or, with asJSON, JSON.
-func reportSummary(w io.Writer, asJSON bool, res *orchestrator.Result, written []string, styleChecked bool) error {
+func reportSummary(w io.Writer, asJSON bool, res *core.Result, styleChecked bool) error {
 	if !asJSON {
-		printSummary(w, res, written, styleChecked)
+		printSummary(w, res, styleChecked)
 		return nil
 	}
 	sum := implementSummary{
-		Status: res.Status, Files: append([]string{}, written...), Rounds: res.Rounds, PlanRevisions: res.PlanRevisions,
+		Status: res.Status, Files: append([]string{}, res.Written...), Rounds: res.Rounds, PlanRevisions: res.PlanRevisions,
 		Usage: res.Usage, DurationMS: res.Duration.Milliseconds(), RunID: res.RunID, RunDir: res.RunDir,
-		Warnings: append([]string{}, res.Warnings...), Ambiguities: []string{},
+		Warnings: append([]string{}, res.Warnings...), Ambiguities: []string{}, Indexed: res.Indexed,
 	}
 	if r := res.Report; r != nil {
 		sum.TestsPassed, sum.TestsTotal = r.Tests.Passed, r.Tests.Total
@@ -217,10 +173,10 @@ func reportSummary(w io.Writer, asJSON bool, res *orchestrator.Result, written [
 	return writeJSON(w, "implement", sum)
 }
 
-func printSummary(w io.Writer, res *orchestrator.Result, written []string, styleChecked bool) {
+func printSummary(w io.Writer, res *core.Result, styleChecked bool) {
 	fmt.Fprintf(w, "status:      %s\n", res.Status)
-	if len(written) > 0 {
-		fmt.Fprintf(w, "files:       %s\n", strings.Join(written, ", "))
+	if len(res.Written) > 0 {
+		fmt.Fprintf(w, "files:       %s\n", strings.Join(res.Written, ", "))
 	}
 	if r := res.Report; r != nil {
 		fmt.Fprintf(w, "tests:       %d/%d passed\n", r.Tests.Passed, r.Tests.Total)
@@ -234,6 +190,9 @@ func printSummary(w io.Writer, res *orchestrator.Result, written []string, style
 	fmt.Fprintf(w, "tokens:      %d (prompt %d, completion %d%s)\n", res.Usage.TotalTokens, res.Usage.PromptTokens, res.Usage.CompletionTokens, estimated(res.Usage))
 	fmt.Fprintf(w, "time:        %s\n", res.Duration.Round(10*time.Millisecond))
 	fmt.Fprintf(w, "run:         %s (r2c runs show %s)\n", res.RunDir, res.RunID)
+	if res.Indexed != "" {
+		fmt.Fprintf(w, "index:       %s; retrieval used it\n", res.Indexed)
+	}
 	for _, warning := range res.Warnings {
 		fmt.Fprintf(w, "warning:     %s\n", warning)
 	}

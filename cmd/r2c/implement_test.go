@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/llm/llmtest"
 	"github.com/r2c-ai/r2c/orchestrator"
@@ -119,12 +120,44 @@ func TestImplementEndToEnd(t *testing.T) {
 		t.Errorf("runs show --json: code %d\n%s", code, js)
 	}
 
-	// A second run into the same folder refuses to overwrite and changes nothing.
+	// A second run into the same, now non-empty folder is refused before
+	// any model call (exit 2), records no run and changes nothing.
 	before, _ := os.ReadFile(filepath.Join(out, "attention.py"))
+	requests := len(srv.Requests())
+	runsBefore, _ := os.ReadDir(filepath.Join(root, ".r2c", "runs"))
 	_, stderr, code = runCLI(t, "implement", "--paper", paper, "--section", "3.2", "--out", out, "--endpoint", srv.URL(), "--root", root)
 	after, _ := os.ReadFile(filepath.Join(out, "attention.py"))
-	if code != exitFail || !strings.Contains(stderr, "already exists") || !bytes.Equal(before, after) {
+	if code != exitUsage || !strings.Contains(stderr, "already holds") || !strings.Contains(stderr, "--out") || !bytes.Equal(before, after) {
 		t.Fatalf("second run: code %d, stderr %s", code, stderr)
+	}
+	if n := len(srv.Requests()) - requests; n != 0 {
+		t.Errorf("%d requests to the model server for a run refused in preflight", n)
+	}
+	if runsAfter, _ := os.ReadDir(filepath.Join(root, ".r2c", "runs")); len(runsAfter) != len(runsBefore) {
+		t.Errorf("a refused run was recorded: %d runs, was %d", len(runsAfter), len(runsBefore))
+	}
+}
+
+// Without --out the files go to a new folder named after the section, so
+// running in a non-empty project folder is not refused.
+func TestImplementDefaultOutIsANewSectionFolder(t *testing.T) {
+	pythonWithPytest(t)
+	root := isolatedWorkspace(t)
+	srv := llmtest.New(t)
+	orchestratortest.Script(t, srv)
+	t.Chdir(root)
+	if err := os.WriteFile("notes.txt", []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "implement", "--paper", orchestratortest.Paper(t), "--section", "3.2 Scaled Dot-Product Attention", "--endpoint", srv.URL(), "--root", root)
+	if code != exitOK {
+		t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "scaled_dot_product_attention", "attention.py")); err != nil {
+		t.Errorf("no attention.py in the section folder: %v\n%s", err, stdout)
+	}
+	if !strings.Contains(stdout, "index:       indexed attention.md") {
+		t.Errorf("the summary does not say the paper was indexed:\n%s", stdout)
 	}
 }
 
@@ -251,7 +284,7 @@ func TestImplementWithoutPytestStopsEarly(t *testing.T) {
 func TestImplementSummaryMarksEstimatedTokens(t *testing.T) {
 	for _, est := range []bool{false, true} {
 		var out bytes.Buffer
-		printSummary(&out, &orchestrator.Result{Status: orchestrator.StatusPassed, Usage: llm.Usage{PromptTokens: 10, CompletionTokens: 5, TotalTokens: 15, Estimated: est}}, nil, false)
+		printSummary(&out, &core.Result{Result: &orchestrator.Result{Status: orchestrator.StatusPassed, Usage: llm.Usage{PromptTokens: 10, CompletionTokens: 5, TotalTokens: 15, Estimated: est}}}, false)
 		if got := strings.Contains(out.String(), "tokens:      15 (prompt 10, completion 5, partly estimated"); got != est {
 			t.Errorf("estimated=%v: summary\n%s", est, out.String())
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/paper"
 )
@@ -43,7 +44,7 @@ func (f *paperFlags) register(fs *pflag.FlagSet) {
 // options reads [paper] from the configuration of the workspace around the
 // working directory; the flags override it.
 func (f *paperFlags) options() (paper.Options, error) {
-	cfg, err := config.Load(workspaceRoot("."))
+	cfg, err := config.Load(core.FindRoot("."))
 	if err != nil {
 		return paper.Options{}, err
 	}

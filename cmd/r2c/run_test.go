@@ -149,10 +149,13 @@ func TestFlagsAfterArguments(t *testing.T) {
 	dir := validateWorkspace(t, map[string]string{"calc.py": cliCalc, "test_calc.py": cliPassing})
 	for _, module := range []string{filepath.Join(dir, "calc.py"), filepath.Join("..", "..", "examples", "attention", "attention.py")} {
 		out, errOut, code := runCLI(t, "validate", module, "--json")
-		var rep struct {
-			Tests struct{ Passed, Total int }
+		var res struct {
+			Report struct {
+				Tests struct{ Passed, Total int }
+			}
 		}
-		if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || rep.Tests.Total == 0 || rep.Tests.Passed != rep.Tests.Total {
+		rep := &res.Report
+		if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || rep.Tests.Total == 0 || rep.Tests.Passed != rep.Tests.Total {
 			t.Fatalf("validate %s --json: code %d, %v\nstdout %s\nstderr %s", module, code, err, out, errOut)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/style"
 )
 
@@ -28,16 +29,12 @@ func styleCommand() *cobra.Command {
 // styleConfig loads the configuration of the workspace around the current
 // directory and returns it with the absolute profile path.
 func styleConfig() (config.Config, string, error) {
-	root := workspaceRoot(".")
-	cfg, err := config.Load(root)
+	root := core.FindRoot(".")
+	cfg, err := core.LoadConfig(root)
 	if err != nil {
 		return cfg, "", err
 	}
-	p := cfg.Style.Profile
-	if p != "" && !filepath.IsAbs(p) {
-		p = filepath.Join(root, p)
-	}
-	return cfg, p, nil
+	return cfg, core.ProfilePath(cfg, root), nil
 }
 
 func styleLearnCommand() *cobra.Command {

@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/r2c-ai/r2c/config"
-	"github.com/r2c-ai/r2c/sandbox"
-	"github.com/r2c-ai/r2c/style"
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/validate"
 )
 
@@ -30,8 +27,8 @@ func validateCommand() *cobra.Command {
 		Use:   "validate [flags] MODULE.py",
 		Short: "check a Python module: syntax, its tests in the sandbox, style",
 		Long: "Checks MODULE.py for syntax errors (tree-sitter and CPython), runs its pytest tests inside the sandbox and\n" +
-			"scores its style against your profile. Without --tests it uses test_<module>.py or tests/ next to the\n" +
-			"module when present. The Python files next to the module are copied into the sandbox too.\n" +
+			"scores its style against your profile. Without --tests a test_*.py module is its own test, else it uses\n" +
+			"test_<module>.py beside it, tests/test_<module>.py or tests/, in that order. The Python files next to the module are copied into the sandbox too.\n" +
 			"Exit status: 0 when everything passes, 1 when a check failed, 2 on usage or environment errors\n" +
 			"(no python3 with pytest, isolation below sandbox.min_isolation).",
 		Example: "  r2c validate examples/attention/attention.py\n" +
@@ -43,7 +40,7 @@ func validateCommand() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.tests, "tests", "", "test file or directory (default: test_<module>.py or tests/ next to the module)")
+	fl.StringVar(&f.tests, "tests", "", "test file or directory (default: test_<module>.py, tests/test_<module>.py or tests/ beside the module)")
 	fl.StringVar(&f.profile, "profile", "", "style profile JSON (default: config style.profile when it exists)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "wall-clock limit of the test run (config: sandbox.timeout, default 60s)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
@@ -52,49 +49,24 @@ func validateCommand() *cobra.Command {
 }
 
 func runValidate(ctx context.Context, s stdio, f validateFlags, module string) error {
-	root := f.root
-	if root == "" {
-		root = workspaceRoot(filepath.Dir(module))
+	req := core.ValidateRequest{Module: module, Tests: f.tests, Root: f.root, ProfilePath: f.profile, Timeout: f.timeout}
+	if !f.asJSON {
+		req.Progress = func(msg string) {
+			if strings.HasPrefix(msg, "no tests") {
+				fmt.Fprintf(s.err, "r2c: %s; use --tests\n", msg)
+			}
+		}
 	}
-	cfg, err := config.Load(root)
+	rep, err := core.Validate(ctx, req)
 	if err != nil {
-		return envf("validate: %w", err)
-	}
-	opts, err := validate.OptionsFromDisk(module, f.tests)
-	if err != nil {
-		return envf("%w", err)
-	}
-	var profile *style.Profile
-	if f.profile != "" {
-		profile, err = style.LoadProfile(f.profile)
-	} else {
-		profile, err = loadProfile(cfg, root)
-	}
-	if err != nil {
-		return envf("validate: %w", err)
-	}
-	if err := applySandboxConfig(&opts, cfg); err != nil {
-		return envf("validate: %w", err)
-	}
-	opts.Profile = profile
-	if f.timeout > 0 {
-		opts.Limits.Wall = f.timeout
-	}
-	if len(opts.Tests) == 0 && !f.asJSON {
-		fmt.Fprintf(s.err, "r2c: no tests found for %s (looked for test_%s and tests/ next to it; use --tests)\n",
-			module, filepath.Base(module))
-	}
-
-	rep, err := validate.Validate(ctx, opts)
-	if err != nil {
-		return envf("%w", err)
+		return envf("%s", core.Hint(err))
 	}
 	if f.asJSON {
-		if err := writeJSON(s.out, "validate", rep); err != nil {
+		if err := writeJSON(s.out, "validate", core.Summarize(module, rep)); err != nil {
 			return err
 		}
 	} else {
-		printReport(s.out, filepath.Dir(module), opts.DiskPaths, rep, profile != nil)
+		printReport(s.out, filepath.Dir(module), rep.Paths, rep)
 	}
 	if !rep.OK() {
 		return exitCode(exitFail)
@@ -102,42 +74,10 @@ func runValidate(ctx context.Context, s stdio, f validateFlags, module string) e
 	return nil
 }
 
-// applySandboxConfig copies the [sandbox] settings into opts.
-func applySandboxConfig(opts *validate.Options, cfg config.Config) error {
-	level, err := sandbox.ParseLevel(cfg.Sandbox.MinIsolation)
-	if err != nil {
-		return fmt.Errorf("config sandbox.min_isolation: %w", err)
-	}
-	opts.MinLevel = level
-	opts.Python = cfg.Sandbox.Python
-	opts.KeepRunDir = cfg.Sandbox.KeepDirs
-	opts.Limits = validate.LimitsFromConfig(cfg.Sandbox)
-	return nil
-}
-
-// workspaceRoot is the nearest directory at or above dir holding r2c.toml or
-// .git, else dir itself.
-func workspaceRoot(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return dir
-	}
-	for d := abs; ; d = filepath.Dir(d) {
-		for _, marker := range []string{config.FileName, ".git"} {
-			if _, err := os.Stat(filepath.Join(d, marker)); err == nil {
-				return d
-			}
-		}
-		if d == filepath.Dir(d) {
-			return abs
-		}
-	}
-}
-
 // printReport prints compiler-style lines (file:line:col, 1-based) and a
 // summary; paths are shown as the module was named (relative to where the
 // command was run), except files that came from elsewhere (diskPaths).
-func printReport(w io.Writer, dir string, diskPaths map[string]string, rep *validate.Report, styled bool) {
+func printReport(w io.Writer, dir string, diskPaths map[string]string, rep *validate.Report) {
 	for _, d := range rep.Diagnostics {
 		msg := strings.ReplaceAll(terminalSafe(d.Message), "\n", "\n    ")
 		shown := filepath.Join(dir, filepath.FromSlash(d.Path))
@@ -151,7 +91,7 @@ func printReport(w io.Writer, dir string, diskPaths map[string]string, rep *vali
 	if t.Total > 0 {
 		fmt.Fprintf(w, "tests: %d passed, %d failed, %d errors, %d skipped (of %d)\n", t.Passed, t.Failed, t.Errors, t.Skipped, t.Total)
 	}
-	if styled {
+	if rep.StyleChecked {
 		fmt.Fprintf(w, "style: %.1f/100\n", rep.StyleScore)
 	}
 	fmt.Fprintf(w, "sandbox: %s, python %s, %s\n", rep.Isolation, rep.Python, rep.Duration.Round(time.Millisecond))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/sandbox"
 	"github.com/r2c-ai/r2c/validate"
 )
@@ -98,10 +99,14 @@ func TestValidateJSON(t *testing.T) {
 	if code != exitFail {
 		t.Fatalf("code %d\n%s\n%s", code, out, errOut)
 	}
-	var rep validate.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+	var res core.ValidateResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
+	if res.OK || res.SchemaVersion != core.SchemaVersion || res.Module != filepath.Join(dir, "calc.py") || res.Report == nil {
+		t.Fatalf("result %+v", res)
+	}
+	rep := res.Report
 	if rep.Tests != (validate.TestCounts{Total: 2, Passed: 1, Failed: 1}) || len(rep.Failures) != 1 || rep.Failures[0].Path != "calc.py" || rep.Failures[0].Line != 5 {
 		t.Errorf("report %+v", rep)
 	}
