@@ -17,6 +17,7 @@ import (
 	"github.com/r2c-ai/r2c/internal/safepath"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/paper"
+	"github.com/r2c-ai/r2c/runstore"
 )
 
 // ImplementRequest is r2c.implement's argument object: one section of a
@@ -117,7 +118,7 @@ func (s *Server) implement(ctx context.Context, req ImplementRequest, token prot
 	cfg := s.config()
 	res, err := s.opts.Implement(ctx, core.ImplementRequest{
 		Paper: req.Paper, Section: req.Section, OutDir: req.TargetDir, Root: s.rootDir(),
-		Config: &cfg, Profile: s.styleProfile(), Apply: core.CallerApplies,
+		Config: &cfg, Profile: s.styleProfile(), Apply: core.CallerApplies, FrontDoor: runstore.FrontDoorLSP,
 	}, orchestrator.ObserverFunc(func(ev orchestrator.Event) {
 		if ev.Kind == orchestrator.EventTokens {
 			return // far too chatty for progress messages

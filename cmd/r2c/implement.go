@@ -13,6 +13,7 @@ import (
 	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/orchestrator"
+	"github.com/r2c-ai/r2c/runstore"
 )
 
 // implementFlags are r2c implement's flags.
@@ -81,7 +82,7 @@ func runImplement(ctx context.Context, s stdio, f implementFlags) error {
 	}
 
 	res, err := core.Implement(ctx, core.ImplementRequest{
-		Paper: f.paper, Section: f.section, OutDir: out, Root: f.root, Config: &cfg, Profile: profile,
+		Paper: f.paper, Section: f.section, OutDir: out, Root: f.root, Config: &cfg, Profile: profile, FrontDoor: runstore.FrontDoorCLI,
 	}, progressPrinter{w: s.err, start: time.Now()})
 	code := exitFail
 	if core.Environmental(err) {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/r2c-ai/r2c/core"
+	"github.com/r2c-ai/r2c/runstore"
 	"github.com/r2c-ai/r2c/validate"
 )
 
@@ -49,7 +50,7 @@ func validateCommand() *cobra.Command {
 }
 
 func runValidate(ctx context.Context, s stdio, f validateFlags, module string) error {
-	req := core.ValidateRequest{Module: module, Tests: f.tests, Root: f.root, ProfilePath: f.profile, Timeout: f.timeout}
+	req := core.ValidateRequest{Module: module, Tests: f.tests, Root: f.root, ProfilePath: f.profile, Timeout: f.timeout, FrontDoor: runstore.FrontDoorCLI}
 	if !f.asJSON {
 		req.Progress = func(msg string) {
 			if strings.HasPrefix(msg, "no tests") {
