@@ -81,21 +81,21 @@ const SystemPrompt = "You are r2c. You write Python in the user's own style: the
 
 // Card describes a dataset: where it came from and what was left out why.
 type Card struct {
-	Format    int                   `json:"format"`
-	Sources   []SourceCard          `json:"sources"`
-	Authors   []string              `json:"authors,omitempty"`
-	Since     string                `json:"since,omitempty"`
-	Records   map[string]int        `json:"records"`   // per split
-	Augmented map[string]int        `json:"augmented"` // per augmentation, train only
-	Papers    int                   `json:"paper_pairs"`
-	Drops     map[string]int        `json:"drops"`   // per reason, files and units
-	Secrets   map[string]int        `json:"secrets"` // distinct secret values per rule; never the values
-	Tokens    TokenCard             `json:"tokens"`
-	Style     StyleCard             `json:"style"`
-	Dedup     string                `json:"dedup"`
-	Split     string                `json:"split"`
-	Units     map[string]int        `json:"units"` // kept units per kind
-	Warnings  []string              `json:"warnings,omitempty"`
+	Format    int                    `json:"format"`
+	Sources   []SourceCard           `json:"sources"`
+	Authors   []string               `json:"authors,omitempty"`
+	Since     string                 `json:"since,omitempty"`
+	Records   map[string]int         `json:"records"`   // per split
+	Augmented map[string]int         `json:"augmented"` // per augmentation, train only
+	Papers    int                    `json:"paper_pairs"`
+	Drops     map[string]int         `json:"drops"`   // per reason, files and units
+	Secrets   map[string]int         `json:"secrets"` // distinct secret values per rule; never the values
+	Tokens    TokenCard              `json:"tokens"`
+	Style     StyleCard              `json:"style"`
+	Dedup     string                 `json:"dedup"`
+	Split     string                 `json:"split"`
+	Units     map[string]int         `json:"units"` // kept units per kind
+	Warnings  []string               `json:"warnings,omitempty"`
 	perSource map[string]*SourceCard `json:"-"`
 }
 

@@ -54,7 +54,7 @@ var (
 	// NAME = "value" or NAME: str = "value" or name="value" (keyword
 	// argument) or "name": "value" (dict literal), for names that hold
 	// credentials.
-	reAssign = regexp.MustCompile(`(?i)["']?([a-z0-9_]*(?:password|passwd|pwd|secret|token|api_?key|access_?key|private_?key|_key|auth)[a-z0-9_]*)["']?\s*(?::\s*[a-zA-Z_][\w\[\]., ]*)?\s*[:=]\s*[rbuRBU]?["']([^"'\n]{4,})["']`)
+	reAssign   = regexp.MustCompile(`(?i)["']?([a-z0-9_]*(?:password|passwd|pwd|secret|token|api_?key|access_?key|private_?key|_key|auth)[a-z0-9_]*)["']?\s*(?::\s*[a-zA-Z_][\w\[\]., ]*)?\s*[:=]\s*[rbuRBU]?["']([^"'\n]{4,})["']`)
 	reHFToken  = regexp.MustCompile(`\b(hf_[A-Za-z0-9]{30,})\b`)
 	reAWSKeyID = regexp.MustCompile(`\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b`)
 	reGHToken  = regexp.MustCompile(`\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})\b`)
