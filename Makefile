@@ -4,7 +4,7 @@ PKGS     ?= ./...
 BIN      ?= bin/r2c
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build install test test-short test-extension test-vscode vsix bench lint fuzz clean eval-smoke
+.PHONY: build install test test-short test-extension test-vscode vsix test-trainer bench lint fuzz clean eval-smoke
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/r2c
@@ -33,6 +33,11 @@ vsix:
 # vscode-extension/e2e/README.md). Screenshots go to .ci/artifacts/vscode/.
 test-vscode: build vsix
 	vscode-extension/e2e/run.sh
+
+# The trainer alone, its real CPU training run included: needs the venv
+# `r2c train setup` makes (R2C_TRAINER_VENV names it; .ci/run builds it).
+test-trainer:
+	$(GO) test -count=1 -v -timeout 30m -run . ./trainer
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

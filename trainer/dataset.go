@@ -311,7 +311,7 @@ func Dataset(ctx context.Context, opts DatasetOptions) (*Card, error) {
 		warnMu   sync.Mutex
 		warnings []string
 		valuesMu sync.Mutex
-		values   = map[string]bool{}
+		values   = map[string]string{} // secret value → rule, for redaction and the final check
 		readMu   = map[*repoSource]*sync.Mutex{}
 	)
 	for _, rs := range repos {
@@ -355,8 +355,8 @@ func Dataset(ctx context.Context, opts DatasetOptions) (*Card, error) {
 			if len(found) > 0 {
 				valuesMu.Lock()
 				for _, f := range found {
-					if !values[f.Value] {
-						values[f.Value] = true
+					if _, ok := values[f.Value]; !ok {
+						values[f.Value] = f.Rule
 						secretsFound.add(f.Rule, 1)
 					}
 				}
@@ -394,8 +394,28 @@ func Dataset(ctx context.Context, opts DatasetOptions) (*Card, error) {
 		}
 	}
 
+	// A secret found in one file is redacted from every unit: the same
+	// key pasted where no rule recognises it must not get through.
+	var global []secretFinding
+	for v, rule := range values {
+		if len(v) >= GlobalSecretLength {
+			global = append(global, secretFinding{Rule: rule, Value: v})
+		}
+	}
+	sort.Slice(global, func(i, j int) bool {
+		if len(global[i].Value) != len(global[j].Value) {
+			return len(global[i].Value) > len(global[j].Value)
+		}
+		return global[i].Value < global[j].Value
+	})
 	var all []*unit
 	for _, us := range results {
+		for _, u := range us {
+			u.Code = redact(u.Code, global)
+			u.Signature = redact(u.Signature, global)
+			u.Docstring = redact(u.Docstring, global)
+			u.Context = redact(u.Context, global)
+		}
 		all = append(all, us...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
@@ -597,9 +617,9 @@ func Dataset(ctx context.Context, opts DatasetOptions) (*Card, error) {
 	files["card.json"] = append(cj, '\n')
 	files["card.md"] = []byte(card.Markdown())
 	for name, data := range files {
-		for v := range values {
-			if bytes.Contains(data, []byte(v)) {
-				return nil, fmt.Errorf("internal check failed: a secret found by rule scanning would reach %s; nothing was written", name)
+		for _, f := range global {
+			if bytes.Contains(data, []byte(f.Value)) {
+				return nil, fmt.Errorf("internal check failed: a secret found by rule %s would reach %s; nothing was written", f.Rule, name)
 			}
 		}
 	}

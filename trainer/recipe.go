@@ -31,9 +31,13 @@ func LockHash() string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// DefaultVenv is the training environment's folder under the user cache,
-// keyed by the lock's hash.
+// DefaultVenv is the training environment's folder: $R2C_TRAINER_VENV when
+// set, else r2c/venv-trainer-LOCKHASH under the user cache, keyed by the
+// lock's hash.
 func DefaultVenv() string {
+	if v := os.Getenv("R2C_TRAINER_VENV"); v != "" {
+		return v
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()

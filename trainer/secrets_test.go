@@ -94,3 +94,20 @@ func trueJaccard(a, b string) float64 {
 	}
 	return float64(inter) / float64(len(x)+len(y)-inter)
 }
+
+func TestGPT2Split(t *testing.T) {
+	// expected pieces from Hugging Face tokenizers' ByteLevel pre-tokenizer
+	// (pre_tokenize_str) on the same strings
+	cases := map[string]string{
+		"Implement `x`\n\nModule": "Implement| `|x|`|\n|\n|Module",
+		"a  b   c\n\n\n  d":       "a| | b|  | c|\n\n\n | d",
+		"user's it's don't":       "user|'s| it|'s| don|'t",
+		"x = 1\n    y = 2":        "x| =| 1|\n   | y| =| 2",
+		"tail  ":                  "tail|  ",
+	}
+	for in, want := range cases {
+		if got := strings.Join(gpt2Split(in), "|"); got != want {
+			t.Errorf("gpt2Split(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

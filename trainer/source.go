@@ -18,11 +18,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/r2c-ai/r2c/style"
 )
@@ -95,6 +98,11 @@ func openRepo(ctx context.Context, spec, tmp string) (*repoSource, error) {
 			return nil, usagef("repository %s: %w", spec, err)
 		}
 		rs.repo, err = git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+		if errors.Is(err, git.ErrRepositoryNotExists) && looksBare(abs) {
+			// a bare repository without a config file (mirrors, some
+			// backups): go-git's PlainOpen wants one, its storage does not
+			rs.repo, err = git.Open(filesystem.NewStorage(osfs.New(abs), cache.NewObjectLRUDefault()), nil)
+		}
 		if errors.Is(err, git.ErrRepositoryNotExists) {
 			return nil, usagef("%s is not a git repository: pass a folder inside a git work tree, a bare repository or a URL", spec)
 		}
@@ -117,6 +125,16 @@ func openRepo(ctx context.Context, spec, tmp string) (*repoSource, error) {
 	}
 	rs.Commit = head.Hash().String()
 	return rs, nil
+}
+
+// looksBare reports a folder with the layout of a bare repository.
+func looksBare(dir string) bool {
+	for _, name := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // treeFile is a candidate file of a repository's HEAD tree.

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sugarme/tokenizer"
+	"github.com/sugarme/tokenizer/pretokenizer"
 	"github.com/sugarme/tokenizer/pretrained"
 )
 
@@ -41,6 +45,12 @@ type hfCounter struct {
 	mu   sync.Mutex // the tokenizer's caches are not safe for concurrent use
 	tk   *tokenizer.Tokenizer
 	desc string
+	// byteLevel is set for GPT-2 style byte-level BPE tokenizers. The
+	// reader's own byte-level pre-tokenizer splits whitespace differently
+	// from Hugging Face's (Go's regexp has no look-ahead for `\s+(?!\S)`;
+	// measured: "x`\n\nM" gave one newline token where Python gives two),
+	// so r2c splits with gpt2Split and hands each piece to the BPE model.
+	byteLevel bool
 }
 
 func newHFCounter(path string) (*hfCounter, error) {
@@ -53,7 +63,11 @@ func newHFCounter(path string) (*hfCounter, error) {
 		return nil, usagef("--tokenizer %s: not a Hugging Face tokenizer.json this reader understands: %w", path, err)
 	}
 	sum := sha256.Sum256(data)
-	return &hfCounter{tk: tk, desc: "exact: tokenizer.json sha256 " + hex.EncodeToString(sum[:8])}, nil
+	c := &hfCounter{tk: tk, desc: "exact: tokenizer.json sha256 " + hex.EncodeToString(sum[:8])}
+	if _, ok := tk.GetPreTokenizer().(*pretokenizer.ByteLevel); ok && tk.GetNormalizer() == nil {
+		c.byteLevel = true
+	}
+	return c, nil
 }
 
 // loadTokenizer reads tokenizer.json, turning the reader's panics on
@@ -75,11 +89,102 @@ func (c *hfCounter) Count(text string) (n int, err error) {
 			err = fmt.Errorf("tokenizer: %v", r)
 		}
 	}()
+	if c.byteLevel {
+		model := c.tk.GetModel()
+		for _, piece := range gpt2Split(text) {
+			var b strings.Builder
+			for i := 0; i < len(piece); i++ {
+				b.WriteString(pretokenizer.BytesChar[piece[i]])
+			}
+			toks, err := model.Tokenize(b.String())
+			if err != nil {
+				return 0, err
+			}
+			n += len(toks)
+		}
+		return n, nil
+	}
 	enc, err := c.tk.EncodeSingle(text, false)
 	if err != nil {
 		return 0, err
 	}
 	return len(enc.GetIds()), nil
+}
+
+// gpt2Split is GPT-2's pre-tokenisation, the regular expression
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// written out by hand because Go's regexp lacks the look-ahead.
+func gpt2Split(s string) []string {
+	var out []string
+	isL := unicode.IsLetter
+	isN := unicode.IsNumber
+	isS := unicode.IsSpace
+	isO := func(r rune) bool { return !isS(r) && !isL(r) && !isN(r) }
+	// run returns the end of the run of runes matching f from i.
+	run := func(i int, f func(rune) bool) int {
+		for i < len(s) {
+			r, w := utf8.DecodeRuneInString(s[i:])
+			if !f(r) {
+				break
+			}
+			i += w
+		}
+		return i
+	}
+	for i := 0; i < len(s); {
+		if s[i] == '\'' {
+			matched := false
+			for _, c := range []string{"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"} {
+				if strings.HasPrefix(s[i:], c) {
+					out = append(out, c)
+					i += len(c)
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+		}
+		j := i
+		if s[j] == ' ' {
+			j++
+		}
+		if j < len(s) {
+			r, _ := utf8.DecodeRuneInString(s[j:])
+			var f func(rune) bool
+			switch {
+			case isL(r):
+				f = isL
+			case isN(r):
+				f = isN
+			case isO(r):
+				f = isO
+			}
+			if f != nil {
+				end := run(j, f)
+				out = append(out, s[i:end])
+				i = end
+				continue
+			}
+		}
+		// whitespace: the run, less its last character when more text
+		// follows (that character then leads the next piece)
+		end := run(i, isS)
+		if end < len(s) && end > i {
+			_, w := utf8.DecodeLastRuneInString(s[i:end])
+			if end-w > i {
+				end -= w
+			}
+		}
+		if end == i { // cannot happen for valid input; never loop forever
+			_, w := utf8.DecodeRuneInString(s[i:])
+			end = i + w
+		}
+		out = append(out, s[i:end])
+		i = end
+	}
+	return out
 }
 
 func (c *hfCounter) Describe() string { return c.desc }

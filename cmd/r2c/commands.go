@@ -20,6 +20,7 @@ func topCommands() []*cobra.Command {
 		searchCommand(),
 		paperCommand(),
 		evalCommand(),
+		trainCommand(),
 		serveCommand(),
 		apiCommand(),
 		statsCommand(),

@@ -80,13 +80,16 @@ def check_masks(dataset, max_length):
     lengths, masked, empty, clipped = [], 0, 0, 0
     for row in dataset:
         ids = row["input_ids"]
-        mask = row.get("completion_mask")
         lengths.append(len(ids))
         if len(ids) >= max_length:
             clipped += 1
-        if mask is None:
-            continue
-        kept = sum(mask[:max_length])
+        if row.get("labels") is not None:  # TRL 1.x: the mask becomes labels of -100
+            kept = sum(1 for label in row["labels"][:max_length] if label != -100)
+        elif row.get("completion_mask") is not None:
+            kept = sum(row["completion_mask"][:max_length])
+        else:
+            raise SystemExit("r2c recipe: the processed dataset has neither labels nor a completion mask: "
+                             "this TRL version masks differently from the locked one")
         masked += kept
         if kept == 0:
             empty += 1
@@ -177,7 +180,7 @@ def main():
         num_train_epochs=t["epochs"],
         max_steps=t["max_steps"] if t["max_steps"] > 0 else -1,
         gradient_checkpointing=cfg["gradient_checkpointing"],
-        gradient_checkpointing_kwargs={"use_reentrant": False},
+        activation_checkpointing_kwargs={"use_reentrant": False},
         seed=cfg["seed"],
         data_seed=cfg["seed"],
         logging_steps=1,

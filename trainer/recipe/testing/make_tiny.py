@@ -49,9 +49,21 @@ def main():
                          bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id,
                          pad_token_id=fast.pad_token_id, tie_word_embeddings=False)
     model = LlamaForCausalLM(config)
+
+    # A second tokenizer shaped like Llama's and CodeLlama's own (SentencePiece
+    # BPE: "▁" for spaces, byte fallback), to check token counting on that shape.
+    from tokenizers import normalizers
+
+    sp = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+    sp.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")])
+    sp.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                    decoders.Strip(" ", 1, 0)])
+    sp_trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=specials[:3] + [f"<0x{i:02X}>" for i in range(256)])
+    sp.train_from_iterator(list(texts(data_dir)), trainer=sp_trainer)
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out)
     fast.save_pretrained(out)
+    sp.save(os.path.join(out, "llama_style_tokenizer.json"))
     print(json.dumps({"model": out, "vocab": len(fast), "params": sum(p.numel() for p in model.parameters())}))
 
 
