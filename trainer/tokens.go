@@ -3,6 +3,7 @@ package trainer
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -45,12 +46,13 @@ type hfCounter struct {
 	mu   sync.Mutex // the tokenizer's caches are not safe for concurrent use
 	tk   *tokenizer.Tokenizer
 	desc string
-	// byteLevel is set for GPT-2 style byte-level BPE tokenizers. The
-	// reader's own byte-level pre-tokenizer splits whitespace differently
-	// from Hugging Face's (Go's regexp has no look-ahead for `\s+(?!\S)`;
-	// measured: "x`\n\nM" gave one newline token where Python gives two),
-	// so r2c splits with gpt2Split and hands each piece to the BPE model.
-	byteLevel bool
+	// bpe is set for GPT-2 style byte-level BPE tokenizers (Llama 3, Qwen,
+	// StarCoder, DeepSeek-Coder), which r2c counts itself: the reader's
+	// byte-level pre-tokenizer splits whitespace differently from Hugging
+	// Face's (Go's regexp has no look-ahead for `\s+(?!\S)`) and its BPE
+	// merges long runs of spaces in another order (measured against Python's
+	// tokenizers on the same file: 9 of 25 texts off by 1 to 6 tokens).
+	bpe *byteBPE
 }
 
 func newHFCounter(path string) (*hfCounter, error) {
@@ -65,7 +67,12 @@ func newHFCounter(path string) (*hfCounter, error) {
 	sum := sha256.Sum256(data)
 	c := &hfCounter{tk: tk, desc: "exact: tokenizer.json sha256 " + hex.EncodeToString(sum[:8])}
 	if _, ok := tk.GetPreTokenizer().(*pretokenizer.ByteLevel); ok && tk.GetNormalizer() == nil {
-		c.byteLevel = true
+		if c.bpe, err = loadByteBPE(data); err != nil {
+			return nil, usagef("--tokenizer %s: %w", path, err)
+		}
+	} else {
+		c.desc = "approximate: tokenizer.json sha256 " + hex.EncodeToString(sum[:8]) +
+			" read by github.com/sugarme/tokenizer, which counts SentencePiece-style (Llama 2, CodeLlama) tokenizers up to ~15% off on code and undercounts non-ASCII text (no byte fallback)"
 	}
 	return c, nil
 }
@@ -89,18 +96,9 @@ func (c *hfCounter) Count(text string) (n int, err error) {
 			err = fmt.Errorf("tokenizer: %v", r)
 		}
 	}()
-	if c.byteLevel {
-		model := c.tk.GetModel()
+	if c.bpe != nil {
 		for _, piece := range gpt2Split(text) {
-			var b strings.Builder
-			for i := 0; i < len(piece); i++ {
-				b.WriteString(pretokenizer.BytesChar[piece[i]])
-			}
-			toks, err := model.Tokenize(b.String())
-			if err != nil {
-				return 0, err
-			}
-			n += len(toks)
+			n += c.bpe.count(piece)
 		}
 		return n, nil
 	}
@@ -212,4 +210,87 @@ func tokenStats(lengths []int) TokenStats {
 	}
 	q := func(p float64) int { return s[int(p*float64(len(s)-1))] }
 	return TokenStats{Records: len(s), Total: total, Min: s[0], Max: s[len(s)-1], Mean: total / len(s), P50: q(0.5), P95: q(0.95)}
+}
+
+// byteBPE is a byte-level BPE model read from tokenizer.json, merging as
+// Hugging Face's tokenizers does: the pair of lowest merge rank first, the
+// leftmost of equal ones.
+type byteBPE struct {
+	vocab        map[string]int
+	ranks        map[[2]string]int
+	ignoreMerges bool
+	cache        map[string]int
+}
+
+func loadByteBPE(data []byte) (*byteBPE, error) {
+	var tj struct {
+		Model struct {
+			Type         string            `json:"type"`
+			Vocab        map[string]int    `json:"vocab"`
+			Merges       []json.RawMessage `json:"merges"`
+			IgnoreMerges bool              `json:"ignore_merges"`
+		} `json:"model"`
+	}
+	if err := json.Unmarshal(data, &tj); err != nil {
+		return nil, err
+	}
+	if tj.Model.Type != "BPE" {
+		return nil, fmt.Errorf("byte-level pre-tokenizer with a %s model: only BPE is supported", tj.Model.Type)
+	}
+	b := &byteBPE{vocab: tj.Model.Vocab, ranks: map[[2]string]int{}, ignoreMerges: tj.Model.IgnoreMerges, cache: map[string]int{}}
+	for i, raw := range tj.Model.Merges {
+		var pair [2]string
+		var str string
+		if err := json.Unmarshal(raw, &str); err == nil {
+			a, c, ok := strings.Cut(str, " ")
+			if !ok {
+				return nil, fmt.Errorf("merge %d %q is not two symbols", i, str)
+			}
+			pair = [2]string{a, c}
+		} else if err := json.Unmarshal(raw, &pair); err != nil {
+			return nil, fmt.Errorf("merge %d: %w", i, err)
+		}
+		if _, dup := b.ranks[pair]; !dup {
+			b.ranks[pair] = i
+		}
+	}
+	return b, nil
+}
+
+// count is the number of tokens of one pre-tokenised piece.
+func (b *byteBPE) count(piece string) int {
+	if n, ok := b.cache[piece]; ok {
+		return n
+	}
+	var sb strings.Builder
+	syms := make([]string, 0, len(piece))
+	for i := 0; i < len(piece); i++ {
+		c := pretokenizer.BytesChar[piece[i]]
+		sb.WriteString(c)
+		syms = append(syms, c)
+	}
+	word := sb.String()
+	if b.ignoreMerges {
+		if _, ok := b.vocab[word]; ok {
+			b.cache[piece] = 1
+			return 1
+		}
+	}
+	for len(syms) > 1 {
+		best, at := -1, -1
+		for i := 0; i+1 < len(syms); i++ {
+			if r, ok := b.ranks[[2]string{syms[i], syms[i+1]}]; ok && (best < 0 || r < best) {
+				best, at = r, i
+			}
+		}
+		if at < 0 {
+			break
+		}
+		syms[at] += syms[at+1]
+		syms = append(syms[:at+1], syms[at+2:]...)
+	}
+	if len(b.cache) < 1<<16 {
+		b.cache[piece] = len(syms)
+	}
+	return len(syms)
 }
