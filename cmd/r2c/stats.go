@@ -2,9 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
