@@ -185,7 +185,15 @@ async function main() {
       const out = page.locator('.part.panel .view-lines');
       await out.first().waitFor({ state: 'visible' });
       await page.waitForTimeout(1000);
-      result.run_log = (await out.first().innerText()).replace(/\u00a0/g, ' ');
+      // The top and the bottom of the log: between them they hold it all.
+      await out.first().click();
+      const parts = [];
+      for (const key of ['Control+Home', 'Control+End']) {
+        await page.keyboard.press(key);
+        await page.waitForTimeout(500);
+        parts.push((await out.first().innerText()).replace(/\u00a0/g, ' '));
+      }
+      result.run_log = parts.join('\n');
     });
   } finally {
     await browser.close();
