@@ -436,9 +436,16 @@ func preflight(ctx context.Context, venv string, cfg RunConfig, opts RunOptions,
 		return nil, usagef("no training environment at %s: run `r2c train setup --venv %s` first", venv, venv)
 	}
 	cmd := exec.CommandContext(ctx, py, "-c", probeScript)
+	cmd.Dir = out // not the caller's folder, which may hold modules that shadow the recipe's
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	b, err := cmd.Output()
 	if err != nil {
-		return nil, usagef("the training environment %s does not start (%v): rerun `r2c train setup --venv %s`", venv, err, venv)
+		last := strings.TrimSpace(stderr.String())
+		if i := strings.LastIndexByte(last, '\n'); i >= 0 {
+			last = last[i+1:]
+		}
+		return nil, usagef("the training environment %s does not start (%v: %s): rerun `r2c train setup --venv %s`", venv, err, last, venv)
 	}
 	var env envInfo
 	if err := json.Unmarshal(b, &env); err != nil {
@@ -517,6 +524,7 @@ func launch(ctx context.Context, res *RunResult, out string, log io.Writer) erro
 	defer logf.Close()
 	fmt.Fprintf(logf, "# %s %s\n", time.Now().UTC().Format(time.RFC3339), shellJoin(res.Command))
 	cmd := exec.Command(res.Command[0], res.Command[1:]...)
+	cmd.Dir = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1", "TOKENIZERS_PARALLELISM=false", "HF_HUB_DISABLE_TELEMETRY=1")
 	stdout, err := cmd.StdoutPipe()
