@@ -48,7 +48,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	./bench/run
 
+# gofmt first: it names the files to fix, and fails when it lists any (or
+# cannot parse one).
 lint:
+	@files=$$(git ls-files '*.go' 2>/dev/null); [ -n "$$files" ] || files=$$(find . -name '*.go' -not -path '*/node_modules/*'); \
+	  unformatted=$$(gofmt -l $$files) || exit 1; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt -l lists these files (run gofmt -w on them):"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	staticcheck $(PKGS)
 

@@ -283,7 +283,6 @@ func needPytest(t *testing.T) string {
 	return py.Path
 }
 
-
 // A prompt over the server's budget loses the least useful parts first
 // (dependency bodies, then evidence, ...); one that cannot fit is an error
 // that names the fix, never a request the server would refuse or cut.

@@ -13,7 +13,7 @@ var schemaFS embed.FS
 // Shared sub-schemas, spliced in where the schema files say {"$ref": "name"}:
 // the model client's JSON Schema subset has no references.
 var schemaRefs = map[string]string{
-	"tensor": `{"type": "object", "properties": {"name": {"type": "string"}, "shape": {"type": "array", "items": {"type": "string"}}, "dtype": {"type": "string"}, "description": {"type": "string"}}, "required": ["name", "shape", "dtype"], "additionalProperties": false}`,
+	"tensor":   `{"type": "object", "properties": {"name": {"type": "string"}, "shape": {"type": "array", "items": {"type": "string"}}, "dtype": {"type": "string"}, "description": {"type": "string"}}, "required": ["name", "shape", "dtype"], "additionalProperties": false}`,
 	"function": `{"type": "object", "properties": {"name": {"type": "string"}, "signature": {"type": "string"}, "docstring": {"type": "string"}}, "required": ["name", "signature", "docstring"], "additionalProperties": false}`,
 }
 

@@ -65,12 +65,19 @@ func TestPlanValidateErrors(t *testing.T) {
 		{"two whole-file tasks", func(p *Plan) {
 			p.Tasks = append(p.Tasks, Task{ID: "mask2", File: "pkg/mask.py", Description: "the mask again"})
 		}, []string{`tasks "mask" and "mask2" both write the whole of pkg/mask.py`}},
-		{"test task id", func(p *Plan) { p.Tasks[0].ID = "tests:pkg/mask.py"; p.Tasks[2].DependsOn = []string{"softmax", "tests:pkg/mask.py"} }, []string{`task id "tests:pkg/mask.py" starts with "tests:"`}},
+		{"test task id", func(p *Plan) {
+			p.Tasks[0].ID = "tests:pkg/mask.py"
+			p.Tasks[2].DependsOn = []string{"softmax", "tests:pkg/mask.py"}
+		}, []string{`task id "tests:pkg/mask.py" starts with "tests:"`}},
 		{"not importable", func(p *Plan) { p.Files[1].Path = "my-pkg/mask.py"; p.Tasks[0].File = "my-pkg/mask.py" }, []string{`"my-pkg" is not a Python identifier`}},
 		{"file as folder", func(p *Plan) { p.Files[1].Path = "attention.py/mask.py"; p.Tasks[0].File = "attention.py/mask.py" }, []string{`file "attention.py/mask.py" lies inside "attention.py"`}},
 		{"one symbol twice", func(p *Plan) { p.Tasks[2].Symbol = "softmax" }, []string{`tasks "softmax" and "attn" both write softmax in attention.py`}},
 		{"module at a test path", func(p *Plan) { p.Files[1].Path = "test_attention.py"; p.Tasks[0].File = "test_attention.py" }, []string{`file "test_attention.py" has the path of the tests of "attention.py"`}},
-		{"shared test file", func(p *Plan) { p.Files[0].Path = "pkg_mask.py"; p.Tasks[1].File = "pkg_mask.py"; p.Tasks[2].File = "pkg_mask.py" }, []string{`files "pkg_mask.py" and "pkg/mask.py" would share the test file test_pkg_mask.py`}},
+		{"shared test file", func(p *Plan) {
+			p.Files[0].Path = "pkg_mask.py"
+			p.Tasks[1].File = "pkg_mask.py"
+			p.Tasks[2].File = "pkg_mask.py"
+		}, []string{`files "pkg_mask.py" and "pkg/mask.py" would share the test file test_pkg_mask.py`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

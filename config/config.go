@@ -67,21 +67,23 @@ type Model struct {
 	Timeout     Duration `toml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
-// merge returns m with its zero fields filled from base.
-func (m Model) merge(base Model) Model {
-	if m.Name == "" {
-		m.Name = base.Name
+// overlay sets m's fields from the non-zero fields of v. It is the one
+// merge rule for model settings: Merge overlays flags and editor settings
+// on the files with it, and AgentModel overlays an agent's own settings on
+// the defaults.
+func (m *Model) overlay(v Model) {
+	if v.Name != "" {
+		m.Name = v.Name
 	}
-	if m.Temperature == nil {
-		m.Temperature = base.Temperature
+	if v.Temperature != nil {
+		m.Temperature = v.Temperature
 	}
-	if m.MaxTokens == 0 {
-		m.MaxTokens = base.MaxTokens
+	if v.MaxTokens != 0 {
+		m.MaxTokens = v.MaxTokens
 	}
-	if m.Timeout == 0 {
-		m.Timeout = base.Timeout
+	if v.Timeout != 0 {
+		m.Timeout = v.Timeout
 	}
-	return m
 }
 
 // Agents holds per-agent overrides of the default model settings.
@@ -273,7 +275,9 @@ func (c Config) AgentModel(agent string) Model {
 	case "validator":
 		m = c.Agents.Validator
 	}
-	return m.merge(c.Model)
+	out := c.Model
+	out.overlay(m)
+	return out
 }
 
 // APIKey returns the API key from APIKeyFile or the APIKeyEnv variable.
@@ -397,22 +401,14 @@ func (c *Config) Merge(over Config) {
 			*dst = v
 		}
 	}
-	mergeModel := func(dst *Model, v Model) {
-		setS(&dst.Name, v.Name)
-		if v.Temperature != nil {
-			dst.Temperature = v.Temperature
-		}
-		setI(&dst.MaxTokens, v.MaxTokens)
-		setD(&dst.Timeout, v.Timeout)
-	}
 	setS(&c.Endpoint, over.Endpoint)
 	setS(&c.APIKeyEnv, over.APIKeyEnv)
 	setS(&c.APIKeyFile, over.APIKeyFile)
-	mergeModel(&c.Model, over.Model)
-	mergeModel(&c.Agents.Analyzer, over.Agents.Analyzer)
-	mergeModel(&c.Agents.Planner, over.Agents.Planner)
-	mergeModel(&c.Agents.Implementer, over.Agents.Implementer)
-	mergeModel(&c.Agents.Validator, over.Agents.Validator)
+	c.Model.overlay(over.Model)
+	c.Agents.Analyzer.overlay(over.Agents.Analyzer)
+	c.Agents.Planner.overlay(over.Agents.Planner)
+	c.Agents.Implementer.overlay(over.Agents.Implementer)
+	c.Agents.Validator.overlay(over.Agents.Validator)
 	setI(&c.MaxInFlight, over.MaxInFlight)
 	setI(&c.MaxRetries, over.MaxRetries)
 	setS(&c.ServerKind, over.ServerKind)

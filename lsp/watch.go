@@ -14,6 +14,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/internal/safepath"
 )
 
 // Files the server's state is read from — r2c.toml at the workspace root,
@@ -133,8 +134,8 @@ func watchOptions(root string, paths []string, relative bool) map[string][]watch
 		}
 		base, rel := filepath.Dir(p), filepath.Base(p)
 		if root != "" {
-			if r, err := filepath.Rel(root, p); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-				base, rel = root, r
+			if r, ok := safepath.Within(root, p); ok {
+				base, rel = root, filepath.FromSlash(r)
 			}
 		}
 		ws = append(ws, watcher{GlobPattern: relativePattern{

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/r2c-ai/r2c/config"
+	"github.com/r2c-ai/r2c/internal/safepath"
 	"github.com/r2c-ai/r2c/orchestrator"
 )
 
@@ -176,11 +176,11 @@ func runRunsShow(s stdio, root string, asJSON bool, args []string) error {
 // showRecordFile prints one file of a run's record; the name must stay
 // inside the run's folder.
 func showRecordFile(s stdio, runDir, name string) error {
-	clean := filepath.Clean(filepath.FromSlash(name))
-	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-		return envf("runs show: %q is not a file of the run's record", name)
+	p, err := safepath.Join(runDir, name)
+	if err != nil {
+		return envf("runs show: %q is not a file of the run's record: %w", name, err)
 	}
-	b, err := os.ReadFile(filepath.Join(runDir, clean))
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return failf("runs show: %w (r2c runs show ID lists the record's files)", err)
 	}
