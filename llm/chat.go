@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -254,10 +255,11 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 	if len(req.Messages) == 0 {
 		return nil, errors.New("llm: chat request has no messages")
 	}
+	stream := req.OnToken != nil && !c.noStream.Load()
 	oreq := openai.ChatCompletionRequest{
 		Model:  model,
 		Stop:   req.Stop,
-		Stream: req.OnToken != nil,
+		Stream: stream,
 	}
 	for _, m := range req.Messages {
 		oreq.Messages = append(oreq.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
@@ -278,8 +280,90 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 		fields[k] = v
 	}
 
-	resp := &Response{Model: model}
 	what := "chat " + strconv.Quote(model)
+	resp, err := c.send(ctx, req, oreq, fields, what, timeout)
+	if err != nil && stream && streamRefused(err) {
+		// A server (or proxy) that does not stream: ask once without
+		// streaming, and if that works, stop asking to stream.
+		plain := oreq
+		plain.Stream, plain.StreamOptions = false, nil
+		if resp2, err2 := c.send(ctx, req, plain, fields, what, timeout); err2 == nil {
+			c.noStream.Store(true)
+			c.log.Warn("llm: the server refused a streamed request; using plain requests", "error", err.Error())
+			resp2.Attempts += resp.Attempts
+			resp, err = resp2, nil
+			stream = false // the answer arrived whole: OnToken gets it below
+		}
+	}
+	if tl, ok := parseTooLong(err); ok && ctx.Err() == nil {
+		// The server's real limit is below what the request assumed (it
+		// reported a larger one, or the count was off): learn it, and when
+		// a shorter answer makes the request fit, re-budget once instead
+		// of failing or resending the same request.
+		c.learnLimit(tl.total, tl.input)
+		apiErr := new(APIError)
+		errors.As(err, &apiErr)
+		fit := 0
+		if tl.total > 0 && tl.prompt > 0 {
+			fit = tl.total - tl.prompt - rebudgetMargin
+		}
+		if tl.promptOnly || fit < minRebudgetTokens || (maxTokens > 0 && fit >= maxTokens) {
+			limit := tl.input
+			if limit == 0 {
+				limit = tl.total
+			}
+			return nil, fmt.Errorf("llm: %s: %w", what, &ContextError{Limit: limit, Prompt: tl.prompt, Err: apiErr})
+		}
+		c.log.Warn("llm: the server refused the request as too long; lowering max_tokens once", "max_tokens", fit, "error", err.Error())
+		lowered := maps.Clone(fields)
+		lowered["max_tokens"] = fit
+		resp2, err2 := c.send(ctx, req, oreq, lowered, what, timeout)
+		if err2 != nil {
+			return nil, err2
+		}
+		resp2.Attempts += resp.Attempts
+		resp2.MaxTokens = fit
+		resp, err = resp2, nil
+	}
+	resp.Duration = time.Since(start)
+	if err != nil {
+		return nil, err
+	}
+	if resp.MaxTokens == 0 {
+		resp.MaxTokens = maxTokens
+	}
+	if req.OnToken != nil && !stream && resp.Content != "" {
+		req.OnToken(resp.Content) // a server that does not stream: the whole answer at once
+	}
+	c.usage.Add(resp.Usage)
+	return resp, nil
+}
+
+// rebudgetMargin is left free when max_tokens is lowered to the room a
+// server's 422 answer names, for the server's own rounding.
+const rebudgetMargin = 8
+
+// streamRefused reports an error answer to a streamed request that says
+// nothing about its content: the server may not stream at all.
+func streamRefused(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status == 0 {
+		return false
+	}
+	if _, tooLong := parseTooLong(err); tooLong {
+		return false
+	}
+	switch apiErr.Status {
+	case 400, 404, 405, 415, 422, 501:
+		return true
+	}
+	return false
+}
+
+// send runs one request through the retry loop; the Response comes back
+// with the error too (Attempts set).
+func (c *Client) send(ctx context.Context, req Request, oreq openai.ChatCompletionRequest, fields map[string]any, what string, timeout time.Duration) (*Response, error) {
+	resp := &Response{Model: oreq.Model}
 	attempt := 0
 	attempts, err := c.withRetries(ctx, what, timeout, fields, func(actx context.Context, st *attemptState) (progressed bool, err error) {
 		attempt++
@@ -304,12 +388,7 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 		return false, c.chatOnce(actx, oreq, resp)
 	})
 	resp.Attempts = attempts
-	resp.Duration = time.Since(start)
-	if err != nil {
-		return nil, err
-	}
-	c.usage.Add(resp.Usage)
-	return resp, nil
+	return resp, err
 }
 
 // exchange describes one finished attempt for Request.OnExchange, with

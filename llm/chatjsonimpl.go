@@ -137,6 +137,10 @@ func constrainedFields(mode JSONMode, schema *Schema) map[string]any {
 // isRejection reports a 400 or 422 answer: the request's form, not the
 // server's state, is the problem.
 func isRejection(err error) bool {
+	var tooLong *ContextError
+	if errors.As(err, &tooLong) {
+		return false // the prompt's length, not the grammar, is the problem
+	}
 	var apiErr *APIError
 	return errors.As(err, &apiErr) && (apiErr.Status == 400 || apiErr.Status == 422)
 }

@@ -127,6 +127,9 @@ type Response struct {
 	Attempts int
 	// Duration is the wall time of the whole call, waits included.
 	Duration time.Duration
+	// MaxTokens is the answer bound the request was finally sent with:
+	// lower than asked when the server's 422 made the client re-budget.
+	MaxTokens int
 }
 
 // Client talks to one OpenAI-compatible server. It is safe for concurrent use.
@@ -140,6 +143,14 @@ type Client struct {
 	log    *slog.Logger
 	info   atomic.Pointer[ServerInfo]
 	noJSON atomic.Bool // the server rejected constrained decoding once
+	// noStream is set once the server refused a streamed request that it
+	// answered without streaming: later calls ask for plain answers.
+	noStream atomic.Bool
+	// noTokenize is set once /tokenize failed: counts are estimated.
+	noTokenize atomic.Bool
+	tokenCache tokenCache
+	// learned is the limit a 422 "input too long" revealed, nil until then.
+	learned atomic.Pointer[ContextLimit]
 	// ownTransport is the transport New made (nil when Config.HTTPClient
 	// was given), whose idle connections Close closes.
 	ownTransport *http.Transport

@@ -49,6 +49,12 @@ type ServerInfo struct {
 	MaxInputTokens int
 	// MaxTotalTokens bounds prompt plus answer; 0 if unknown.
 	MaxTotalTokens int
+	// LimitSource says where MaxTotalTokens comes from (LimitFromTGI,
+	// LimitFromModels or LimitFromProps); empty when unknown.
+	LimitSource string
+	// ChatTemplate is the chat template the server applies, when it says
+	// (llama.cpp's /props); empty otherwise.
+	ChatTemplate string
 	// Version is the server's version string when it reports one.
 	Version string
 }

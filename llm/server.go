@@ -97,6 +97,7 @@ func (c *Client) serverInfo(ctx context.Context) (*ServerInfo, error) {
 		info.MaxInputTokens = max(tgi.MaxInputTokens, tgi.MaxInputLength)
 		info.MaxTotalTokens = tgi.MaxTotalTokens
 		info.Version = tgi.Version
+		info.LimitSource = LimitFromTGI
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("llm: server info: %w", context.Cause(ctx))
@@ -106,6 +107,7 @@ func (c *Client) serverInfo(ctx context.Context) (*ServerInfo, error) {
 		info.Models = append(info.Models, e.ID)
 		if info.MaxTotalTokens == 0 && e.MaxModelLen > 0 {
 			info.MaxTotalTokens = e.MaxModelLen
+			info.LimitSource = LimitFromModels
 		}
 	}
 	if info.ModelID == "" && len(entries) > 0 {
@@ -113,6 +115,26 @@ func (c *Client) serverInfo(ctx context.Context) (*ServerInfo, error) {
 	}
 	if info.Kind == ServerUnknown {
 		info.Kind = kindFromModels(entries)
+	}
+	if (info.Kind == ServerLlamaCpp || info.Kind == ServerUnknown) && modelsErr == nil {
+		// llama.cpp's /props: the context size per slot and the chat
+		// template it applies.
+		var props struct {
+			NCtx     int `json:"n_ctx"`
+			Defaults struct {
+				NCtx int `json:"n_ctx"`
+			} `json:"default_generation_settings"`
+			ChatTemplate string `json:"chat_template"`
+		}
+		if c.getJSON(ctx, c.root+"/props", &props) == nil {
+			if n := max(props.NCtx, props.Defaults.NCtx); n > 0 {
+				info.Kind = ServerLlamaCpp
+				if info.MaxTotalTokens == 0 {
+					info.MaxTotalTokens, info.LimitSource = n, LimitFromProps
+				}
+			}
+			info.ChatTemplate = props.ChatTemplate
+		}
 	}
 	if info.Kind == ServerUnknown && modelsErr == nil {
 		var ollama struct {

@@ -46,7 +46,7 @@ func TestInfoDetectsOtherServers(t *testing.T) {
 	}{
 		{llmtest.KindVLLM, llm.ServerVLLM, 16384},
 		{llmtest.KindOllama, llm.ServerOllama, 0},
-		{llmtest.KindLlamaCpp, llm.ServerLlamaCpp, 0},
+		{llmtest.KindLlamaCpp, llm.ServerLlamaCpp, 16384}, // /props n_ctx
 	}
 	for _, tc := range cases {
 		srv := llmtest.New(t, llmtest.WithKind(tc.kind),

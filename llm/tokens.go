@@ -93,29 +93,12 @@ func trimToTokens(s string, limit int) string {
 }
 
 func (c *Client) promptBudget(ctx context.Context, maxNewTokens int) (int, error) {
-	total, input := c.cfg.ContextTokens, 0
-	if total == 0 {
-		info, err := c.serverInfo(ctx)
-		if err != nil && ctx.Err() != nil {
-			return 0, err
-		}
-		if err != nil {
-			c.log.Warn("llm: no server context limit, using the default", "default", DefaultContextTokens, "error", err.Error())
-		}
-		if info != nil {
-			total, input = info.MaxTotalTokens, info.MaxInputTokens
-		}
-	}
-	if total == 0 {
-		total = DefaultContextTokens
+	l, err := c.ContextLimit(ctx)
+	if err != nil {
+		return 0, err
 	}
 	if maxNewTokens <= 0 {
 		maxNewTokens = c.cfg.MaxTokens
 	}
-	budget := total - maxNewTokens
-	if input > 0 && input < budget {
-		budget = input
-	}
-	budget = budget * 95 / 100
-	return max(budget, 0), nil
+	return l.Prompt(maxNewTokens) * 95 / 100, nil
 }

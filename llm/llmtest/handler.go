@@ -30,6 +30,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == "/info" && s.kind == KindTGI:
 		s.record(rec)
 		s.serveInfo(w)
+	case r.Method == http.MethodPost && r.URL.Path == "/tokenize" && s.tokenizer && s.kind != KindOllama:
+		s.record(rec)
+		s.serveTokenize(w, rec)
+	case r.Method == http.MethodGet && r.URL.Path == "/props" && s.kind == KindLlamaCpp:
+		s.record(rec)
+		writeJSON(w, http.StatusOK, map[string]any{
+			"default_generation_settings": map[string]any{"n_ctx": s.info.MaxTotalTokens},
+			"total_slots":                 1,
+			"chat_template":               "{% for message in messages %}<|{{ message.role }}|>{{ message.content }}{% endfor %}",
+		})
 	case r.Method == http.MethodGet && r.URL.Path == "/api/version" && s.kind == KindOllama:
 		s.record(rec)
 		writeJSON(w, http.StatusOK, map[string]any{"version": "0.12.6"})
@@ -80,6 +90,10 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, rec *Recorded
 	rec.IncludeUsage = body.StreamOptions != nil && body.StreamOptions.IncludeUsage
 	rec.ResponseFormat, rec.GuidedJSON = body.ResponseFormat, body.GuidedJSON
 	s.record(rec)
+	if msg := s.tooLong(rec); msg != "" {
+		s.writeError(w, Reply{Status: http.StatusUnprocessableEntity, ErrorMessage: msg, ErrorType: "validation"})
+		return
+	}
 
 	s.mu.Lock()
 	s.inFlight++
@@ -107,6 +121,10 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, rec *Recorded
 	}
 	if reply.Status != 0 && reply.Status != http.StatusOK {
 		s.writeError(w, reply)
+		return
+	}
+	if body.Stream && s.noStream {
+		s.writeError(w, Reply{Status: http.StatusBadRequest, ErrorMessage: "streaming is not supported by this server", ErrorType: "validation"})
 		return
 	}
 	if reply.Model == "" {
@@ -424,6 +442,64 @@ func splitWords(content string) []string {
 		chunks[len(chunks)-1] += rest
 	}
 	return chunks
+}
+
+// tooLong is TGI's validation message for a request over the enforced
+// limit, or "".
+func (s *Server) tooLong(rec *Recorded) string {
+	prompt := PromptTokens(rec.Messages)
+	if s.enforceInput > 0 && prompt > s.enforceInput {
+		return fmt.Sprintf("Input validation error: `inputs` must have less than %d tokens. Given: %d", s.enforceInput+1, prompt)
+	}
+	if s.enforceTotal > 0 && prompt+rec.MaxTokens > s.enforceTotal {
+		return fmt.Sprintf("Input validation error: `inputs` tokens + `max_new_tokens` must be <= %d. Given: %d `inputs` tokens and %d `max_new_tokens`", s.enforceTotal, prompt, rec.MaxTokens)
+	}
+	return ""
+}
+
+var tokenRE = regexp.MustCompile(`[A-Za-z]{1,6}|\d|[^\sA-Za-z\d]|\s+`)
+
+// Tokens is the fake server's tokenizer: runs of up to six letters, each
+// digit, each other character and each run of whitespace are one token.
+// It differs from llm.ApproxTokens on purpose, so tests see whether the
+// server's count or the estimate was used.
+func Tokens(text string) int { return len(tokenRE.FindAllStringIndex(text, -1)) }
+
+// PromptTokens is a chat prompt's length as the fake server counts it:
+// Tokens of every message plus 4 for the chat template's markers.
+func PromptTokens(msgs []Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += Tokens(m.Content) + 4
+	}
+	return n
+}
+
+func (s *Server) serveTokenize(w http.ResponseWriter, rec *Recorded) {
+	var body struct {
+		Inputs  string `json:"inputs"`
+		Content string `json:"content"`
+		Prompt  string `json:"prompt"`
+	}
+	if err := json.Unmarshal(rec.Body, &body); err != nil {
+		s.writeError(w, Reply{Status: http.StatusUnprocessableEntity, ErrorMessage: err.Error()})
+		return
+	}
+	switch s.kind {
+	case KindLlamaCpp:
+		n := Tokens(body.Content)
+		writeJSON(w, http.StatusOK, map[string]any{"tokens": make([]int, n)})
+	case KindVLLM:
+		n := Tokens(body.Prompt)
+		writeJSON(w, http.StatusOK, map[string]any{"count": n, "max_model_len": s.info.MaxTotalTokens, "tokens": make([]int, n)})
+	default:
+		n := Tokens(body.Inputs)
+		list := make([]map[string]any, n)
+		for i := range list {
+			list[i] = map[string]any{"id": i, "text": "", "start": 0, "stop": 0}
+		}
+		writeJSON(w, http.StatusOK, list)
+	}
 }
 
 func promptWords(msgs []Message) int {

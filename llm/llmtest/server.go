@@ -154,12 +154,33 @@ func WithInfo(info Info) Option { return func(s *Server) { s.info = info } }
 // on vLLM add the LoRA module names here).
 func WithModels(ids ...string) Option { return func(s *Server) { s.models = ids } }
 
+// WithEnforcedLimit makes the server refuse, as TGI does with a 422,
+// chat requests whose prompt (counted with Tokens, plus 4 per message)
+// exceeds input tokens, or whose prompt plus max_tokens exceeds total.
+// With a smaller figure than WithInfo's, the server lies about its limit.
+// 0 leaves that bound off.
+func WithEnforcedLimit(total, input int) Option {
+	return func(s *Server) { s.enforceTotal, s.enforceInput = total, input }
+}
+
+// WithTokenizer serves /tokenize in the imitated server's form (TGI: a list
+// of tokens; llama.cpp: {"tokens": [...]}; vLLM: {"count": n, ...}),
+// counting with Tokens.
+func WithTokenizer() Option { return func(s *Server) { s.tokenizer = true } }
+
+// WithoutStreaming makes the server refuse streamed chat requests with a
+// 400, as some proxies and servers do.
+func WithoutStreaming() Option { return func(s *Server) { s.noStream = true } }
+
 // Server is the fake model server.
 type Server struct {
 	srv    *httptest.Server
 	kind   Kind
 	info   Info
 	models []string
+
+	enforceTotal, enforceInput int
+	tokenizer, noStream        bool
 
 	mu          sync.Mutex
 	rules       []*rule
