@@ -283,43 +283,119 @@ func needPytest(t *testing.T) string {
 	return py.Path
 }
 
-// A prompt over the server's budget loses the least useful parts first
-// (dependency bodies, then evidence, ...); one that cannot fit is an error
-// that names the fix, never a request the server would refuse or cut.
-func TestImplementerFitsThePromptBudget(t *testing.T) {
-	srv := llmtest.New(t)
+// A prompt over the server's real limit loses its lowest-priority parts
+// first (examples, style, dependency bodies, then the code being
+// corrected) and keeps the failing test; every cut is reported with its
+// size; max_tokens is lowered to what the context leaves; one whose
+// mandatory part cannot fit is an error with the numbers and the fix,
+// never a request the server would refuse.
+func TestImplementerFitsTheServersLimitEvidenceFirst(t *testing.T) {
+	srv := llmtest.New(t, llmtest.WithInfo(llmtest.Info{ModelID: "m", MaxTotalTokens: 1800}), llmtest.WithTokenizer(), llmtest.WithEnforcedLimit(1800, 0))
 	srv.On(llmtest.Always(), llmtest.Reply{Content: "```python\ndef f():\n    return 1\n```"})
 	st, _ := settingsFor(t, srv)
+	var reports []PromptReport
+	st.OnPrompt = func(r PromptReport) { reports = append(reports, r) }
 	plan := validPlan()
 	body := strings.Repeat("    total = total + 1  # accumulate\n", 40)
 	in := ImplementInput{
 		Task: plan.Tasks[2], Plan: plan, Spec: &Spec{Algorithm: "attention"},
+		Style:        "- function names: snake_case (97% of 212)",
 		Dependencies: map[string]string{"pkg/mask.py": "def causal_mask(n):\n    total = 0\n" + body + "    return total\n"},
-		Evidence:     "Failing test test_attention.py::test_known_values\nAssertionError: not close",
+		Examples:     []string{strings.Repeat("def example_one(x):\n    return x\n", 30), strings.Repeat("def example_two(x):\n    return x\n", 30)},
+		Previous:     strings.Repeat("def attention(q, k, v):\n    return q @ k.T  # previous\n", 25),
+		Failures:     []string{"Failing test test_attention.py::test_known_values\nAssertionError: Not equal to tolerance rtol=1e-07"},
 	}
-	full, err := render("implementer", &implementView{ImplementInput: in, File: plan.File("attention.py"), DepFiles: []depFile{{"pkg/mask.py", in.Dependencies["pkg/mask.py"]}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.PromptTokens = llm.MessagesTokens(full) - 100
 	if _, _, err := (&Implementer{st}).Implement(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 	sent := srv.ChatRequests()[0]
-	if n := llm.MessagesTokens([]llm.Message{{Content: sent.Messages[0].Content}, {Content: sent.LastUser()}}); n > st.PromptTokens {
-		t.Errorf("sent %d tokens, budget %d", n, st.PromptTokens)
+	user := sent.LastUser()
+	if !strings.Contains(user, "Not equal to tolerance") || !strings.Contains(user, "def causal_mask(n):") || strings.Contains(user, "example_one") || strings.Contains(user, "example_two") {
+		t.Errorf("want the failing test and the interfaces kept, the examples cut:\n%s", user)
 	}
-	if !strings.Contains(sent.LastUser(), "def causal_mask(n):") || strings.Contains(sent.LastUser(), "accumulate") || !strings.Contains(sent.LastUser(), "test_known_values") {
-		t.Errorf("want the dependency outlined and the evidence kept:\n%s", sent.LastUser())
+	if len(reports) != 1 {
+		t.Fatalf("%d prompt reports", len(reports))
+	}
+	r := reports[0]
+	prompt := llmtest.PromptTokens(sent.Messages)
+	if !r.Exact || r.Prompt < prompt || r.Prompt > prompt+8 || sent.MaxTokens != r.MaxTokens || prompt+sent.MaxTokens > 1800 || r.MaxTokens < MinMaxTokens(NameImplementer) || r.MaxTokens >= DefaultMaxTokens(NameImplementer) {
+		t.Errorf("report %+v; server counted %d, max_tokens %d", r, prompt, sent.MaxTokens)
+	}
+	if len(r.Trims) == 0 || r.Trims[0].Part != PartExamples || r.Trims[0].Tokens <= 0 {
+		t.Fatalf("trims %+v", r.Trims)
+	}
+	order := map[PromptPart]int{}
+	for i, p := range PromptParts() {
+		order[p] = i
+	}
+	for i := 1; i < len(r.Trims); i++ {
+		if order[r.Trims[i].Part] > order[r.Trims[i-1].Part] {
+			t.Errorf("cut %s after %s: lower priorities go first", r.Trims[i].Part, r.Trims[i-1].Part)
+		}
+	}
+	for _, tr := range r.Trims {
+		if tr.Part == PartFailingTest || tr.Part == PartTask {
+			t.Errorf("mandatory part cut: %+v", tr)
+		}
 	}
 
-	st.PromptTokens = 100
-	_, _, err = (&Implementer{st}).Implement(context.Background(), in)
-	if err == nil || !strings.Contains(err.Error(), "the prompt needs about") || !strings.Contains(err.Error(), "longer context") {
+	// A context that cannot hold the task and the failing test.
+	small := llmtest.New(t, llmtest.WithInfo(llmtest.Info{ModelID: "m", MaxTotalTokens: 700}), llmtest.WithTokenizer())
+	small.On(llmtest.Always(), llmtest.Reply{Content: "```python\ndef f():\n    return 1\n```"})
+	st2, _ := settingsFor(t, small)
+	_, _, err := (&Implementer{st2}).Implement(context.Background(), in)
+	var berr *BudgetError
+	if !errors.As(err, &berr) || !errors.Is(err, ErrContextTooSmall) || berr.Limit.Total != 700 || berr.Mandatory <= 0 || berr.MinAnswer != MinMaxTokens(NameImplementer) ||
+		!strings.Contains(err.Error(), "--max-model-len") || !strings.Contains(err.Error(), "700") {
 		t.Fatalf("err %v", err)
 	}
-	if len(srv.ChatRequests()) != 1 {
-		t.Error("a prompt over budget was sent")
+	if len(small.ChatRequests()) != 0 {
+		t.Error("a prompt over the limit was sent")
+	}
+}
+
+// The JSON-schema instruction ChatJSON appends is counted.
+func TestSchemaInstructionIsCounted(t *testing.T) {
+	srv := llmtest.New(t, llmtest.WithTokenizer())
+	srv.On(llmtest.Always(), llmtest.Reply{Content: goodPlan})
+	st, _ := settingsFor(t, srv)
+	var reports []PromptReport
+	st.OnPrompt = func(r PromptReport) { reports = append(reports, r) }
+	if _, _, err := (&Planner{st}).Plan(context.Background(), PlanInput{Spec: &Spec{Algorithm: "attention"}}); err != nil {
+		t.Fatal(err)
+	}
+	schema, _ := schemaOf(PlanSchemaJSON())
+	note, _ := llm.JSONInstruction(schema)
+	sent := srv.ChatRequests()[0]
+	if !strings.Contains(sent.LastUser(), note) {
+		t.Fatal("the schema instruction was not sent")
+	}
+	if len(reports) != 1 || reports[0].Parts[PartSchema] != llmtest.Tokens(note) || reports[0].Prompt < llmtest.PromptTokens(sent.Messages) {
+		t.Errorf("report %+v, schema %d tokens, sent %d", reports, llmtest.Tokens(note), llmtest.PromptTokens(sent.Messages))
+	}
+}
+
+// A server that reports more than it accepts: its 422 reveals the real
+// limit and the prompt is built again, once, against it.
+func TestPromptRebuiltForALyingServer(t *testing.T) {
+	srv := llmtest.New(t, llmtest.WithInfo(llmtest.Info{ModelID: "m", MaxInputTokens: 8000, MaxTotalTokens: 8192}), llmtest.WithTokenizer(), llmtest.WithEnforcedLimit(0, 1200))
+	srv.On(llmtest.Always(), llmtest.Reply{Content: "```python\ndef f():\n    return 1\n```"})
+	st, _ := settingsFor(t, srv)
+	var reports []PromptReport
+	st.OnPrompt = func(r PromptReport) { reports = append(reports, r) }
+	plan := validPlan()
+	in := ImplementInput{Task: plan.Tasks[2], Plan: plan, Spec: &Spec{Algorithm: "attention"},
+		Examples: []string{strings.Repeat("def example_one(x):\n    return x\n", 60)},
+		Failures: []string{"Failing test test_attention.py::test_known_values\nAssertionError: Not equal to tolerance"}}
+	if _, _, err := (&Implementer{st}).Implement(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.ChatRequests()
+	if len(reqs) != 2 || !strings.Contains(reqs[0].LastUser(), "example_one") || strings.Contains(reqs[1].LastUser(), "example_one") || !strings.Contains(reqs[1].LastUser(), "Not equal to tolerance") {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	if len(reports) != 2 || reports[1].Limit.Source != llm.LimitFromServer || len(reports[1].Trims) == 0 {
+		t.Errorf("reports %+v", reports)
 	}
 }
 

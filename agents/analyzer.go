@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/r2c-ai/r2c/llm"
@@ -22,6 +23,10 @@ type AnalyzeInput struct {
 	Context []string
 }
 
+func (in *AnalyzeInput) partTexts() map[PromptPart]string {
+	return map[PromptPart]string{PartPassages: strings.Join(in.Context, "\n")}
+}
+
 // Analyzer reads a paper section and writes a Spec.
 type Analyzer struct{ Settings }
 
@@ -31,23 +36,25 @@ func (a *Analyzer) Analyze(ctx context.Context, in AnalyzeInput) (*Spec, llm.Usa
 	if strings.TrimSpace(in.Text) == "" {
 		return nil, llm.Usage{}, errors.New("analyzer: the section has no text")
 	}
-	msgs, err := a.fit("analyzer", "analyzer", &in, "implement a smaller part (a subsection), or start the server with a longer context (TGI --max-input-tokens/--max-total-tokens, vLLM --max-model-len) or lower model.max_tokens",
-		func() bool { // retrieved passages go first, least relevant first
-			if len(in.Context) == 0 {
-				return false
-			}
-			in.Context = in.Context[:len(in.Context)-1]
-			return true
-		})
-	if err != nil {
-		return nil, llm.Usage{}, err
-	}
 	schema, err := schemaOf(SpecSchemaJSON())
 	if err != nil {
 		return nil, llm.Usage{}, fmt.Errorf("analyzer: %w", err)
 	}
+	instruction, err := llm.JSONInstruction(schema)
+	if err != nil {
+		return nil, llm.Usage{}, fmt.Errorf("analyzer: %w", err)
+	}
+	in.Context = slices.Clone(in.Context)
+	p, err := a.fit(ctx, fitSpec{
+		agent: NameAnalyzer, template: "analyzer", view: &in, schema: instruction,
+		fix: "implement a smaller part (a subsection) or lower agents.analyzer.max_tokens",
+		// Retrieved passages go first, the least relevant first.
+		shrinkers: []shrinker{{PartPassages, dropLast(&in.Context)}}})
+	if err != nil {
+		return nil, llm.Usage{}, err
+	}
 	var spec Spec
-	usage, err := a.chatJSON(ctx, "analyzer", msgs, schema, &spec)
+	usage, err := a.chatJSON(ctx, NameAnalyzer, p, schema, &spec)
 	if err != nil {
 		return nil, usage, fmt.Errorf("analyzer: %w", err)
 	}

@@ -32,8 +32,16 @@ type CheckInput struct {
 type Verdict struct {
 	Report *validate.Report `json:"report"`
 	// Evidence maps each module with problems to a text of failing tests,
-	// tracebacks and diagnostics, ready for the Implementer's prompt.
+	// tracebacks and diagnostics (Failures and Diagnostics joined), for
+	// the Planner's revision prompt.
 	Evidence map[string]string `json:"evidence,omitempty"`
+	// Failures maps each module to its failing tests, one text each: the
+	// test's source, its assertion message and its traceback frames in the
+	// run's files, the first the most telling (an assertion before an
+	// error).
+	Failures map[string][]string `json:"failures,omitempty"`
+	// Diagnostics maps each module to its style and lint findings.
+	Diagnostics map[string][]string `json:"diagnostics,omitempty"`
 	// FailingTasks are the ids of the tasks writing those modules, in plan
 	// order.
 	FailingTasks []string `json:"failing_tasks,omitempty"`
@@ -47,10 +55,6 @@ type Verdict struct {
 
 // Passed reports whether the code passed every check.
 func (v *Verdict) Passed() bool { return v.Report != nil && v.Report.OK() }
-
-// maxEvidence bounds one module's evidence so a noisy traceback cannot
-// crowd the plan and code out of the Implementer's context.
-const maxEvidence = 3000
 
 // Check runs the model-free validation (syntax, sandboxed pytest, style) on
 // the in-memory files and attributes every problem to the module it is
@@ -122,7 +126,8 @@ func mergeReports(reports []*validate.Report) *validate.Report {
 }
 
 func attribute(plan *Plan, modules []string, tests map[string]string, report *validate.Report) *Verdict {
-	verdict := &Verdict{Report: report, Evidence: map[string]string{}, TestEvidence: map[string]string{}}
+	verdict := &Verdict{Report: report, Evidence: map[string]string{}, TestEvidence: map[string]string{},
+		Failures: map[string][]string{}, Diagnostics: map[string][]string{}}
 	if report.OK() {
 		return verdict
 	}
@@ -138,6 +143,14 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 			failing[module] = true
 		}
 	}
+	addFailure := func(module, note string) {
+		add(module, note, true)
+		verdict.Failures[module] = append(verdict.Failures[module], note)
+	}
+	addDiagnostic := func(module, note string, fails bool) {
+		add(module, note, fails)
+		verdict.Diagnostics[module] = append(verdict.Diagnostics[module], note)
+	}
 	isModule := map[string]bool{}
 	for _, m := range modules {
 		isModule[m] = true
@@ -148,7 +161,7 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 		testFile, _, _ := strings.Cut(f.Test, "::")
 		if _, isTest := tests[f.Path]; isTest && f.Error && testFault(f, modules) {
 			broken[f.Path] = true
-			verdict.TestEvidence[f.Path] = formatFailure(f)
+			verdict.TestEvidence[f.Path] = formatFailure(f, "")
 			continue
 		}
 		if m, ok := testFor[testFile]; ok {
@@ -167,9 +180,9 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 				targets[m] = true
 			}
 		}
-		note := formatFailure(f)
+		note := formatFailure(f, testSource(tests[testFile], f.Test))
 		for m := range targets {
-			add(m, note, true)
+			addFailure(m, note)
 		}
 	}
 	for _, d := range report.Diagnostics {
@@ -196,11 +209,15 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 		note := fmt.Sprintf("%s:%d:%d: %s %s: %s", d.Path, d.Range.Start.Line+1, d.Range.Start.Column+1, d.Source, d.Code, d.Message)
 		if !isModule[d.Path] { // e.g. the whole test run timed out
 			for _, m := range modules {
-				add(m, note, d.Severity == style.SeverityError)
+				addFailure(m, note)
 			}
 			continue
 		}
-		add(d.Path, note, d.Severity == style.SeverityError)
+		if d.Source == validate.SourceSyntax || d.Source == validate.SourceTest {
+			addFailure(d.Path, note) // the code does not run: as telling as a failing test
+			continue
+		}
+		addDiagnostic(d.Path, note, d.Severity == style.SeverityError)
 	}
 	for p := range broken {
 		verdict.BrokenTests = append(verdict.BrokenTests, p)
@@ -216,10 +233,11 @@ func attribute(plan *Plan, modules []string, tests map[string]string, report *va
 		if text == "" {
 			text = fmt.Sprintf("Validation failed (%d of %d tests passed) without evidence naming %s.", report.Tests.Passed, report.Tests.Total, m)
 		}
-		if len(text) > maxEvidence {
-			text = text[:maxEvidence] + "\n[evidence truncated]"
-		}
 		verdict.Evidence[m] = text
+		if len(verdict.Failures[m]) == 0 && len(verdict.Diagnostics[m]) == 0 {
+			verdict.Failures[m] = []string{text}
+		}
+		sortFailures(verdict.Failures[m])
 	}
 	for _, t := range plan.Tasks {
 		if failing[t.File] {
@@ -250,11 +268,43 @@ func testFault(f validate.TestFailure, modules []string) bool {
 	return false
 }
 
-func formatFailure(f validate.TestFailure) string {
+// sortFailures puts assertion failures (the test ran and found a wrong
+// value) before errors, keeping the order otherwise: the first failure is
+// the one every correction prompt keeps.
+func sortFailures(notes []string) {
+	sort.SliceStable(notes, func(i, j int) bool {
+		return strings.Contains(notes[i], "AssertionError") && !strings.Contains(notes[j], "AssertionError")
+	})
+}
+
+// testSource returns the source of the test function id names
+// ("test_x.py::test_f" or "test_x.py::TestC::test_f") in src, or "".
+func testSource(src, id string) string {
+	if src == "" {
+		return ""
+	}
+	parts := strings.Split(id, "::")
+	name, _, _ := strings.Cut(parts[len(parts)-1], "[") // parametrised ids
+	symbols, err := style.Symbols([]byte(src))
+	if err != nil {
+		return ""
+	}
+	for _, sym := range symbols {
+		if sym.Name == name && sym.EndByte <= len(src) {
+			return strings.TrimRight(src[sym.StartByte:sym.EndByte], "\n")
+		}
+	}
+	return ""
+}
+
+func formatFailure(f validate.TestFailure, source string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Failing test %s", f.Test)
 	if f.Path != "" {
 		fmt.Fprintf(&b, " (%s line %d)", f.Path, f.Line+1)
+	}
+	if source != "" {
+		fmt.Fprintf(&b, ":\n```python\n%s\n```", source)
 	}
 	if f.Message != "" {
 		fmt.Fprintf(&b, "\n%s", f.Message)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,10 +26,15 @@ type ImplementInput struct {
 	// Examples are snippets of the user's own code close to the task
 	// (retrieved), shown for style only; may be empty.
 	Examples []string
-	// Previous and Evidence are set in correction rounds: the code that
-	// failed validation and the evidence (failing tests, tracebacks, style
-	// diagnostics).
-	Previous string
+	// Previous, Failures and Diagnostics are set in correction rounds:
+	// the code that failed validation, its failing tests (Verdict.Failures:
+	// source, assertion message, traceback frames; the first is always
+	// sent) and its style diagnostics.
+	Previous    string
+	Failures    []string
+	Diagnostics []string
+	// Evidence is a single text of evidence, taken as the one failing test
+	// when Failures is empty.
 	Evidence string
 }
 
@@ -43,9 +49,40 @@ type implementView struct {
 	Others    []PlannedFile
 	DepFiles  []depFile
 	WholeFile bool
+	// Correction marks a correction round even when the previous code
+	// was cut to fit.
+	Correction bool
 }
 
-type depFile struct{ Path, Code string }
+type depFile struct {
+	Path, Code string
+	Outlined   bool
+}
+
+func (v *implementView) partTexts() map[PromptPart]string {
+	deps := ""
+	for _, d := range v.DepFiles {
+		if !d.Outlined {
+			deps += d.Code
+		}
+	}
+	more := ""
+	if len(v.Failures) > 1 {
+		more = strings.Join(v.Failures[1:], "\n")
+	}
+	first := ""
+	if len(v.Failures) > 0 {
+		first = v.Failures[0]
+	}
+	return map[PromptPart]string{
+		PartFailingTest:  first,
+		PartMoreFailures: more,
+		PartCurrentCode:  v.Previous,
+		PartDependencies: deps,
+		PartStyle:        v.Style + strings.Join(v.Diagnostics, "\n"),
+		PartExamples:     strings.Join(v.Examples, "\n"),
+	}
+}
 
 // Implement asks the model for the task's code (streamed when OnToken is
 // set) and returns it without fences or stray special tokens.
@@ -57,48 +94,53 @@ func (im *Implementer) Implement(ctx context.Context, in ImplementInput) (*Code,
 	if file == nil {
 		return nil, llm.Usage{}, fmt.Errorf("implementer: task %s writes %q, which the plan does not list", in.Task.ID, in.Task.File)
 	}
-	view := implementView{ImplementInput: in, File: file, WholeFile: in.Task.Symbol == "" || len(in.Plan.tasksFor(file.Path)) == 1}
+	if len(in.Failures) == 0 && in.Evidence != "" {
+		in.Failures = []string{in.Evidence}
+	}
+	in.Failures = slices.Clone(in.Failures)
+	in.Diagnostics = slices.Clone(in.Diagnostics)
+	in.Examples = slices.Clone(in.Examples)
+	view := implementView{ImplementInput: in, File: file, WholeFile: in.Task.Symbol == "" || len(in.Plan.tasksFor(file.Path)) == 1,
+		Correction: in.Previous != "" || len(in.Failures) > 0}
 	for _, f := range in.Plan.Files {
 		if f.Path != file.Path {
 			view.Others = append(view.Others, f)
 		}
 	}
 	for p, c := range in.Dependencies {
-		view.DepFiles = append(view.DepFiles, depFile{p, c})
+		view.DepFiles = append(view.DepFiles, depFile{Path: p, Code: c})
 	}
 	sort.Slice(view.DepFiles, func(i, j int) bool { return view.DepFiles[i].Path < view.DepFiles[j].Path })
-	outlined, dropped := false, false
-	msgs, err := im.fit("implementer", "implementer", &view, "plan smaller modules, start the server with a longer context or lower agents.implementer.max_tokens",
-		func() bool { // style examples go first, the least similar first
-			if len(view.Examples) == 0 {
+	// Cut order: the lowest priority first (see PromptPart).
+	p, err := im.fit(ctx, fitSpec{
+		agent: NameImplementer, taskID: in.Task.ID, template: "implementer", view: &view,
+		fix: "plan smaller modules or lower agents.implementer.max_tokens",
+		shrinkers: []shrinker{
+			{PartExamples, dropLast(&view.Examples)}, // the least similar first
+			{PartStyle, dropLast(&view.Diagnostics)},
+			{PartStyle, clearText(&view.Style)},
+			{PartDependencies, func() bool { // their interfaces are what matters
+				for i := range view.DepFiles {
+					if !view.DepFiles[i].Outlined {
+						view.DepFiles[i].Code, view.DepFiles[i].Outlined = outline(view.DepFiles[i].Code), true
+						return true
+					}
+				}
 				return false
-			}
-			view.Examples = view.Examples[:len(view.Examples)-1]
-			return true
-		},
-		func() bool { // then dependency bodies: their interfaces are what matters
-			if outlined || len(view.DepFiles) == 0 {
-				return false
-			}
-			for i := range view.DepFiles {
-				view.DepFiles[i].Code = outline(view.DepFiles[i].Code)
-			}
-			outlined = true
-			return true
-		},
-		halve(&view.Evidence),
-		halve(&view.Previous),
-		func() bool {
-			if dropped || (len(view.DepFiles) == 0 && len(view.Others) == 0) {
-				return false
-			}
-			view.DepFiles, view.Others, dropped = nil, nil, true
-			return true
-		})
+			}},
+			{PartCurrentCode, halve(&view.Previous)},
+			{PartMoreFailures, func() bool {
+				if len(view.Failures) <= 1 {
+					return false
+				}
+				view.Failures = view.Failures[:len(view.Failures)-1]
+				return true
+			}},
+		}})
 	if err != nil {
 		return nil, llm.Usage{}, fmt.Errorf("task %s: %w", in.Task.ID, err)
 	}
-	code, usage, err := im.chatCode(ctx, "implementer", in.Task.ID, msgs)
+	code, usage, err := im.chatCode(ctx, NameImplementer, in.Task.ID, p)
 	if err != nil {
 		return nil, usage, fmt.Errorf("implementer: task %s: %w", in.Task.ID, err)
 	}

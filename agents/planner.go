@@ -17,6 +17,15 @@ type PlanInput struct {
 	Evidence string
 }
 
+func (in *PlanInput) partTexts() map[PromptPart]string {
+	prev := ""
+	if in.Previous != nil {
+		b, _ := json.Marshal(in.Previous)
+		prev = string(b)
+	}
+	return map[PromptPart]string{PartCurrentCode: prev, PartMoreFailures: in.Evidence}
+}
+
 // Planner turns a Spec into a Plan: files, fixed interfaces, libraries and
 // a task DAG.
 type Planner struct{ Settings }
@@ -28,26 +37,36 @@ func (p *Planner) Plan(ctx context.Context, in PlanInput) (*Plan, llm.Usage, err
 	if in.Spec == nil {
 		return nil, llm.Usage{}, fmt.Errorf("planner: no spec")
 	}
-	msgs, err := p.fit("planner", "planner", &in, "start the server with a longer context or lower model.max_tokens",
-		halve(&in.Evidence),
-		func() bool {
-			if in.Previous == nil {
-				return false
-			}
-			in.Previous = nil
-			return true
-		})
-	if err != nil {
-		return nil, llm.Usage{}, err
-	}
 	schema, err := schemaOf(PlanSchemaJSON())
 	if err != nil {
 		return nil, llm.Usage{}, fmt.Errorf("planner: %w", err)
 	}
+	instruction, err := llm.JSONInstruction(schema)
+	if err != nil {
+		return nil, llm.Usage{}, fmt.Errorf("planner: %w", err)
+	}
+	// The evidence of the failing round outranks the plan that caused it.
+	pr, err := p.fit(ctx, fitSpec{
+		agent: NamePlanner, template: "planner", view: &in, schema: instruction,
+		fix: "lower agents.planner.max_tokens",
+		shrinkers: []shrinker{
+			{PartCurrentCode, func() bool {
+				if in.Previous == nil {
+					return false
+				}
+				in.Previous = nil
+				return true
+			}},
+			{PartMoreFailures, halve(&in.Evidence)},
+		}})
+	if err != nil {
+		return nil, llm.Usage{}, err
+	}
+	msgs := pr.msgs
 	var total llm.Usage
 	for attempt := 0; ; attempt++ {
 		var plan Plan
-		usage, err := p.chatJSON(ctx, "planner", msgs, schema, &plan)
+		usage, err := p.chatJSON(ctx, NamePlanner, pr, schema, &plan)
 		total = total.Add(usage)
 		if err != nil {
 			return nil, total, fmt.Errorf("planner: %w", err)
@@ -63,5 +82,8 @@ func (p *Planner) Plan(ctx context.Context, in PlanInput) (*Plan, llm.Usage, err
 		msgs = append(msgs,
 			llm.Message{Role: llm.RoleAssistant, Content: string(answer)},
 			llm.Message{Role: llm.RoleUser, Content: fmt.Sprintf("That plan cannot be used: %v\nAnswer with the corrected plan as one JSON object.", verr)})
+		// The repair round is longer than the budgeted prompt; the client
+		// re-budgets max_tokens if the server refuses it as too long.
+		pr = &prompt{msgs: msgs, maxTokens: pr.maxTokens}
 	}
 }

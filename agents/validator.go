@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/r2c-ai/r2c/llm"
@@ -35,6 +36,10 @@ type testView struct {
 	TestPath   string
 }
 
+func (v *testView) partTexts() map[PromptPart]string {
+	return map[PromptPart]string{PartFailingTest: v.Problem}
+}
+
 // TestPath is where the tests of module live: next to the package root, so
 // pytest's default import mode can import the module by its dotted name.
 func TestPath(module string) string {
@@ -58,7 +63,8 @@ func (v *Validator) GenerateTests(ctx context.Context, in TestInput) (*Code, llm
 		return nil, llm.Usage{}, fmt.Errorf("validator: module %q is not in the plan", in.Module)
 	}
 	view := testView{TestInput: in, File: file, ImportName: ImportName(in.Module), TestPath: TestPath(in.Module)}
-	msgs, err := v.fit("validator", "validator", &view, "plan smaller modules, start the server with a longer context or lower agents.validator.max_tokens")
+	p, err := v.fit(ctx, fitSpec{agent: NameValidator, taskID: TestTaskPrefix + in.Module, template: "validator", view: &view,
+		fix: "plan smaller modules or lower agents.validator.max_tokens"})
 	if err != nil {
 		return nil, llm.Usage{}, err
 	}
@@ -66,7 +72,7 @@ func (v *Validator) GenerateTests(ctx context.Context, in TestInput) (*Code, llm
 	// so it is sent back at once (tree-sitter, no interpreter needed).
 	var total llm.Usage
 	for attempt := 0; ; attempt++ {
-		code, usage, err := v.chatCode(ctx, "validator", TestTaskPrefix+in.Module, msgs)
+		code, usage, err := v.chatCode(ctx, NameValidator, TestTaskPrefix+in.Module, p)
 		total = total.Add(usage)
 		if err != nil {
 			return nil, total, fmt.Errorf("validator: tests for %s: %w", in.Module, err)
@@ -78,9 +84,9 @@ func (v *Validator) GenerateTests(ctx context.Context, in TestInput) (*Code, llm
 		if attempt == 1 {
 			return nil, total, fmt.Errorf("validator: tests for %s still do not parse after one repair: %s", in.Module, problems)
 		}
-		msgs = append(msgs,
+		p = &prompt{maxTokens: p.maxTokens, msgs: append(slices.Clone(p.msgs),
 			llm.Message{Role: llm.RoleAssistant, Content: "```python\n" + code + "```"},
-			llm.Message{Role: llm.RoleUser, Content: "That file does not parse:\n" + problems + "\nAnswer with the corrected " + view.TestPath + " in one ```python block."})
+			llm.Message{Role: llm.RoleUser, Content: "That file does not parse:\n" + problems + "\nAnswer with the corrected " + view.TestPath + " in one ```python block."})}
 	}
 }
 

@@ -331,7 +331,7 @@ func (s *Server) handleImplement(w http.ResponseWriter, r *http.Request) error {
 		}
 		out := filepath.Join(rn.dir, "out")
 		res, err := core.Implement(ctx, core.ImplementRequest{Paper: src, Section: req.Section, OutDir: out,
-			Config: &cfg, Profile: profile, Root: s.opts.Root, StreamTokens: true, Apply: core.WriteToOutDir}, orchestrator.ObserverFunc(rn.addEvent))
+			Config: &cfg, Profile: profile, Root: s.opts.Root, Apply: core.WriteToOutDir}, orchestrator.ObserverFunc(rn.addEvent))
 		return s.settle(rn, res, err, out)
 	})
 	if err != nil {

@@ -229,7 +229,7 @@ func Default() Config {
 		Model: Model{
 			Name:        "tgi",
 			Temperature: ptr(0.2),
-			MaxTokens:   2048,
+			MaxTokens:   0, // 0: each agent's own default (agents.DefaultMaxTokens), lowered to fit the context
 			Timeout:     Duration(5 * time.Minute),
 		},
 		Agents: Agents{

@@ -58,9 +58,7 @@ type ImplementRequest struct {
 	// Profile is the style profile; nil loads the configured one.
 	// min_evidence is applied either way.
 	Profile *style.Profile
-	// StreamTokens asks for "tokens" events while code streams in.
-	StreamTokens bool
-	Apply        ApplyMode
+	Apply   ApplyMode
 	// FrontDoor (runstore.FrontDoorCLI, ...) names who asked; the run is
 	// then appended to the workspace's run store. "" leaves recording the
 	// run to the caller (the HTTP API records its own, queued runs too).
@@ -161,7 +159,7 @@ func implement(ctx context.Context, req ImplementRequest, obs Observer) (*Result
 
 	ores, runErr := orchestrator.Run(ctx, orchestrator.Request{
 		Paper: req.Paper, Section: req.Section, OutDir: req.OutDir,
-		Config: cfg, Profile: profile, StreamTokens: req.StreamTokens, Root: req.Root,
+		Config: cfg, Profile: profile, Root: req.Root,
 	}, obs)
 	if ores == nil {
 		return nil, runErr

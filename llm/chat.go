@@ -395,7 +395,7 @@ func (c *Client) send(ctx context.Context, req Request, oreq openai.ChatCompleti
 // its error classified as the caller would see it.
 func (c *Client) exchange(ctx, actx context.Context, req Request, resp *Response, st *attemptState, attempt int, began time.Time, err error) Exchange {
 	ex := Exchange{
-		Messages: req.Messages, Answer: resp.Content, Model: resp.Model, FinishReason: resp.FinishReason,
+		Messages: req.Messages, Response: resp.Content, Model: resp.Model, FinishReason: resp.FinishReason,
 		Usage: resp.Usage, Attempt: attempt, Status: st.status, Duration: time.Since(began),
 	}
 	switch {
@@ -406,6 +406,9 @@ func (c *Client) exchange(ctx, actx context.Context, req Request, resp *Response
 		ex.Err = ErrTimeout
 	default:
 		ex.Err = c.redactErr(c.classify(err, st))
+	}
+	if ex.Err != nil {
+		ex.Error = ex.Err.Error()
 	}
 	return ex
 }

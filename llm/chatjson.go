@@ -1,6 +1,10 @@
 package llm
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
 
 // ChatJSON asks for a JSON answer matching schema and decodes it into out
 // (a pointer, or nil to only validate). It tells the model the schema in the
@@ -12,4 +16,15 @@ import "context"
 // returned with the error too once a first answer arrived (nil otherwise).
 func (c *Client) ChatJSON(ctx context.Context, req Request, schema *Schema, out any) (*Response, error) {
 	return c.chatJSON(ctx, req, schema, out)
+}
+
+// JSONInstruction is the text ChatJSON appends to the last user message
+// for schema (about 750 tokens for r2c's plan schema), so that a prompt
+// budget can count it.
+func JSONInstruction(schema *Schema) (string, error) {
+	b, err := json.Marshal(schema)
+	if err != nil {
+		return "", fmt.Errorf("llm: encode schema: %w", err)
+	}
+	return jsonInstruction(string(b)), nil
 }

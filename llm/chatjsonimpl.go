@@ -106,7 +106,7 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 // message. A separate message would break chat templates that require
 // strictly alternating roles (CodeLlama's and Llama 2's raise an error).
 func withJSONInstruction(msgs []Message, schema string) []Message {
-	note := "\n\nAnswer with only a JSON value that matches this JSON Schema, without prose or code fences:\n" + schema
+	note := jsonInstruction(schema)
 	out := append([]Message(nil), msgs...)
 	for i := len(out) - 1; i >= 0; i-- {
 		if out[i].Role == RoleUser {
@@ -115,6 +115,10 @@ func withJSONInstruction(msgs []Message, schema string) []Message {
 		}
 	}
 	return append(out, Message{Role: RoleUser, Content: strings.TrimSpace(note)})
+}
+
+func jsonInstruction(schema string) string {
+	return "\n\nAnswer with only a JSON value that matches this JSON Schema, without prose or code fences:\n" + schema
 }
 
 // constrainedFields returns the request fields that ask the server for

@@ -8,28 +8,33 @@ import "time"
 // (and the unconstrained retry after a rejected grammar) as exchanges of
 // their own, so a record built from them holds every prompt and answer,
 // including the malformed ones the caller never sees.
+//
+// It is also the run record's JSON form of an exchange (agents.Exchange
+// adds only the agent and the task).
 type Exchange struct {
+	Model string `json:"model,omitempty"`
 	// Messages is the conversation sent, the schema instruction and the
 	// repair message included.
-	Messages []Message
-	// Answer is the content received: the whole answer, or the part that
-	// streamed before the attempt failed.
-	Answer string
-	Model  string
+	Messages []Message `json:"messages"`
+	// Response is the content received: the whole answer, or the part
+	// that streamed before the attempt failed.
+	Response string `json:"response"`
 	// FinishReason is the server's, when the answer finished.
-	FinishReason string
-	Usage        Usage
+	FinishReason string `json:"finish_reason,omitempty"`
+	Usage        Usage  `json:"usage"`
 	// Attempt numbers the HTTP attempts of one Chat call from 1 (retries
 	// count up).
-	Attempt int
+	Attempt int `json:"attempt"`
 	// Repair is set on ChatJSON's re-ask with the validation error.
-	Repair bool
+	Repair bool `json:"repair,omitempty"`
 	// Status is the HTTP status of the answer (0 when none arrived).
-	Status int
-	// Err is the attempt's error: transport, server or timeout.
-	Err error
+	Status   int           `json:"status,omitempty"`
+	Duration time.Duration `json:"duration"`
+	// Err is the attempt's error: transport, server or timeout; Error is
+	// its text, as the record keeps it.
+	Err   error  `json:"-"`
+	Error string `json:"error,omitempty"`
 	// Invalid is ChatJSON's verdict on an answer that arrived but does not
 	// match the schema ("" when it matches or was not checked).
-	Invalid  string
-	Duration time.Duration
+	Invalid string `json:"invalid,omitempty"`
 }

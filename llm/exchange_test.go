@@ -28,10 +28,10 @@ func TestOnExchangeSeesEveryAttempt(t *testing.T) {
 		t.Fatalf("%d exchanges for %d requests", len(got), len(srv.ChatRequests()))
 	}
 	var apiErr *llm.APIError
-	if got[0].Attempt != 1 || got[0].Status != 503 || !errors.As(got[0].Err, &apiErr) || apiErr.Status != 503 || got[0].Answer != "" {
+	if got[0].Attempt != 1 || got[0].Status != 503 || !errors.As(got[0].Err, &apiErr) || apiErr.Status != 503 || got[0].Response != "" {
 		t.Errorf("first exchange %+v", got[0])
 	}
-	if got[1].Attempt != 2 || got[1].Err != nil || got[1].Answer != resp.Content || got[1].Usage != resp.Usage || got[1].Messages[0].Content != "write f" {
+	if got[1].Attempt != 2 || got[1].Err != nil || got[1].Response != resp.Content || got[1].Usage != resp.Usage || got[1].Messages[0].Content != "write f" {
 		t.Errorf("second exchange %+v, response %+v", got[1], resp)
 	}
 }
@@ -51,12 +51,12 @@ func TestOnExchangeSeesTheMalformedAnswerAndTheRepair(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d exchanges", len(got))
 	}
-	if got[0].Answer != bad || got[0].Repair || !strings.Contains(got[0].Invalid, "tensorflow") {
+	if got[0].Response != bad || got[0].Repair || !strings.Contains(got[0].Invalid, "tensorflow") {
 		t.Errorf("first exchange %+v", got[0])
 	}
 	reqs := srv.ChatRequests()
 	last := got[1].Messages[len(got[1].Messages)-1]
-	if !got[1].Repair || got[1].Invalid != "" || got[1].Answer != validSpec || !strings.Contains(last.Content, "Your answer is not valid") || last.Content != reqs[1].LastUser() {
+	if !got[1].Repair || got[1].Invalid != "" || got[1].Response != validSpec || !strings.Contains(last.Content, "Your answer is not valid") || last.Content != reqs[1].LastUser() {
 		t.Errorf("repair exchange %+v", got[1])
 	}
 }
@@ -72,7 +72,7 @@ func TestOnExchangeKeepsThePartialStream(t *testing.T) {
 		t.Fatalf("err %v, %d exchanges", err, len(got))
 	}
 	var apiErr *llm.APIError
-	if got[0].Answer != "def f" || !errors.As(got[0].Err, &apiErr) || apiErr.Type != "generation" {
+	if got[0].Response != "def f" || !errors.As(got[0].Err, &apiErr) || apiErr.Type != "generation" {
 		t.Errorf("exchange %+v", got[0])
 	}
 }

@@ -1,17 +1,25 @@
 package orchestrator
 
 import (
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/r2c-ai/r2c/agents"
 )
 
 // Event kinds.
 const (
 	EventStarted  = "started"
 	EventProgress = "progress"
-	EventTokens   = "tokens"
-	EventFinished = "finished"
-	EventFailed   = "failed"
+	// EventTokens reports an agent's streamed answer so far: "N tokens,
+	// R tokens/s" (at most every tokenEventEvery per agent, and at the end).
+	EventTokens = "tokens"
+	// EventContextTrimmed reports a cut made to fit a prompt into the
+	// model's context: what was cut and how many tokens.
+	EventContextTrimmed = "context_trimmed"
+	EventFinished       = "finished"
+	EventFailed         = "failed"
 )
 
 // Event is one step of a run as the CLI, the language server ($/progress)
@@ -55,4 +63,69 @@ func (em *emitter) emit(node, kind string, percent float64, msg string) {
 	if em.obs != nil {
 		em.obs.OnEvent(e)
 	}
+}
+
+// tokenEventEvery bounds how often one agent's token count is reported.
+const tokenEventEvery = 500 * time.Millisecond
+
+// tokenMeter counts one agent's streamed tokens per task (one per delta,
+// as servers send them) and reports them with their rate while they
+// arrive; the exchange's own count closes each call (runState.onExchange).
+type tokenMeter struct {
+	em    *emitter
+	agent agents.Name
+
+	mu    sync.Mutex
+	tasks map[string]*taskTokens
+}
+
+type taskTokens struct {
+	start, reported time.Time
+	tokens          int
+}
+
+func newTokenMeter(em *emitter, agent agents.Name) *tokenMeter {
+	return &tokenMeter{em: em, agent: agent, tasks: map[string]*taskTokens{}}
+}
+
+func (m *tokenMeter) add(taskID, delta string) {
+	now := time.Now()
+	m.mu.Lock()
+	t := m.tasks[taskID]
+	if t == nil {
+		t = &taskTokens{start: now, reported: now}
+		m.tasks[taskID] = t
+	}
+	t.tokens++
+	report := now.Sub(t.reported) >= tokenEventEvery
+	if report {
+		t.reported = now
+	}
+	n, elapsed := t.tokens, now.Sub(t.start)
+	m.mu.Unlock()
+	if report {
+		m.em.emit(string(m.agent), EventTokens, 0, tokenMessage(taskID, n, elapsed, "so far"))
+	}
+}
+
+// done forgets a task's stream once its call returned.
+func (m *tokenMeter) done(taskID string) {
+	m.mu.Lock()
+	delete(m.tasks, taskID)
+	m.mu.Unlock()
+}
+
+func tokenMessage(taskID string, tokens int, elapsed time.Duration, note string) string {
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(tokens) / elapsed.Seconds()
+	}
+	msg := fmt.Sprintf("%d tokens, %.1f tokens/s", tokens, rate)
+	if note != "" {
+		msg += " " + note
+	}
+	if taskID != "" {
+		msg = taskID + ": " + msg
+	}
+	return msg
 }

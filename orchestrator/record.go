@@ -67,6 +67,16 @@ type Record struct {
 	Indexed  string   `json:"indexed,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 	Timings  []Timing `json:"timings"`
+	// Prompts are every prompt's parts and sizes, with the cuts made to
+	// fit the model's context (the context_trimmed events).
+	Prompts []PromptRecord `json:"prompts,omitempty"`
+}
+
+// PromptRecord is one prompt's report and the round it was built in (0
+// for the Analyzer and the Planner before the first round).
+type PromptRecord struct {
+	Round int `json:"round"`
+	agents.PromptReport
 }
 
 // recorder writes one run's folder. Writes happen on one background

@@ -47,8 +47,6 @@ type Request struct {
 	Profile *style.Profile
 	// Context holds retrieved passages for the Analyzer; may be empty.
 	Context []string
-	// StreamTokens streams code answers and emits "tokens" events.
-	StreamTokens bool
 	// Root is the workspace root: relative Config.RunsDir and
 	// Config.Index.Dir are taken relative to it ("" is the working
 	// directory).
@@ -109,6 +107,8 @@ type runState struct {
 	best      *snapshot
 	indexed   string
 	warnings  []string
+	prompts   []PromptRecord
+	meters    map[agents.Name]*tokenMeter // set up before any call, read-only after
 	timings   []Timing
 	exchanges atomic.Int32
 }
@@ -155,7 +155,7 @@ func Run(ctx context.Context, req Request, obs Observer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &runState{req: req, rec: rec, code: map[string]string{}, tests: map[string]string{}}
+	s := &runState{req: req, rec: rec, code: map[string]string{}, tests: map[string]string{}, meters: map[agents.Name]*tokenMeter{}}
 	s.em = &emitter{run: id, obs: obs, sink: rec.event}
 	res := &Result{RunID: id, Status: StatusFailed, RunDir: rec.dir}
 
@@ -224,34 +224,28 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model client: %w", err)
 	}
-	var budgetErrs []error
-	settings := func(agent string) agents.Settings {
-		m := cfg.AgentModel(agent)
-		// The server's context limit (asked once, then cached by the
-		// client) minus this agent's answer length.
-		budget, err := client.PromptBudget(ctx, m.MaxTokens)
-		if err == nil && budget == 0 {
-			// 0 would mean "no limit" to the agents; here it means the
-			// answer alone fills the context, and every request would fail.
-			budgetErrs = append(budgetErrs, fmt.Errorf("%s: max_tokens %d leaves no room for a prompt in the model server's context: lower agents.%s.max_tokens or model.max_tokens (r2c doctor shows the server's limit)", agent, m.MaxTokens, agent))
-		}
-		st := agents.Settings{Model: client, ModelName: m.Name, MaxTokens: m.MaxTokens, Timeout: m.Timeout.D(), PromptTokens: budget, OnExchange: s.onExchange}
+	// Every agent streams (progress shows its tokens and tokens/s) and
+	// builds its prompts against the server's real limit, reporting each
+	// cut as a context_trimmed event.
+	if _, err := client.ContextLimit(ctx); err != nil {
+		return client, err
+	}
+	settings := func(agent agents.Name) agents.Settings {
+		m := cfg.AgentModel(string(agent))
+		meter := newTokenMeter(s.em, agent)
+		s.meters[agent] = meter
+		st := agents.Settings{Model: client, ModelName: m.Name, MaxTokens: m.MaxTokens, Timeout: m.Timeout.D(),
+			OnExchange: s.onExchange, OnToken: meter.add, OnPrompt: s.onPrompt}
 		if m.Temperature != nil {
 			t := float32(*m.Temperature)
 			st.Temperature = &t
 		}
 		return st
 	}
-	s.analyzer = agents.Analyzer{Settings: settings("analyzer")}
-	s.planner = agents.Planner{Settings: settings("planner")}
-	s.implementer = agents.Implementer{Settings: settings("implementer")}
-	s.validator = agents.Validator{Settings: settings("validator")}
-	if len(budgetErrs) > 0 {
-		return client, errors.Join(budgetErrs...)
-	}
-	if s.req.StreamTokens {
-		s.implementer.OnToken = func(task, delta string) { s.em.emit("implementer", EventTokens, 0, delta) }
-	}
+	s.analyzer = agents.Analyzer{Settings: settings(agents.NameAnalyzer)}
+	s.planner = agents.Planner{Settings: settings(agents.NamePlanner)}
+	s.implementer = agents.Implementer{Settings: settings(agents.NameImplementer)}
+	s.validator = agents.Validator{Settings: settings(agents.NameValidator)}
 
 	level, err := sandbox.ParseLevel(cfg.Sandbox.MinIsolation)
 	if err != nil {
@@ -265,8 +259,29 @@ func (s *runState) setup(ctx context.Context) (*llm.Client, error) {
 	return client, nil
 }
 
+// onPrompt keeps every prompt's report for run.json and shows every cut
+// made to fit it.
+func (s *runState) onPrompt(r agents.PromptReport) {
+	s.mu.Lock()
+	s.prompts = append(s.prompts, PromptRecord{Round: s.rounds, PromptReport: r})
+	s.mu.Unlock()
+	for _, t := range r.Trims {
+		s.em.emit(string(t.Agent), EventContextTrimmed, 0, t.String())
+	}
+}
+
 func (s *runState) onExchange(ex agents.Exchange) {
 	s.exchanges.Add(1)
+	if m := s.meters[ex.Agent]; m != nil {
+		m.done(ex.TaskID)
+		if ex.Err == nil && ex.Usage.CompletionTokens > 0 {
+			note := ""
+			if ex.Usage.Estimated {
+				note = "(estimated)"
+			}
+			s.em.emit(string(ex.Agent), EventTokens, 0, tokenMessage(ex.TaskID, ex.Usage.CompletionTokens, ex.Duration, note))
+		}
+	}
 	s.rec.exchange(ex)
 }
 
@@ -485,7 +500,7 @@ func (s *runState) implement(ctx context.Context) error {
 		}
 		if s.round > 1 {
 			in.Previous = s.code[t.ID]
-			in.Evidence = s.verdict.Evidence[t.File]
+			in.Failures, in.Diagnostics = s.verdict.Failures[t.File], s.verdict.Diagnostics[t.File]
 		}
 		s.mu.Unlock()
 		code, _, err := s.implementer.Implement(ctx, in)
@@ -586,6 +601,9 @@ func (s *runState) finish(res *Result, runErr error) {
 		rec.BestRound = s.best.round
 	}
 	rec.Warnings = res.Warnings
+	s.mu.Lock()
+	rec.Prompts = s.prompts
+	s.mu.Unlock()
 	if res.Report != nil {
 		rec.Tests, rec.StyleScore = res.Report.Tests, res.Report.StyleScore
 	}
