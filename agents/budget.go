@@ -1,7 +1,9 @@
 package agents
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -347,4 +349,43 @@ func outline(src string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// FixedPrompt is what every prompt of an agent holds whatever the paper:
+// its system text (without a style summary) and, for the Analyzer and the
+// Planner, the JSON-schema instruction. `r2c doctor` compares it with the
+// server's limit.
+func FixedPrompt(agent Name) (string, error) {
+	var (
+		view   any
+		schema json.RawMessage
+	)
+	switch agent {
+	case NameAnalyzer:
+		view, schema = &AnalyzeInput{}, SpecSchemaJSON()
+	case NamePlanner:
+		view, schema = &PlanInput{}, PlanSchemaJSON()
+	case NameImplementer:
+		view = &implementView{}
+	case NameValidator:
+		view = &testView{}
+	default:
+		return "", fmt.Errorf("unknown agent %q", agent)
+	}
+	var b bytes.Buffer
+	if err := prompts.ExecuteTemplate(&b, string(agent)+"_system.tmpl", view); err != nil {
+		return "", fmt.Errorf("prompt %s: %w", agent, err)
+	}
+	if schema == nil {
+		return b.String(), nil
+	}
+	s, err := schemaOf(schema)
+	if err != nil {
+		return "", err
+	}
+	note, err := llm.JSONInstruction(s)
+	if err != nil {
+		return "", err
+	}
+	return b.String() + note, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/r2c-ai/r2c/agents"
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/sandbox"
@@ -215,7 +216,8 @@ func RecordWritten(res *Result, written []string, werr error) error {
 // isolation. Front doors answer these as usage errors (exit status 2).
 func Environmental(err error) bool {
 	return errors.Is(err, ErrPreflight) || errors.Is(err, orchestrator.ErrUnreachable) ||
-		errors.Is(err, sandbox.ErrNoPytest) || errors.Is(err, sandbox.ErrIsolation)
+		errors.Is(err, sandbox.ErrNoPytest) || errors.Is(err, sandbox.ErrIsolation) ||
+		errors.Is(err, agents.ErrContextTooSmall) // the server's context, not the paper or the code
 }
 
 // Summary is a one-line account of a run for front doors that show one

@@ -84,3 +84,8 @@ func (c *Client) CheckModel(ctx context.Context, model string) error {
 	}, nil)
 	return err
 }
+
+// StreamingRefused reports whether the server refused a streamed request
+// that it then answered without streaming: since then the client sends
+// plain requests, and OnToken receives each answer whole.
+func (c *Client) StreamingRefused() bool { return c.noStream.Load() }

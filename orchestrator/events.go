@@ -13,7 +13,8 @@ const (
 	EventStarted  = "started"
 	EventProgress = "progress"
 	// EventTokens reports an agent's streamed answer so far: "N tokens,
-	// R tokens/s" (at most every tokenEventEvery per agent, and at the end).
+	// R tokens/s" (at most every tokenEventEvery per task while it streams, and once
+	// per call with the server's count when the answer is complete).
 	EventTokens = "tokens"
 	// EventContextTrimmed reports a cut made to fit a prompt into the
 	// model's context: what was cut and how many tokens.
@@ -66,7 +67,7 @@ func (em *emitter) emit(node, kind string, percent float64, msg string) {
 }
 
 // tokenEventEvery bounds how often one agent's token count is reported.
-const tokenEventEvery = 500 * time.Millisecond
+const tokenEventEvery = 2 * time.Second
 
 // tokenMeter counts one agent's streamed tokens per task (one per delta,
 // as servers send them) and reports them with their rate while they

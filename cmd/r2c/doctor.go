@@ -19,8 +19,10 @@ import (
 
 // doctorFlags are r2c doctor's flags.
 type doctorFlags struct {
-	root   string
-	asJSON bool
+	root     string
+	asJSON   bool
+	endpoint string
+	model    string
 }
 
 func doctorCommand() *cobra.Command {
@@ -30,9 +32,11 @@ func doctorCommand() *cobra.Command {
 		Short: "print the effective configuration and check the model endpoint, python, pytest and the sandbox",
 		Long: "Prints the effective configuration (defaults, user and workspace r2c.toml, R2C_* variables) and checks\n" +
 			"each part r2c depends on: the Python interpreter and pytest, and the sandbox isolation level this\n" +
-			"machine achieves (and why the stronger ones are not available). Every problem comes with a fix.\n" +
+			"machine achieves (and why the stronger ones are not available), and the model server: reachable,\n" +
+			"the model or adapter served, its chat template, its input limit against each agent's prompt and\n" +
+			"answer, and streaming. Every problem comes with a fix.\n" +
 			"Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.",
-		Example: "  r2c doctor\n  r2c doctor --root ~/src/myrepo --json",
+		Example: "  r2c doctor\n  r2c doctor --root ~/src/myrepo --json\n  r2c doctor --endpoint http://localhost:8080/v1 --model my-style-lora",
 		Args:    noArgs("doctor"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return exitCode(runDoctor(cmd.Context(), streams(cmd), f))
@@ -40,6 +44,8 @@ func doctorCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.root, "root", ".", "workspace root holding r2c.toml")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print configuration and checks as JSON")
+	cmd.Flags().StringVar(&f.endpoint, "endpoint", "", "check this model server instead of the configured endpoint, e.g. http://localhost:8080/v1")
+	cmd.Flags().StringVar(&f.model, "model", "", `check this model or LoRA adapter name for every agent ("tgi" is TGI's base model)`)
 	return cmd
 }
 
@@ -84,6 +90,12 @@ func doctorChecks() []doctorCheck {
 func runDoctor(ctx context.Context, s stdio, f doctorFlags) int {
 	env := &doctorEnv{root: f.root}
 	env.cfg, env.cfgErr = config.Load(f.root)
+	if f.model != "" {
+		// The model checked for every agent, as --model does for implement.
+		env.cfg.Agents.Analyzer.Name, env.cfg.Agents.Planner.Name = "", ""
+		env.cfg.Agents.Implementer.Name, env.cfg.Agents.Validator.Name = "", ""
+	}
+	env.cfg.Merge(config.Config{Endpoint: f.endpoint, Model: config.Model{Name: f.model}})
 	var results []checkResult
 	for _, check := range doctorChecks() {
 		results = append(results, check(ctx, env)...)

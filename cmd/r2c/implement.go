@@ -111,18 +111,15 @@ func runImplement(ctx context.Context, s stdio, f implementFlags) error {
 	return nil
 }
 
-// progressPrinter prints one line per agent step on stderr; token deltas
-// and per-task progress within a step are too chatty for a terminal log
-// except as "n/m" lines.
+// progressPrinter prints one line per event on stderr: agent steps, "n/m"
+// task progress, each agent's streamed tokens and tokens/s (the
+// orchestrator throttles those), and every context_trimmed cut.
 type progressPrinter struct {
 	w     io.Writer
 	start time.Time
 }
 
 func (p progressPrinter) OnEvent(e orchestrator.Event) {
-	if e.Kind == orchestrator.EventTokens {
-		return
-	}
 	msg := e.Message
 	if e.Kind == orchestrator.EventFailed {
 		msg, _, _ = strings.Cut(msg, "\n") // the full error follows once at the end
