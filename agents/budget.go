@@ -163,6 +163,9 @@ type prompt struct {
 	msgs      []llm.Message
 	maxTokens int
 	refit     func(ctx context.Context) (*prompt, error)
+	// followUp marks a repair that grew a fitted prompt: the client
+	// lowers max_tokens to what the context leaves.
+	followUp bool
 }
 
 // fitSpec is one agent's prompt to build.

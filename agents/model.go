@@ -58,7 +58,7 @@ type Exchange struct {
 // request builds the client request; every round trip it causes goes to
 // OnExchange as the agent's, every streamed delta to OnToken.
 func (s Settings) request(agent Name, taskID string, p *prompt) llm.Request {
-	req := llm.Request{Model: s.ModelName, Messages: p.msgs, Temperature: s.Temperature, MaxTokens: p.maxTokens, Timeout: s.Timeout}
+	req := llm.Request{Model: s.ModelName, Messages: p.msgs, Temperature: s.Temperature, MaxTokens: p.maxTokens, Timeout: s.Timeout, FitToContext: p.followUp}
 	if s.OnExchange != nil {
 		req.OnExchange = func(e llm.Exchange) {
 			if e.Model == "" {
@@ -132,7 +132,7 @@ func (s Settings) chatCode(ctx context.Context, agent Name, taskID string, p *pr
 		next.msgs = append(append([]llm.Message(nil), p.msgs...),
 			llm.Message{Role: llm.RoleAssistant, Content: resp.Content},
 			llm.Message{Role: llm.RoleUser, Content: "Your answer held no code. Answer with the complete code in one ```python block."})
-		next.refit = nil
+		next.refit, next.followUp = nil, true
 		p = &next
 	}
 }

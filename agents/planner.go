@@ -84,6 +84,6 @@ func (p *Planner) Plan(ctx context.Context, in PlanInput) (*Plan, llm.Usage, err
 			llm.Message{Role: llm.RoleUser, Content: fmt.Sprintf("That plan cannot be used: %v\nAnswer with the corrected plan as one JSON object.", verr)})
 		// The repair round is longer than the budgeted prompt; the client
 		// re-budgets max_tokens if the server refuses it as too long.
-		pr = &prompt{msgs: msgs, maxTokens: pr.maxTokens}
+		pr = &prompt{msgs: msgs, maxTokens: pr.maxTokens, followUp: true}
 	}
 }

@@ -84,7 +84,7 @@ func (v *Validator) GenerateTests(ctx context.Context, in TestInput) (*Code, llm
 		if attempt == 1 {
 			return nil, total, fmt.Errorf("validator: tests for %s still do not parse after one repair: %s", in.Module, problems)
 		}
-		p = &prompt{maxTokens: p.maxTokens, msgs: append(slices.Clone(p.msgs),
+		p = &prompt{maxTokens: p.maxTokens, followUp: true, msgs: append(slices.Clone(p.msgs),
 			llm.Message{Role: llm.RoleAssistant, Content: "```python\n" + code + "```"},
 			llm.Message{Role: llm.RoleUser, Content: "That file does not parse:\n" + problems + "\nAnswer with the corrected " + view.TestPath + " in one ```python block."})}
 	}

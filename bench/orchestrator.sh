@@ -6,6 +6,11 @@
 #   pipeline  Analyzer -> Planner -> Implementer (+ test writing) -> Validator,
 #             minus the Validator's sandboxed pytest time, which is not model work.
 # Prints wall / bound for each; the target is <= 1.10.
+# Then the prompt budget on examples/attention (the scripted model of
+# TestEvidenceReachesTheModelAtSmallContexts, a server that enforces its
+# limit and tokenizes): tokens sent per agent and round by part, at 3072,
+# 4096 and 8192 tokens of context, and the time spent building prompts
+# (counting included: one /tokenize round trip per new text).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 report() {
@@ -18,3 +23,9 @@ report() {
 }
 go test -run '^$' -bench 'BenchmarkCriticalPath' -benchtime "${BENCHTIME:-20x}" ./orchestrator | report fanout
 go test -run '^$' -bench 'BenchmarkPipeline' -benchtime "${PIPELINE_BENCHTIME:-5x}" ./orchestrator | report pipeline
+table=$(mktemp)
+trap 'rm -f "$table"' EXIT
+R2C_PROMPT_TABLE="$table" go test -count=1 -run '^TestEvidenceReachesTheModelAtSmallContexts$' ./orchestrator >/dev/null
+echo
+echo "prompt tokens sent, examples/attention (sums over the calls of each agent and round; answer = max_tokens)"
+cat "$table"

@@ -255,6 +255,9 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 	if len(req.Messages) == 0 {
 		return nil, errors.New("llm: chat request has no messages")
 	}
+	if req.FitToContext && maxTokens > 0 {
+		maxTokens = c.fitMaxTokens(ctx, req.Messages, maxTokens)
+	}
 	stream := req.OnToken != nil && !c.noStream.Load()
 	oreq := openai.ChatCompletionRequest{
 		Model:  model,
@@ -337,6 +340,29 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 	}
 	c.usage.Add(resp.Usage)
 	return resp, nil
+}
+
+// fitMaxTokens lowers maxTokens to what the context leaves after msgs,
+// down to minRebudgetTokens; below that the request goes as asked and the
+// server's answer decides.
+func (c *Client) fitMaxTokens(ctx context.Context, msgs []Message, maxTokens int) int {
+	l, err := c.ContextLimit(ctx)
+	if err != nil {
+		return maxTokens
+	}
+	n := c.CountMessages(ctx, msgs)
+	margin := 16 + n.Tokens/100
+	if !n.Exact {
+		margin = 16 + n.Tokens/20
+	}
+	room := l.Total - n.Tokens - margin
+	if l.Input > 0 && n.Tokens+margin > l.Input {
+		return maxTokens
+	}
+	if room < maxTokens && room >= minRebudgetTokens {
+		return room
+	}
+	return maxTokens
 }
 
 // rebudgetMargin is left free when max_tokens is lowered to the room a

@@ -85,6 +85,7 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 		Message{Role: RoleAssistant, Content: resp.Content},
 		Message{Role: RoleUser, Content: "Your answer is not valid: " + verr.Error() +
 			"\nAnswer again with only the corrected JSON value that matches the schema: no prose, no code fences."})
+	repair.FitToContext = true // the answer and the error make it longer
 	repair = hold(repair, true)
 	resp2, err := c.chat(ctx, repair, constrainedFields(mode, schema))
 	if err != nil {

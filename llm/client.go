@@ -108,6 +108,11 @@ type Request struct {
 	// OnToken, when non-nil, streams the answer over SSE and is called with
 	// every content delta in order, from the calling goroutine.
 	OnToken func(delta string)
+	// FitToContext lowers MaxTokens, when the server's limit is known, so
+	// that the prompt (counted with the server's tokenizer where it has
+	// one) and the answer fit: for follow-up requests (repairs) that grow
+	// a prompt built to fit. ChatJSON's repair round always fits.
+	FitToContext bool
 	// OnExchange, when non-nil, is called after every HTTP round trip of
 	// the call (retries and ChatJSON's repair re-ask included), from the
 	// calling goroutine, before the call returns.
