@@ -106,7 +106,7 @@ var snakeKey = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 // values) rather than field names, with how many levels of keys are data:
 // the index manifest's files map collection → path → entry, a profile's
 // dimensions map dimension → value → count.
-var dataMaps = map[string]int{"evidence": 1, "test_evidence": 1, "paths": 1, "files": 2, "dimensions": 2}
+var dataMaps = map[string]int{"evidence": 1, "test_evidence": 1, "failures": 1, "diagnostics": 1, "paths": 1, "files": 2, "dimensions": 2}
 
 // skipData checks what lies depth levels of data keys below v.
 func skipData(t *testing.T, where string, v any, depth int, path string) {
@@ -245,11 +245,13 @@ func TestRecordedTypesEncodeSnakeCase(t *testing.T) {
 		Python:      "python3", TestOutput: "out", RunDir: "/tmp/x", TestPaths: []string{"t.py"}, Paths: map[string]string{"m.py": "/w/m.py"},
 	}
 	values := map[string]any{
-		"verdict": &agents.Verdict{Report: rep, Evidence: map[string]string{"m.py": "e"}, FailingTasks: []string{"t"}, BrokenTests: []string{"b"}, TestEvidence: map[string]string{"b": "e"}},
+		"verdict": &agents.Verdict{Report: rep, Evidence: map[string]string{"m.py": "e"}, Failures: map[string][]string{"m.py": {"f"}}, Diagnostics: map[string][]string{"m.py": {"d"}}, FailingTasks: []string{"t"}, BrokenTests: []string{"b"}, TestEvidence: map[string]string{"b": "e"}},
 		"record": &orchestrator.Record{SchemaVersion: 1, Error: "e", BestRound: 1, Files: []string{"m.py"}, Written: []string{"/w/m.py"}, WriteError: "e", Indexed: "i", Warnings: []string{"w"},
-			Timings: []orchestrator.Timing{{Node: "n", Round: 1, Error: "e"}}},
+			Timings: []orchestrator.Timing{{Node: "n", Round: 1, Error: "e"}},
+			Prompts: []orchestrator.PromptRecord{{Round: 1, PromptReport: agents.PromptReport{Agent: "a", TaskID: "t", Parts: map[agents.PromptPart]int{agents.PartFailingTest: 1},
+				Limit: llm.ContextLimit{Total: 2, Input: 1, Source: "s"}, Trims: []agents.Trim{{Agent: "a", TaskID: "t", Part: agents.PartExamples, Tokens: 1}}}}}},
 		"event":    &orchestrator.Event{Run: "r", Node: "n", Kind: "k", Percent: 1, Message: "m"},
-		"exchange": &agents.Exchange{Agent: "a", TaskID: "t", Model: "m", Messages: []llm.Message{{Role: "user", Content: "c"}}, FinishReason: "stop", Repair: true, Status: 200, Error: "e", Invalid: "i"},
+		"exchange": &agents.Exchange{Agent: "a", TaskID: "t", Exchange: llm.Exchange{Model: "m", Messages: []llm.Message{{Role: "user", Content: "c"}}, FinishReason: "stop", Repair: true, Status: 200, Error: "e", Invalid: "i"}},
 		"spec":     &agents.Spec{Inputs: []agents.Tensor{{Name: "q", Description: "d"}}, HyperParameters: []agents.HyperParameter{{Name: "d_k", Description: "d"}}},
 		"plan": &agents.Plan{Files: []agents.PlannedFile{{Path: "m.py", Classes: []agents.Class{{Name: "C", Bases: []string{"B"}, Methods: []agents.Function{{Name: "f"}}}}, Functions: []agents.Function{{Name: "g"}}}},
 			Tasks: []agents.Task{{ID: "t", Symbol: "s", DependsOn: []string{"u"}}}},
