@@ -25,6 +25,7 @@ import (
 	"github.com/r2c-ai/r2c/core"
 	"github.com/r2c-ai/r2c/llm/llmtest"
 	"github.com/r2c-ai/r2c/orchestrator/orchestratortest"
+	"github.com/r2c-ai/r2c/paper"
 	"github.com/r2c-ai/r2c/runstore"
 	"github.com/r2c-ai/r2c/sandbox"
 )
@@ -597,7 +598,7 @@ func TestPapersReturnsTheSectionTree(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	var pr PaperResponse
+	var pr paper.Outline
 	if err := json.Unmarshal(body, &pr); err != nil {
 		t.Fatal(err)
 	}

@@ -216,33 +216,6 @@ func (s *Server) paperSource(p PaperInput, dir string) (string, error) {
 	return dst, nil
 }
 
-// SectionNode is one entry of the section tree POST /v1/papers returns.
-type SectionNode struct {
-	Number   string        `json:"number"`
-	Title    string        `json:"title"`
-	Level    int           `json:"level"`
-	Page     int           `json:"page,omitempty"`
-	Children []SectionNode `json:"children"`
-}
-
-// PaperResponse is POST /v1/papers's answer.
-type PaperResponse struct {
-	Title    string        `json:"title"`
-	Format   string        `json:"format"`
-	Pages    int           `json:"pages"`
-	Source   string        `json:"source"`
-	Notes    []string      `json:"notes"`
-	Sections []SectionNode `json:"sections"`
-}
-
-func sectionTree(secs []*paper.Section) []SectionNode {
-	out := make([]SectionNode, 0, len(secs))
-	for _, sec := range secs {
-		out = append(out, SectionNode{Number: sec.Number, Title: sec.Title, Level: sec.Level, Page: sec.Page, Children: sectionTree(sec.Children)})
-	}
-	return out
-}
-
 func (s *Server) handlePapers(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Paper PaperInput `json:"paper"`
@@ -275,11 +248,7 @@ func (s *Server) handlePapers(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("%v", err)
 		}
 	}
-	notes := p.Notes
-	if notes == nil {
-		notes = []string{}
-	}
-	writeJSON(w, http.StatusOK, PaperResponse{Title: p.Title, Format: p.Format, Pages: p.Pages, Source: p.Source, Notes: notes, Sections: sectionTree(p.Sections)})
+	writeJSON(w, http.StatusOK, p.Outline())
 	return nil
 }
 

@@ -75,47 +75,8 @@ type paperJob struct {
 
 // paperAnswer is the worker's reply.
 type paperAnswer struct {
-	Paper *PaperOutline `json:"paper,omitempty"`
-	Error string        `json:"error,omitempty"`
-}
-
-// PaperOutline is a paper's title and section tree: r2c.sections' result.
-type PaperOutline struct {
-	Title    string           `json:"title"`
-	Source   string           `json:"source"`
-	Format   string           `json:"format"`
-	Pages    int              `json:"pages"`
-	Sections []SectionOutline `json:"sections"`
-	Notes    []string         `json:"notes,omitempty"`
-}
-
-// SectionOutline is one section of a PaperOutline.
-type SectionOutline struct {
-	Number string `json:"number"`
-	Title  string `json:"title"`
-	// Heading is how the section is asked for in r2c.implement ("3.2
-	// Scaled Dot-Product Attention").
-	Heading    string           `json:"heading"`
-	Level      int              `json:"level"`
-	Page       int              `json:"page,omitempty"`
-	Equations  int              `json:"equations"`
-	Algorithms int              `json:"algorithms"`
-	Children   []SectionOutline `json:"children"`
-}
-
-func outlineOf(p *paper.Paper) *PaperOutline {
-	var conv func([]*paper.Section) []SectionOutline
-	conv = func(ss []*paper.Section) []SectionOutline {
-		out := []SectionOutline{}
-		for _, s := range ss {
-			out = append(out, SectionOutline{
-				Number: s.Number, Title: s.Title, Heading: s.Heading(), Level: s.Level, Page: s.Page,
-				Equations: len(s.Equations), Algorithms: len(s.Algorithms), Children: conv(s.Children),
-			})
-		}
-		return out
-	}
-	return &PaperOutline{Title: p.Title, Source: p.Source, Format: p.Format, Pages: p.Pages, Sections: conv(p.Sections), Notes: p.Notes}
+	Paper *paper.Outline `json:"paper,omitempty"`
+	Error string         `json:"error,omitempty"`
 }
 
 func paperWorkerMain(in io.Reader, out io.Writer) int {
@@ -148,7 +109,7 @@ func paperWorkerMain(in io.Reader, out io.Writer) int {
 	if err != nil {
 		return answer(paperAnswer{Error: err.Error()})
 	}
-	return answer(paperAnswer{Paper: outlineOf(p)})
+	return answer(paperAnswer{Paper: p.Outline()})
 }
 
 // errPaperLimit marks a paper whose parsing was stopped by a limit.
@@ -156,7 +117,7 @@ var errPaperLimit = errors.New("paper parsing stopped")
 
 // parsePaperIsolated parses source in a child process under limits and
 // returns its outline. The error names what went wrong and the fix.
-func parsePaperIsolated(ctx context.Context, source string, opts paper.Options, limits PaperLimits) (*PaperOutline, error) {
+func parsePaperIsolated(ctx context.Context, source string, opts paper.Options, limits PaperLimits) (*paper.Outline, error) {
 	limits = limits.withDefaults()
 	exe, err := os.Executable()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/r2c-ai/r2c/lsp"
 	"github.com/r2c-ai/r2c/lsp/lsptest"
+	"github.com/r2c-ai/r2c/paper"
 	"github.com/r2c-ai/r2c/paper/papertest"
 )
 
@@ -92,13 +93,13 @@ func TestHostilePDFsAreParsedInALimitedChild(t *testing.T) {
 			hostile := make(chan answer, 1)
 			start := time.Now()
 			go func() {
-				var out lsp.PaperOutline
+				var out paper.Outline
 				err := e.ExecuteCommand(context.Background(), sectionsCmd(name), &out)
 				hostile <- answer{err, time.Now()}
 			}()
 			// Meanwhile: another paper's sections and a code action answer.
 			time.Sleep(50 * time.Millisecond)
-			var good lsp.PaperOutline
+			var good paper.Outline
 			if err := e.ExecuteCommand(context.Background(), sectionsCmd("good.md"), &good); err != nil {
 				t.Fatalf("sections of good.md while %s is parsed: %v", name, err)
 			}
@@ -135,7 +136,7 @@ func TestHostilePDFsAreParsedInALimitedChild(t *testing.T) {
 		})
 	}
 	// The server is still there and well.
-	var good lsp.PaperOutline
+	var good paper.Outline
 	if err := e.ExecuteCommand(context.Background(), sectionsCmd("good.md"), &good); err != nil || len(good.Sections) == 0 {
 		t.Fatalf("after the hostile PDFs: %v %+v", err, good)
 	}

@@ -1,6 +1,8 @@
 package lsp
 
 import (
+	"github.com/r2c-ai/r2c/paper"
+
 	"context"
 	"fmt"
 	"os"
@@ -20,7 +22,7 @@ type sectionsArgs struct {
 	Paper string `json:"paper"`
 }
 
-func (s *Server) sections(ctx context.Context, a sectionsArgs, token protocol.ProgressToken) (*PaperOutline, error) {
+func (s *Server) sections(ctx context.Context, a sectionsArgs, token protocol.ProgressToken) (*paper.Outline, error) {
 	if a.Paper == "" {
 		return nil, invalidParams("%s needs {\"paper\": path or arXiv id}", CommandSections)
 	}
@@ -47,7 +49,7 @@ func (s *Server) sections(ctx context.Context, a sectionsArgs, token protocol.Pr
 
 // readPaper parses a paper in the isolated worker with the configured
 // paper options.
-func (s *Server) readPaper(ctx context.Context, source string) (*PaperOutline, error) {
+func (s *Server) readPaper(ctx context.Context, source string) (*paper.Outline, error) {
 	out, err := parsePaperIsolated(ctx, source, orchestrator.PaperOptions(s.config()), s.opts.PaperLimits)
 	if err != nil {
 		s.log.eventf("paper: %s: %v", source, err)
@@ -55,7 +57,7 @@ func (s *Server) readPaper(ctx context.Context, source string) (*PaperOutline, e
 	return out, err
 }
 
-func countSections(ss []SectionOutline) int {
+func countSections(ss []paper.OutlineSection) int {
 	n := len(ss)
 	for _, c := range ss {
 		n += countSections(c.Children)

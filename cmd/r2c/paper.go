@@ -94,7 +94,7 @@ func runPaperSections(ctx context.Context, s stdio, f paperFlags, source string)
 		return envf("%w", err) // it could not run: a missing, unreadable or too large paper
 	}
 	if f.asJSON {
-		return writeJSON(s.out, "paper sections", paperSummaryOf(p))
+		return writeJSON(s.out, "paper sections", p.Outline())
 	}
 	title := p.Title
 	if title == "" {
@@ -180,44 +180,4 @@ func runPaperShow(ctx context.Context, s stdio, f paperFlags, source, section st
 	}
 	fmt.Fprint(s.out, sec.Markdown())
 	return nil
-}
-
-// paperSummary is the JSON shape of "r2c paper sections --json".
-type paperSummary struct {
-	Title      string           `json:"title"`
-	Abstract   string           `json:"abstract,omitempty"`
-	Source     string           `json:"source"`
-	Format     string           `json:"format"`
-	Pages      int              `json:"pages"`
-	References int              `json:"references"`
-	Sections   []sectionSummary `json:"sections"`
-	Notes      []string         `json:"notes,omitempty"`
-}
-
-type sectionSummary struct {
-	Number     string           `json:"number"`
-	Title      string           `json:"title"`
-	Level      int              `json:"level"`
-	Page       int              `json:"page"`
-	Equations  int              `json:"equations"`
-	Tables     int              `json:"tables"`
-	Algorithms int              `json:"algorithms"`
-	Children   []sectionSummary `json:"children,omitempty"`
-}
-
-func paperSummaryOf(p *paper.Paper) paperSummary {
-	var conv func([]*paper.Section) []sectionSummary
-	conv = func(ss []*paper.Section) []sectionSummary {
-		out := []sectionSummary{}
-		for _, s := range ss {
-			out = append(out, sectionSummary{
-				Number: s.Number, Title: s.Title, Level: s.Level, Page: s.Page,
-				Equations: len(s.Equations), Tables: len(s.Tables), Algorithms: len(s.Algorithms),
-				Children: conv(s.Children),
-			})
-		}
-		return out
-	}
-	return paperSummary{Title: p.Title, Abstract: p.Abstract, Source: p.Source, Format: p.Format, Pages: p.Pages,
-		References: len(p.References), Sections: conv(p.Sections), Notes: p.Notes}
 }

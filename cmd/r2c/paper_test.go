@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/r2c-ai/r2c/paper"
 	"github.com/r2c-ai/r2c/paper/papertest"
 )
 
@@ -29,7 +30,7 @@ func TestPaperSectionsJSONFromLaTeX(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("code %d: %s", code, errOut)
 	}
-	var got paperSummary
+	var got paper.Outline
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -182,7 +183,7 @@ func TestPaperMaxPages(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("--max-pages 2000: code %d, %s", code, errOut)
 	}
-	var got paperSummary
+	var got paper.Outline
 	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Pages != 1200 {
 		t.Errorf("pages %d, %v", got.Pages, err)
 	}

@@ -58,7 +58,7 @@ export function missingCommands(offered: string[] | undefined): string[] {
   return REQUIRED_COMMANDS.filter((c) => !have.has(c));
 }
 
-/** A section of r2c.sections' answer (lsp.SectionOutline). */
+/** A section of r2c.sections' answer (paper.OutlineSection). */
 export interface SectionOutline {
   number: string;
   title: string;
