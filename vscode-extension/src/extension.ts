@@ -21,6 +21,7 @@ import {
 } from 'vscode-languageclient/node';
 import {
   activityOf,
+  DEFAULT_TRAIN_BASE,
   findServer,
   logLine,
   missingCommands,
@@ -30,6 +31,7 @@ import {
   ServerState,
   slug,
   statusText,
+  trainCommandLine,
 } from './logic';
 import { settingsToOptions } from './settings';
 
@@ -281,6 +283,37 @@ async function indexPaper(): Promise<void> {
   }
 }
 
+// trainAdapter runs `r2c train dataset` on the first workspace folder and
+// `r2c train run` on the result in a terminal, where its progress bars,
+// Ctrl-C (a checkpoint) and the serving lines at the end are the CLI's own.
+async function trainAdapter(): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (!folder) {
+    void vscode.window.showErrorMessage('r2c: Train Adapter needs an open folder: the git repository to learn from.');
+    return;
+  }
+  const setting = cfg().get<string>('path', '') ?? '';
+  const found = findServer(serverCandidates(setting === 'r2c' ? '' : setting, [folder], process.env.PATH ?? ''), isExecutable);
+  if (!found) {
+    void offerSettings(missingServerMessage(setting));
+    return;
+  }
+  const base = await vscode.window.showInputBox({
+    title: 'r2c: Train Adapter — base model',
+    prompt: 'A Hugging Face model id or a local model folder. `r2c train setup` must have made the training environment.',
+    value: DEFAULT_TRAIN_BASE,
+    ignoreFocusOut: true,
+  });
+  if (base === undefined) {
+    return;
+  }
+  const { dir, line } = trainCommandLine(found.path, folder, base, new Date());
+  runLog.appendLine(logLine(new Date(), 'Train adapter', `${line} (output in ${dir})`));
+  const terminal = vscode.window.createTerminal({ name: 'r2c train', cwd: folder });
+  terminal.show();
+  terminal.sendText(line, true);
+}
+
 async function setApiKey(): Promise<void> {
   const key = await vscode.window.showInputBox({
     title: 'r2c: API key for the model server',
@@ -396,6 +429,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
     vscode.commands.registerCommand('r2c.showRunLog', () => runLog.show(true)),
     vscode.commands.registerCommand('r2c.restartServer', restartServer),
     vscode.commands.registerCommand('r2c.setApiKey', setApiKey),
+    vscode.commands.registerCommand('r2c.trainAdapter', trainAdapter),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('r2c.path')) {
         void restartServer();

@@ -189,3 +189,29 @@ export function logLine(at: Date, title: string, message: string, percent?: numb
   const pct = percent === undefined ? '' : ` ${String(Math.round(percent)).padStart(3)}%`;
   return `[${t}]${pct} ${title}: ${message}`;
 }
+
+/** The default base model of `r2c train run` (the design's CodeLlama). */
+export const DEFAULT_TRAIN_BASE = 'codellama/CodeLlama-7b-Instruct-hf';
+
+/** Quotes one word for a POSIX shell. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command line "Train Adapter…" runs in a terminal: the dataset from
+ * the workspace's repository, then the LoRA fine-tune on it, both into a
+ * new folder of their own under .r2c/train/ (named by the time, so a
+ * second run never writes over the first).
+ */
+export function trainCommandLine(binary: string, folder: string, base: string, at: Date): { dir: string; line: string } {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${at.getFullYear()}${pad(at.getMonth() + 1)}${pad(at.getDate())}-${pad(at.getHours())}${pad(at.getMinutes())}${pad(at.getSeconds())}`;
+  const dir = path.join(folder, '.r2c', 'train', stamp);
+  const q = shellQuote;
+  const dataset = path.join(dir, 'dataset');
+  const line =
+    `${q(binary)} train dataset --repo ${q(folder)} --out ${q(dataset)} && ` +
+    `${q(binary)} train run --data ${q(dataset)} --base ${q(base.trim() || DEFAULT_TRAIN_BASE)} --out ${q(path.join(dir, 'run'))}`;
+  return { dir, line };
+}

@@ -15,6 +15,8 @@ import {
   serverCandidates,
   slug,
   statusText,
+  shellQuote,
+  trainCommandLine,
 } from '../logic';
 import { settingsToOptions } from '../settings';
 
@@ -142,4 +144,17 @@ test('every command the extension registers is contributed, with a category', ()
   for (const c of pkg.contributes.commands) {
     assert.strictEqual(c.category, 'r2c');
   }
+});
+
+test('Train Adapter runs the dataset and the fine-tune into a new folder, quoted for the shell', () => {
+  const at = new Date(2026, 11, 3, 9, 5, 7);
+  const { dir, line } = trainCommandLine('/opt/r2c/bin/r2c', "/home/me/my repo's", '', at);
+  assert.strictEqual(dir, "/home/me/my repo's/.r2c/train/20261203-090507");
+  assert.strictEqual(
+    line,
+    "/opt/r2c/bin/r2c train dataset --repo '/home/me/my repo'\\''s' --out '/home/me/my repo'\\''s/.r2c/train/20261203-090507/dataset' && " +
+      "/opt/r2c/bin/r2c train run --data '/home/me/my repo'\\''s/.r2c/train/20261203-090507/dataset' --base codellama/CodeLlama-7b-Instruct-hf --out '/home/me/my repo'\\''s/.r2c/train/20261203-090507/run'",
+  );
+  assert.ok(trainCommandLine('r2c', '/w', 'org/model@main', at).line.includes('--base org/model@main'));
+  assert.strictEqual(shellQuote('$(rm -rf ~)'), "'$(rm -rf ~)'");
 });
