@@ -18,6 +18,7 @@ import (
 	"github.com/sourcegraph/conc/panics"
 
 	"github.com/r2c-ai/r2c/core"
+	"github.com/r2c-ai/r2c/internal/atomicfile"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/orchestrator"
 	"github.com/r2c-ai/r2c/runstore"
@@ -293,10 +294,7 @@ func (m *runManager) saveState(r *run) {
 	v := r.snapshot()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err == nil {
-		tmp := filepath.Join(r.dir, "state.json.tmp")
-		if err = os.WriteFile(tmp, append(b, '\n'), 0o644); err == nil {
-			err = os.Rename(tmp, filepath.Join(r.dir, "state.json"))
-		}
+		err = atomicfile.Write(filepath.Join(r.dir, "state.json"), append(b, '\n'), 0o644, nil)
 	}
 	if err != nil {
 		m.s.logf("run %s: state: %v", v.ID, err)
