@@ -477,9 +477,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return newError(http.StatusServiceUnavailable, codeEnvironment, "%v", err)
 	}
-	ccfg := orchestrator.ClientConfig(cfg, key)
-	ccfg.MaxRetries, ccfg.Timeout = -1, 10*time.Second
-	client, err := llm.New(ccfg)
+	client, err := llm.New(orchestrator.ProbeClientConfig(cfg, key, 10*time.Second))
 	if err != nil {
 		return newError(http.StatusServiceUnavailable, codeEnvironment, "model server: %v", err)
 	}

@@ -1,6 +1,8 @@
 package orchestrator
 
 import (
+	"time"
+
 	"github.com/r2c-ai/r2c/config"
 	"github.com/r2c-ai/r2c/llm"
 	"github.com/r2c-ai/r2c/paper"
@@ -27,6 +29,15 @@ func ClientConfig(cfg config.Config, apiKey string) llm.Config {
 		JSONMode:      llm.JSONMode(auto(cfg.JSONMode)),
 		ContextTokens: cfg.ContextTokens,
 	}
+}
+
+// ProbeClientConfig is ClientConfig for a check of the server (r2c doctor,
+// the API's /readyz): the run's settings, but one attempt under the
+// check's own timeout, so an unreachable server is reported, not retried.
+func ProbeClientConfig(cfg config.Config, apiKey string, timeout time.Duration) llm.Config {
+	c := ClientConfig(cfg, apiKey)
+	c.MaxRetries, c.Timeout = -1, timeout
+	return c
 }
 
 // PaperOptions maps the [paper] settings onto paper.Options.

@@ -28,11 +28,7 @@ func checkEndpoint(ctx context.Context, env *doctorEnv) []checkResult {
 	if err != nil {
 		return []checkResult{{Name: "endpoint", Status: checkFail, Detail: err.Error(), Fix: "make api_key_file readable or unset it"}}
 	}
-	// The run's client settings (server_kind, json_mode, context_tokens),
-	// but one attempt under the check's own timeout.
-	ccfg := orchestrator.ClientConfig(cfg, key)
-	ccfg.MaxRetries, ccfg.Timeout = -1, endpointCheckTimeout
-	client, err := llm.New(ccfg)
+	client, err := llm.New(orchestrator.ProbeClientConfig(cfg, key, endpointCheckTimeout))
 	if err != nil {
 		return []checkResult{{Name: "endpoint", Status: checkFail, Detail: err.Error(), Fix: "set endpoint to the server's OpenAI-compatible base URL, e.g. http://localhost:8080/v1"}}
 	}
