@@ -393,11 +393,12 @@ func (u *updater) embed(ctx context.Context) error {
 			for k, j := range part {
 				j.w.vectors[j.i] = vecs[k]
 			}
+			// Reported under the lock that counts, so that the counts reach
+			// the caller in order even when two batches finish together.
 			doneMu.Lock()
 			done += len(part)
-			d := done
+			u.progress(Progress{Stage: "embed", Done: done, Total: len(jobs), Path: part[len(part)-1].w.path})
 			doneMu.Unlock()
-			u.progress(Progress{Stage: "embed", Done: d, Total: len(jobs), Path: part[len(part)-1].w.path})
 			return nil
 		})
 	}
