@@ -25,7 +25,10 @@ type Document struct {
 	loneCR bool // src has a lone "\r"
 	parser *parser
 	tree   *tree
-	nodes  []node // reused between analyses
+	// flat is the last flattening, which the next one copies the
+	// subtrees the parser reused from; spare holds the buffers the two
+	// alternate between.
+	flat, spare flattening
 }
 
 // NewDocument parses src. It fails for input that is not Python source
@@ -94,6 +97,7 @@ func (d *Document) Apply(e Edit) error {
 	// threads is).
 	go d.tree.close()
 	d.tree, d.src, d.parsed, d.loneCR = t, newSrc, parsed, loneCR
+	d.flat.edited(e.StartByte, e.OldEndByte, e.StartByte+len(e.NewText))
 	return nil
 }
 
@@ -102,8 +106,8 @@ func (d *Document) Check(p *Profile) *Report {
 	if d.tree == nil {
 		return &Report{Score: 100}
 	}
-	d.nodes = d.tree.flatten(d.nodes)
-	return check(p, "", d.parsed, analyzeRecovering(d.nodes, d.parsed))
+	nodes := d.flat.reflatten(d.tree, &d.spare)
+	return check(p, "", d.parsed, analyzeRecovering(nodes, d.parsed))
 }
 
 // Close releases the parser and the tree. Further calls to Apply fail and
@@ -113,6 +117,7 @@ func (d *Document) Close() {
 		d.tree.close()
 		d.tree = nil
 	}
+	d.flat.close()
 	if d.parser != nil {
 		d.parser.close()
 		d.parser = nil

@@ -326,6 +326,83 @@ func (t *tree) flatten(buf []node) []node {
 	if n == 0 {
 		return buf
 	}
-	got := int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&buf[0])), C.uint32_t(n)))
+	got := int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&buf[0])), nil, C.uint32_t(n), nil, nil, 0, nil, 0))
 	return buf[:got]
+}
+
+// flattening is a tree's nodes in pre-order with each node's subtree
+// identity, kept so that the next flattening, of the tree re-parsed after an
+// edit, can copy what the parser reused instead of walking it again. It
+// holds a copy of the tree the nodes came from: while that copy lives, every
+// subtree it names stays allocated, so an identity seen again is the same
+// immutable subtree and not a new one at a freed address.
+type flattening struct {
+	t     *C.TSTree
+	nodes []node
+	ids   []C.uintptr_t // subtree identities (C addresses, never dereferenced)
+	// edits are the text changes since the nodes were taken, oldest first.
+	edits []C.flat_edit
+	// overflowed: too many edits to map offsets back; the next flattening
+	// walks the whole tree.
+	overflowed bool
+}
+
+// maxTrackedEdits bounds the edits remembered between two flattenings; a
+// burst of more (a paste of many changes) makes the next one a full walk.
+const maxTrackedEdits = 64
+
+// edited records a text change made after the flattening.
+func (f *flattening) edited(start, oldEnd, newEnd int) {
+	if f.t == nil {
+		return
+	}
+	if len(f.edits) == maxTrackedEdits {
+		f.overflowed = true
+		return
+	}
+	f.edits = append(f.edits, C.flat_edit{start: C.uint32_t(start), old_end: C.uint32_t(oldEnd), new_end: C.uint32_t(newEnd)})
+}
+
+// close releases the tree copy.
+func (f *flattening) close() {
+	if f.t != nil {
+		C.ts_tree_delete(f.t)
+		f.t = nil
+	}
+}
+
+// reflatten returns t's nodes, copying from prev's what the parser reused,
+// and makes prev describe t. The returned nodes are valid until the next
+// call; prev's old buffers become the next call's storage.
+func (prev *flattening) reflatten(t *tree, spare *flattening) []node {
+	n := int(C.r2c_node_count(t.t))
+	nodes, ids := spare.nodes, spare.ids
+	if cap(nodes) < n {
+		nodes = make([]node, n)
+	}
+	if cap(ids) < n {
+		ids = make([]C.uintptr_t, n)
+	}
+	nodes, ids = nodes[:n], ids[:n]
+	got := 0
+	if n > 0 {
+		var old *C.flat_node
+		var oldIDs *C.uintptr_t
+		oldN := 0
+		if prev.t != nil && !prev.overflowed && len(prev.nodes) > 0 {
+			old, oldIDs, oldN = (*C.flat_node)(unsafe.Pointer(&prev.nodes[0])), &prev.ids[0], len(prev.nodes)
+		}
+		var edits *C.flat_edit
+		if len(prev.edits) > 0 {
+			edits = &prev.edits[0]
+		}
+		got = int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&nodes[0])), &ids[0], C.uint32_t(n),
+			old, oldIDs, C.uint32_t(oldN), edits, C.uint32_t(len(prev.edits))))
+	}
+	prev.close()
+	spare.nodes, spare.ids = prev.nodes[:0], prev.ids[:0]
+	prev.t = C.ts_tree_copy(t.t)
+	prev.nodes, prev.ids = nodes[:got], ids[:got]
+	prev.edits, prev.overflowed = prev.edits[:0], false
+	return prev.nodes
 }

@@ -46,7 +46,13 @@ typedef struct flat_node {
 
 enum { FLAT_NAMED = 1, FLAT_MISSING = 2, FLAT_ERROR = 4, FLAT_EXTRA = 8 };
 
-uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uint32_t cap);
+// flat_edit is one text change, as byte offsets: [start, old_end) of the
+// text before it became [start, new_end).
+typedef struct flat_edit { uint32_t start, old_end, new_end; } flat_edit;
+
+uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_t cap, const flat_node *old,
+                     const uintptr_t *old_ids, uint32_t old_n, const flat_edit *edits, uint32_t n_edits);
+TSTree *ts_tree_copy(const TSTree *self);
 uint32_t r2c_node_count(const TSTree *tree);
 void r2c_use_libc_allocator(void);
 void r2c_mark_field_parent(uint16_t symbol);
