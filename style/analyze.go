@@ -39,7 +39,15 @@ type analysis struct {
 	resyncedFrom int
 }
 
-type errorSpan struct{ rng Range }
+// errorSpan is an outermost ERROR node. brokenLine is where, inside it,
+// the text stops parsing: the line of its first child that is itself an
+// error or a stray token. Tree-sitter's recovery can make a whole file one
+// ERROR whose first children are intact definitions; restarting the analysis
+// at those would only meet the same error again.
+type errorSpan struct {
+	rng        Range
+	brokenLine int
+}
 
 // parserPool keeps parsers between calls; C parsers are not garbage
 // collected, so the pool is a bounded channel that closes what it drops.
@@ -91,7 +99,7 @@ func withParsed(src []byte, fn func([]node)) error {
 // The analysis reads src with its line ends normalised (analysis.src).
 func withAnalysis(src []byte, fn func(*analysis)) error {
 	src = normalizeLineEnds(src)
-	return withParsed(src, func(nodes []node) { fn(analyzeRecovering(nodes, src)) })
+	return withParsed(src, func(nodes []node) { fn(analyzeRecovering(nodes, src, nil)) })
 }
 
 // analyzeSource parses and analyses src; the result must not use nodes.
@@ -186,11 +194,22 @@ func analyze(nodes []node, src []byte) *analysis {
 	return a
 }
 
+// brokenLine is the line of the first child of the ERROR node i that is an
+// error, a missing token or an unnamed (stray) token; i's first line if none.
+func (z *analyzer) brokenLine(i int) int {
+	for c := z.n[i].firstChild(); c >= 0; c = z.n[c].next() {
+		if nd := &z.n[c]; nd.isError() || nd.missing() || !nd.named() {
+			return int(nd.start_row)
+		}
+	}
+	return int(z.n[i].start_row)
+}
+
 // visit handles one node.
 func (z *analyzer) visit(i int) {
 	nd := &z.n[i]
 	if nd.isError() && !z.inError[i] {
-		z.a.errorSpans = append(z.a.errorSpans, errorSpan{nd.rng()})
+		z.a.errorSpans = append(z.a.errorSpans, errorSpan{nd.rng(), z.brokenLine(i)})
 		z.a.stats.SyntaxErrors++
 		z.syntaxError(i, false)
 	}

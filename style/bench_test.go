@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -175,4 +176,72 @@ func BenchmarkStdlibParallel(b *testing.B) {
 	}
 	cpu.report(b)
 	b.ReportMetric(float64(len(srcs))*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkKeystroke: what typing costs in an open 2,000-line document, the
+// editor's case: a letter inserted at a random column of a random non-blank
+// line (inside a name, a keyword, a string, the indentation), re-parsed,
+// re-flattened, analysed and scored, then deleted again. It reports the
+// medians of each phase of the insertion, so a change to one of them shows
+// in benchstat.
+func BenchmarkKeystroke(b *testing.B) {
+	rng := rand.New(rand.NewSource(3))
+	var sb strings.Builder
+	words := []string{"load", "scale", "attention", "query", "key", "value", "mask", "norm", "layer", "head"}
+	for lines := 0; lines < 2000; lines += 6 {
+		a, c := words[rng.Intn(len(words))], words[rng.Intn(len(words))]
+		name := a + "_" + c
+		if rng.Intn(8) == 0 {
+			name = a + strings.ToUpper(c[:1]) + c[1:]
+		}
+		fmt.Fprintf(&sb, "def %s(x, y):\n    \"\"\"Compute %s.\"\"\"\n    total = x * %d + y\n    return total\n\n\n", name, a, rng.Intn(100))
+	}
+	src := []byte(sb.String())
+	p := learnFixture(b)
+	doc, err := NewDocument(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer doc.Close()
+	doc.Check(p)
+	var starts []int // offset and length of each non-blank line
+	for off := 0; off < len(src); {
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			end = len(src) - off
+		}
+		if end > 0 {
+			starts = append(starts, off, end)
+		}
+		off += end + 1
+	}
+	phases := [4][]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := rng.Intn(len(starts) / 2)
+		at := starts[2*k] + rng.Intn(starts[2*k+1]+1)
+		t0 := time.Now()
+		if err := doc.Apply(Edit{StartByte: at, OldEndByte: at, NewText: []byte{byte('a' + rng.Intn(26))}}); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		nodes := doc.flat.reflatten(doc.tree, &doc.spare)
+		t2 := time.Now()
+		a := analyzeRecovering(nodes, doc.parsed, &doc.tails)
+		t3 := time.Now()
+		sink = check(p, "", doc.parsed, a)
+		t4 := time.Now()
+		for j, d := range []time.Duration{t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3)} {
+			phases[j] = append(phases[j], d)
+		}
+		if err := doc.Apply(Edit{StartByte: at, OldEndByte: at + 1}); err != nil {
+			b.Fatal(err)
+		}
+		doc.Check(p)
+	}
+	b.StopTimer()
+	for j, unit := range []string{"parse-ms", "flatten-ms", "analyze-ms", "score-ms"} {
+		slices.Sort(phases[j])
+		b.ReportMetric(float64(phases[j][len(phases[j])/2].Microseconds())/1000, unit)
+	}
 }

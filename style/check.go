@@ -191,6 +191,7 @@ func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
 		observedRare func(string) bool
 	}
 	prefs := map[string]*preference{}
+	var idents identIndex
 	for _, o := range a.obs {
 		if scoreOnly[o.dim] {
 			continue
@@ -238,11 +239,32 @@ func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
 			}
 		}
 		if o.nameNode >= 0 && a.nodes != nil {
-			d.Fix = renameFix(a, o, mode, o.dim == "naming.parameter" || o.dim == "naming.variable")
+			d.Fix = renameFix(a, o, mode, o.dim == "naming.parameter" || o.dim == "naming.variable", &idents)
 		}
 		out = append(out, d)
 	}
 	return out
+}
+
+// indexedScope is the scope size, in nodes, from which a rename looks names
+// up in an identIndex rather than scanning the scope.
+var indexedScope = 1024 // a variable so a test can compare both ways
+
+// identIndex lists the identifier nodes of an analysis by name, in order;
+// built on first use.
+type identIndex struct{ byName map[string][]int32 }
+
+func (x *identIndex) of(a *analysis) map[string][]int32 {
+	if x.byName == nil {
+		x.byName = map[string][]int32{}
+		for i := range a.nodes {
+			if nd := &a.nodes[i]; nd.kind() == kIdentifier {
+				name := a.src[nd.startByte():nd.endByte()]
+				x.byName[string(name)] = append(x.byName[string(name)], int32(i))
+			}
+		}
+	}
+	return x.byName
 }
 
 func valueIndex(info DimensionInfo, v string) int {
@@ -272,32 +294,49 @@ func byteColumnOfRune(src []byte, lineStarts []int, line, n int) int {
 // scope to the profile's convention; nil when the new name is already taken
 // there or cannot be formed. For local names, attribute names (obj.name) and
 // keyword-argument names (f(name=...)) belong to other objects and are kept.
-func renameFix(a *analysis, o observation, conv string, local bool) *Fix {
+func renameFix(a *analysis, o observation, conv string, local bool, idents *identIndex) *Fix {
 	newName := convertName(o.name, conv)
 	if newName == "" {
 		return nil
 	}
-	var edits []TextEdit
 	end := min(o.scopeEnd, len(a.nodes))
-	for i := o.scopeStart; i < end; i++ {
-		nd := &a.nodes[i]
-		if nd.kind() != kIdentifier {
-			continue
+	// skip: obj.name and f(name=...) name other objects' members.
+	skip := func(i int) bool {
+		pi := a.nodes[i].parentIdx()
+		if !local || pi < 0 {
+			return false
 		}
-		if local && nd.parentIdx() >= 0 {
-			// obj.name and f(name=...) name other objects' members.
-			pi := nd.parentIdx()
-			if k := a.nodes[pi].kind(); (k == kAttribute && childByField(a.nodes, pi, fAttribute) == i) ||
-				(k == kKeywordArgument && childByField(a.nodes, pi, fName) == i) {
-				continue
+		k := a.nodes[pi].kind()
+		return (k == kAttribute && childByField(a.nodes, pi, fAttribute) == i) ||
+			(k == kKeywordArgument && childByField(a.nodes, pi, fName) == i)
+	}
+	var edits []TextEdit
+	if end-o.scopeStart > indexedScope {
+		// A module-wide rename: look the two names up instead of scanning
+		// every node once per finding.
+		byName := idents.of(a)
+		for _, i := range byName[newName] {
+			if int(i) >= o.scopeStart && int(i) < end && !skip(int(i)) {
+				return nil
 			}
 		}
-		t := a.src[nd.startByte():nd.endByte()]
-		switch string(t) {
-		case newName:
-			return nil
-		case o.name:
-			edits = append(edits, TextEdit{Range: nd.rng(), NewText: newName})
+		for _, i := range byName[o.name] {
+			if int(i) >= o.scopeStart && int(i) < end && !skip(int(i)) {
+				edits = append(edits, TextEdit{Range: a.nodes[i].rng(), NewText: newName})
+			}
+		}
+	} else {
+		for i := o.scopeStart; i < end; i++ {
+			nd := &a.nodes[i]
+			if nd.kind() != kIdentifier || skip(i) {
+				continue
+			}
+			switch string(a.src[nd.startByte():nd.endByte()]) {
+			case newName:
+				return nil
+			case o.name:
+				edits = append(edits, TextEdit{Range: nd.rng(), NewText: newName})
+			}
 		}
 	}
 	if len(edits) == 0 {

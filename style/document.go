@@ -29,6 +29,7 @@ type Document struct {
 	// subtrees the parser reused from; spare holds the buffers the two
 	// alternate between.
 	flat, spare flattening
+	tails       tailCache
 }
 
 // NewDocument parses src. It fails for input that is not Python source
@@ -101,13 +102,32 @@ func (d *Document) Apply(e Edit) error {
 	return nil
 }
 
+// replaceText makes text the document's text with one edit: the part
+// between the longest common prefix and suffix of the two texts.
+func (d *Document) replaceText(text []byte) error {
+	old := d.src
+	n := min(len(old), len(text))
+	p := 0
+	for p < n && old[p] == text[p] {
+		p++
+	}
+	q := 0
+	for q < n-p && old[len(old)-1-q] == text[len(text)-1-q] {
+		q++
+	}
+	if p == len(old) && p == len(text) {
+		return nil
+	}
+	return d.Apply(Edit{StartByte: p, OldEndByte: len(old) - q, NewText: text[p : len(text)-q]})
+}
+
 // Check scores the current text against p (nil: syntax diagnostics only).
 func (d *Document) Check(p *Profile) *Report {
 	if d.tree == nil {
 		return &Report{Score: 100}
 	}
 	nodes := d.flat.reflatten(d.tree, &d.spare)
-	return check(p, "", d.parsed, analyzeRecovering(nodes, d.parsed))
+	return check(p, "", d.parsed, analyzeRecovering(nodes, d.parsed, &d.tails))
 }
 
 // Close releases the parser and the tree. Further calls to Apply fail and
@@ -118,6 +138,7 @@ func (d *Document) Close() {
 		d.tree = nil
 	}
 	d.flat.close()
+	d.tails.close()
 	if d.parser != nil {
 		d.parser.close()
 		d.parser = nil

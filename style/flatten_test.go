@@ -1,8 +1,11 @@
 package style
 
 import (
+	"fmt"
+	"math"
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -64,4 +67,95 @@ func TestReflattenMatchesFullWalk(t *testing.T) {
 		t.Fatalf("only %d of %d nodes were in reused subtrees: the test barely exercised the copy", copied, total)
 	}
 	t.Logf("%d of %d nodes in reused subtrees", copied, total)
+}
+
+// TestDocumentCheckMatchesFreshCheck edits open documents the way typing
+// does, unclosed brackets included (their runaway errors make the analysis
+// restart after them, from a cache of the restarted texts), and asserts
+// after every check that the report is exactly a fresh parse's.
+func TestDocumentCheckMatchesFreshCheck(t *testing.T) {
+	p := learnFixture(t)
+	srcs := [][]byte{syntheticModule(400, 3)}
+	inserts := []string{"(", "[", "x", " ", ")", "\n", "'", "def g(", "y = [1,\n"}
+	rng := rand.New(rand.NewSource(2))
+	hits := 0
+	for _, src := range srcs {
+		doc, err := NewDocument(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := 0; step < 60; step++ {
+			cur := doc.Source()
+			at := rng.Intn(len(cur) + 1)
+			e := Edit{StartByte: at, OldEndByte: at, NewText: []byte(inserts[rng.Intn(len(inserts))])}
+			if rng.Intn(4) == 0 && at < len(cur) {
+				e = Edit{StartByte: at, OldEndByte: min(len(cur), at+1+rng.Intn(4))}
+			}
+			if err := doc.Apply(e); err != nil {
+				t.Fatal(err)
+			}
+			before := map[*analysis]bool{}
+			for _, e := range doc.tails.entries {
+				before[e.a] = true
+			}
+			got := doc.Check(p)
+			for _, e := range doc.tails.entries {
+				if before[e.a] {
+					hits++
+				}
+			}
+			want, err := CheckSource(p, "", doc.Source())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("step %d: the open document's report differs from a fresh check of\n%s", step, doc.Source())
+			}
+		}
+		doc.Close()
+	}
+	if hits == 0 {
+		t.Fatal("no restarted text was ever reused: the cache went untested")
+	}
+	t.Logf("%d restarted analyses reused", hits)
+}
+
+// TestRenameByIndexMatchesScan: module-wide rename fixes looked up in the
+// identifier index are exactly those of scanning the scope.
+func TestRenameByIndexMatchesScan(t *testing.T) {
+	p := learnFixture(t)
+	var b strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&b, "def loadItem%d(fileName, obj):\n    obj.loadItem%d = fileName\n    return loadItem%d(fileName=fileName)\n\n\n", i%7, i%7, (i+1)%7)
+	}
+	// A long function's locals: a rename over a scope big enough for the
+	// index, which must leave attributes and keyword arguments of the same
+	// name alone.
+	b.WriteString("def long_function(obj):\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "    itemCount%d = len(obj.itemCount%d) + f(itemCount%d=itemCount%d)\n", i%5, i%5, i%5, (i+2)%5)
+	}
+	src := []byte(b.String())
+	indexed, err := CheckSource(p, "", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { indexedScope = n }(indexedScope)
+	indexedScope = math.MaxInt
+	scanned, err := CheckSource(p, "", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes := 0
+	for _, d := range indexed.Diagnostics {
+		if d.Fix != nil && d.Rule == "naming.variable" {
+			fixes++
+		}
+	}
+	if fixes == 0 {
+		t.Fatal("no rename fixes of locals: the test compares nothing")
+	}
+	if !reflect.DeepEqual(indexed, scanned) {
+		t.Fatal("rename fixes by index differ from those by scan")
+	}
 }

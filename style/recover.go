@@ -23,31 +23,113 @@ var resyncPrefixes = [][]byte{[]byte("def "), []byte("class "), []byte("async de
 var perFileDims = map[string]bool{"comments.density": true, "scripts.main_guard": true, "imports.grouping": true}
 
 // analyzeRecovering analyses a parsed file and, after a runaway syntax
-// error, the text after it.
-func analyzeRecovering(nodes []node, src []byte) *analysis {
+// error, the text after it. tails, when not nil, keeps the analyses of the
+// restarted texts between calls: while the user types inside the runaway
+// error, the text after the restart point is the same as at the last
+// keystroke, and parsing it again from scratch was most of a keystroke's
+// cost.
+func analyzeRecovering(nodes []node, src []byte, tails *tailCache) *analysis {
 	a := analyze(nodes, src)
+	var used []tailEntry
 	for k := 0; k < maxResyncs; k++ {
 		line, off, ok := resyncPoint(a, src)
 		if !ok {
 			break
 		}
-		tail, err := analyzeTail(src[off:])
+		tail, err := tails.analyze(k, src[off:])
 		if err != nil {
 			break
 		}
+		used = append(used, tailEntry{src[off:], tail})
 		a.mergeTail(tail, line, off)
+	}
+	if tails != nil {
+		tails.entries = used
 	}
 	return a
 }
 
+// tailCache holds the analyses of the texts after the restart points of the
+// last analysis. An analysis depends only on its text, and mergeTail reads
+// it without changing it, so one whose text is unchanged is used again. A
+// changed text is parsed incrementally: each restart level keeps an open
+// Document, brought to the new text by one edit (what lies between the
+// common prefix and suffix of the two texts), which is usually the
+// keystroke itself or a shift of where the restart begins.
+type tailCache struct {
+	entries []tailEntry
+	docs    [maxTailDocs]*Document
+}
+
+// maxTailDocs bounds the restart levels parsed incrementally (each holds a
+// parser and a tree); deeper ones are parsed from scratch.
+const maxTailDocs = 4
+
+// analyze returns the analysis of text, the restart at level k.
+func (c *tailCache) analyze(k int, text []byte) (*analysis, error) {
+	if a := c.lookup(text); a != nil {
+		return a, nil
+	}
+	if c == nil || k >= maxTailDocs {
+		return analyzeTail(text)
+	}
+	d := c.docs[k]
+	if d != nil {
+		if err := d.replaceText(text); err != nil {
+			d.Close()
+			d, c.docs[k] = nil, nil
+		}
+	}
+	if d == nil {
+		var err error
+		if d, err = NewDocument(text); err != nil {
+			return nil, err
+		}
+		c.docs[k] = d
+	}
+	a := analyze(d.flat.reflatten(d.tree, &d.spare), d.parsed)
+	a.nodes = nil // reused by the next flattening
+	return a, nil
+}
+
+// close releases the restart levels' documents.
+func (c *tailCache) close() {
+	for k, d := range c.docs {
+		if d != nil {
+			d.Close()
+			c.docs[k] = nil
+		}
+	}
+	c.entries = nil
+}
+
+type tailEntry struct {
+	text []byte // never modified: the documents' texts are replaced, not edited
+	a    *analysis
+}
+
+// lookup returns the cached analysis of text, or nil.
+func (c *tailCache) lookup(text []byte) *analysis {
+	if c == nil {
+		return nil
+	}
+	for _, e := range c.entries {
+		if len(e.text) == len(text) && bytes.Equal(e.text, text) {
+			return e.a
+		}
+	}
+	return nil
+}
+
 // resyncPoint finds, inside the last multi-line error that runs past its
-// first line, the first later line that starts a top-level definition.
+// first line, the first line after the one where the text breaks that starts
+// a top-level definition.
 func resyncPoint(a *analysis, src []byte) (line, off int, ok bool) {
 	for _, span := range a.errorSpans {
 		if span.rng.End.Line <= span.rng.Start.Line || span.rng.Start.Line < a.resyncedFrom {
 			continue
 		}
-		for l := span.rng.Start.Line + 1; l <= span.rng.End.Line && l < len(a.lineStarts); l++ {
+		for l := max(span.rng.Start.Line, span.brokenLine) + 1; l <= span.rng.End.Line && l < len(a.lineStarts); l++ {
 			start := a.lineStarts[l]
 			for _, p := range resyncPrefixes {
 				if bytes.HasPrefix(src[start:], p) {
@@ -144,6 +226,7 @@ func (a *analysis) mergeTail(tail *analysis, line, off int) {
 	}
 	for _, s := range tail.errorSpans {
 		s.rng = shift(s.rng)
+		s.brokenLine += line
 		spans = append(spans, s)
 	}
 	a.errorSpans = spans

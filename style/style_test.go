@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -168,6 +169,37 @@ func TestSyntaxErrorDoesNotStopAnalysis(t *testing.T) {
 	} {
 		checkAnalysedAfterError(t, []byte(src))
 	}
+}
+
+// TestRunawayErrorRestartsAfterTheBreak: a typo in a `def` keyword makes
+// tree-sitter wrap the whole file in one ERROR whose first children are the
+// intact functions before the typo. The analysis must restart once, after
+// the typo, not at each intact function in turn (which re-parsed the rest of
+// the file up to 20 times per keystroke).
+func TestRunawayErrorRestartsAfterTheBreak(t *testing.T) {
+	var b strings.Builder
+	for i := range 30 {
+		name := fmt.Sprintf("func_%d", i)
+		switch i {
+		case 25:
+			b.WriteString("xdef ")
+		case 28:
+			name = "loadData"
+			b.WriteString("def ")
+		default:
+			b.WriteString("def ")
+		}
+		fmt.Fprintf(&b, "%s(x, y):\n    \"\"\"Compute.\"\"\"\n    total = x * 4 + y\n    return total\n\n\n", name)
+	}
+	src := []byte(b.String())
+	a, err := analyzeSource(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 26 * 6; a.resyncedFrom != want {
+		t.Errorf("the analysis last restarted at line %d, want %d (the def after the typo)", a.resyncedFrom, want)
+	}
+	checkAnalysedAfterError(t, src)
 }
 
 func checkAnalysedAfterError(t *testing.T, src []byte) {

@@ -399,7 +399,12 @@ func (prev *flattening) reflatten(t *tree, spare *flattening) []node {
 		got = int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&nodes[0])), &ids[0], C.uint32_t(n),
 			old, oldIDs, C.uint32_t(oldN), edits, C.uint32_t(len(prev.edits))))
 	}
-	prev.close()
+	// Releasing the old copy frees what the new tree did not reuse; like
+	// Document.Apply's release of the old tree it need not delay the check.
+	if old := prev.t; old != nil {
+		go C.ts_tree_delete(old)
+		prev.t = nil
+	}
 	spare.nodes, spare.ids = prev.nodes[:0], prev.ids[:0]
 	prev.t = C.ts_tree_copy(t.t)
 	prev.nodes, prev.ids = nodes[:got], ids[:got]
