@@ -52,7 +52,9 @@ func BenchmarkChat(b *testing.B) {
 		cfg := openai.DefaultConfig("")
 		cfg.BaseURL = srv.URL()
 		c := openai.NewClientWithConfig(cfg)
-		req := openai.ChatCompletionRequest{Model: "tgi", Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
+		// The request r2c sends, field for field (max_tokens 512: the fake
+		// server checks the context budget only when it is there).
+		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for b.Loop() {
@@ -116,7 +118,8 @@ func BenchmarkChatStream(b *testing.B) {
 		cfg := openai.DefaultConfig("")
 		cfg.BaseURL = srv.URL()
 		c := openai.NewClientWithConfig(cfg)
-		req := openai.ChatCompletionRequest{Model: "tgi", Stream: true, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
+		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Stream: true, StreamOptions: &openai.StreamOptions{IncludeUsage: true},
+			Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for b.Loop() {
