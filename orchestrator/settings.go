@@ -28,6 +28,7 @@ func ClientConfig(cfg config.Config, apiKey string) llm.Config {
 		Server:        llm.ServerKind(auto(cfg.ServerKind)),
 		JSONMode:      llm.JSONMode(auto(cfg.JSONMode)),
 		ContextTokens: cfg.ContextTokens,
+		SystemInUser:  cfg.SystemMessage == "in_user",
 	}
 }
 
