@@ -71,6 +71,9 @@ ROOT=$(mktemp -d)
   # Gemma's chat format has no system role: the instructions go in the
   # first user message, as Gemma's own template puts them.
   echo "system_message = \"in_user\""
+  # llama-cpp-python's grammar-constrained JSON (it does not say what it is,
+  # so auto-detection cannot pick it).
+  echo "json_mode = \"json_object\""
   echo "[model]"
   echo "max_tokens = ${R2C_EVAL_MAX_TOKENS:-1024}"
   echo "timeout = \"10m\""

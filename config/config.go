@@ -197,8 +197,8 @@ type Config struct {
 	ServerKind string `toml:"server_kind,omitempty" json:"server_kind,omitempty"`
 	// JSONMode is how structured answers are constrained: "none" (prompt and
 	// validation only), "tgi" (TGI grammar), "json_schema" (OpenAI
-	// response_format) or "guided_json" (older vLLM); empty or "auto"
-	// chooses by server kind.
+	// response_format), "guided_json" (older vLLM) or "json_object"
+	// (llama-cpp-python's grammar); empty or "auto" chooses by server kind.
 	JSONMode string `toml:"json_mode,omitempty" json:"json_mode,omitempty"`
 	// ContextTokens is the model's context length (prompt plus answer);
 	// 0 asks the server.
@@ -530,9 +530,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("server_kind must be auto, tgi, vllm, ollama, llamacpp or openai, got %q", c.ServerKind))
 	}
 	switch c.JSONMode {
-	case "", "auto", "none", "tgi", "json_schema", "guided_json":
+	case "", "auto", "none", "tgi", "json_schema", "guided_json", "json_object":
 	default:
-		errs = append(errs, fmt.Errorf("json_mode must be auto, none, tgi, json_schema or guided_json, got %q", c.JSONMode))
+		errs = append(errs, fmt.Errorf("json_mode must be auto, none, tgi, json_schema, guided_json or json_object, got %q", c.JSONMode))
 	}
 	switch c.SystemMessage {
 	case "", "separate", "in_user":

@@ -207,7 +207,7 @@ func TestValidateNewKeys(t *testing.T) {
 		}
 	}
 	for _, kind := range []string{"", "auto", "tgi", "vllm", "ollama", "llamacpp", "openai"} {
-		for _, mode := range []string{"", "auto", "none", "tgi", "json_schema", "guided_json"} {
+		for _, mode := range []string{"", "auto", "none", "tgi", "json_schema", "guided_json", "json_object"} {
 			c := Default()
 			c.ServerKind, c.JSONMode = kind, mode
 			if err := c.Validate(); err != nil {

@@ -135,6 +135,8 @@ func constrainedFields(mode JSONMode, schema *Schema) map[string]any {
 		}}
 	case JSONModeGuided:
 		return map[string]any{"guided_json": schema}
+	case JSONModeObject:
+		return map[string]any{"response_format": map[string]any{"type": "json_object", "schema": schema}}
 	}
 	return nil
 }

@@ -34,6 +34,10 @@ const (
 	JSONModeSchema JSONMode = "json_schema"
 	// JSONModeGuided sends vLLM's older extra parameter "guided_json": SCHEMA.
 	JSONModeGuided JSONMode = "guided_json"
+	// JSONModeObject sends llama-cpp-python's grammar form (also read by
+	// llama.cpp's llama-server):
+	// "response_format": {"type": "json_object", "schema": SCHEMA}.
+	JSONModeObject JSONMode = "json_object"
 )
 
 // ServerInfo describes the server, for `r2c doctor` and prompt budgets.

@@ -94,6 +94,16 @@ func TestClientConfigJSONMode(t *testing.T) {
 	if len(r.GuidedJSON) == 0 || len(r.ResponseFormat) != 0 {
 		t.Fatalf("json_mode = guided_json sent response_format %s, guided_json %s", r.ResponseFormat, r.GuidedJSON)
 	}
+	// llama-cpp-python's form: the schema under "schema", not TGI's "value".
+	r = lastChat(t, chatJSONThrough(t, llmtest.New(t), `{"json_mode":"json_object"}`))
+	var rf struct {
+		Type   string          `json:"type"`
+		Schema json.RawMessage `json:"schema"`
+		Value  json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(r.ResponseFormat, &rf); err != nil || rf.Type != "json_object" || len(rf.Schema) == 0 || len(rf.Value) != 0 {
+		t.Fatalf("json_mode = json_object sent response_format %s (%v)", r.ResponseFormat, err)
+	}
 }
 
 func TestClientConfigContextTokens(t *testing.T) {
