@@ -73,4 +73,4 @@ clean:
 # run builds llama-cpp-python from source (minutes); bench/eval.sh runs the
 # whole suite.
 eval-smoke:
-	R2C_EVAL_TASKS=sdpa,posenc R2C_EVAL_ROUNDS=1 ./bench/eval.sh
+	R2C_EVAL_TASKS=sdpa,posenc R2C_EVAL_ROUNDS=1 R2C_EVAL_CHECK=1 ./bench/eval.sh

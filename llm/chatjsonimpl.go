@@ -73,7 +73,7 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 		return nil, err
 	}
 	total := *resp
-	verr := decodeAnswer(resp.Content, schema, out)
+	verr := cutShort(resp, decodeAnswer(resp.Content, schema, out))
 	flush(verr)
 	if verr == nil {
 		return &total, nil
@@ -95,7 +95,7 @@ func (c *Client) chatJSON(ctx context.Context, req Request, schema *Schema, out 
 	total.Usage = total.Usage.Add(resp2.Usage)
 	total.Attempts += resp2.Attempts
 	total.Duration += resp2.Duration
-	verr = decodeAnswer(resp2.Content, schema, out)
+	verr = cutShort(resp2, decodeAnswer(resp2.Content, schema, out))
 	flush(verr)
 	if verr != nil {
 		return &total, fmt.Errorf("llm: %w", &InvalidJSONError{Raw: resp2.Content, Err: verr})
@@ -139,6 +139,20 @@ func constrainedFields(mode JSONMode, schema *Schema) map[string]any {
 		return map[string]any{"response_format": map[string]any{"type": "json_object", "schema": schema}}
 	}
 	return nil
+}
+
+// cutShort explains an invalid answer that the server stopped at the token
+// limit: its JSON never closed, and the error found in what is there (often
+// an inner object checked against the whole schema) would mislead.
+func cutShort(resp *Response, verr error) error {
+	if verr == nil || resp.FinishReason != "length" {
+		return verr
+	}
+	limit := "max_tokens"
+	if resp.MaxTokens > 0 {
+		limit = fmt.Sprintf("max_tokens = %d", resp.MaxTokens)
+	}
+	return fmt.Errorf("the answer stopped at the token limit (%s) before its JSON value was complete; raise model.max_tokens if the answer needs more (%w)", limit, verr)
 }
 
 // isRejection reports a 400 or 422 answer: the request's form, not the
