@@ -126,6 +126,14 @@ func Run(ctx context.Context, opts Options) (*Results, error) {
 	if opts.Out == "" {
 		return nil, errors.New("eval: no output folder: pass --out DIR")
 	}
+	// Absolute, because each sample's pipeline runs with its own work
+	// folder as root and would resolve a relative runs folder inside it
+	// (the run records, and so the samples' model time, went missing).
+	out, err := filepath.Abs(opts.Out)
+	if err != nil {
+		return nil, fmt.Errorf("eval: output folder: %w", err)
+	}
+	opts.Out = out
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("eval: output folder: %w", err)
 	}

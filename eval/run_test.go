@@ -129,7 +129,16 @@ func TestRunScriptedSuiteRecordsEveryOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
+	// A relative --out, as people type it: each sample's pipeline runs
+	// with its own work folder as root, and must still find its run record.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := filepath.Rel(wd, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var progress syncBuffer
 	opts := Options{Tasks: tasks, Suite: "scripted", Samples: 2, Jobs: 2, Out: out, Config: scriptedConfig(srv.URL()), TaskTimeout: 20 * time.Second, Progress: &progress}
 	res, err := Run(context.Background(), opts)
@@ -196,6 +205,9 @@ func TestRunScriptedSuiteRecordsEveryOutcome(t *testing.T) {
 				t.Errorf("%s: style %v", id, x.StyleConsistency)
 			}
 		}
+	}
+	if x := tr["double"]; x.ModelSeconds <= 0 || x.ModelSeconds > x.WallSeconds {
+		t.Errorf("double: model time %v s of %v s wall", x.ModelSeconds, x.WallSeconds)
 	}
 	// Tokens: exactly the scripted usage of every request the task made.
 	for _, s := range scriptedTasks[:3] {
