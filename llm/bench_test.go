@@ -52,8 +52,9 @@ func BenchmarkChat(b *testing.B) {
 		cfg := openai.DefaultConfig("")
 		cfg.BaseURL = srv.URL()
 		c := openai.NewClientWithConfig(cfg)
-		// The request r2c sends, field for field (max_tokens 512: the fake
-		// server checks the context budget only when it is there).
+		// The request r2c sends, field for field: max_tokens, which TGI,
+		// vLLM and llama.cpp read, not max_completion_tokens.
+		//lint:ignore SA1019 the deprecated field is the wire format r2c sends
 		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -118,6 +119,7 @@ func BenchmarkChatStream(b *testing.B) {
 		cfg := openai.DefaultConfig("")
 		cfg.BaseURL = srv.URL()
 		c := openai.NewClientWithConfig(cfg)
+		//lint:ignore SA1019 the deprecated field is the wire format r2c sends
 		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Stream: true, StreamOptions: &openai.StreamOptions{IncludeUsage: true},
 			Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
 		b.ReportAllocs()

@@ -182,43 +182,50 @@ func jensenShannon(p, q Distribution) float64 {
 // well-evidenced preference of the profile.
 func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
 	var out []Diagnostic
-	perRule := map[string]int{}
 	min := p.minEvidence()
+	// What the profile says about a dimension, worked out once per
+	// dimension: a file has thousands of observations and a few dozen
+	// dimensions, and these lookups were most of the scoring's time.
 	type preference struct {
-		mode         string
-		share        float64
-		evidence     int
-		observedRare func(string) bool
+		skip     bool // score-only, too little evidence or no clear majority
+		mode     string
+		share    float64
+		evidence int
+		prof     Distribution
+		info     DimensionInfo
+		ordered  bool
+		modeIdx  int
+		reported int
 	}
 	prefs := map[string]*preference{}
 	var idents identIndex
 	for _, o := range a.obs {
-		if scoreOnly[o.dim] {
-			continue
-		}
 		pref := prefs[o.dim]
 		if pref == nil {
 			prof := p.Dimensions[o.dim]
-			pref = &preference{evidence: prof.Total()}
+			pref = &preference{evidence: prof.Total(), prof: prof, ordered: ordered[o.dim]}
 			pref.mode, pref.share = prof.Mode()
-			pref.observedRare = func(v string) bool { return prof.Share(v) <= diagMaxShare }
+			pref.skip = scoreOnly[o.dim] || pref.evidence < min || pref.share < diagMinShare
+			if !pref.skip {
+				pref.info = dimensionInfo(o.dim)
+				pref.modeIdx = valueIndex(pref.info, pref.mode)
+			}
 			prefs[o.dim] = pref
 		}
-		ev, mode, share := pref.evidence, pref.mode, pref.share
-		if ev < min {
+		if pref.skip || pref.mode == o.value {
 			continue
 		}
-		if mode == o.value || share < diagMinShare || !pref.observedRare(o.value) {
+		ev, mode, share, info := pref.evidence, pref.mode, pref.share, pref.info
+		if float64(pref.prof[o.value])/float64(ev) > diagMaxShare {
+			continue // not rare in the profile
+		}
+		if pref.ordered && valueIndex(info, o.value) < pref.modeIdx {
 			continue
 		}
-		info := dimensionInfo(o.dim)
-		if ordered[o.dim] && valueIndex(info, o.value) < valueIndex(info, mode) {
+		if pref.reported >= maxDiagsPerRule {
 			continue
 		}
-		if perRule[o.dim] >= maxDiagsPerRule {
-			continue
-		}
-		perRule[o.dim]++
+		pref.reported++
 		sev := SeverityInformation
 		if share >= warnMinShare && ev >= warnMinEvidence {
 			sev = SeverityWarning

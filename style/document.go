@@ -30,6 +30,7 @@ type Document struct {
 	// alternate between.
 	flat, spare flattening
 	tails       tailCache
+	obs         []observation // the last analysis' observations, for reuse
 }
 
 // NewDocument parses src. It fails for input that is not Python source
@@ -127,7 +128,10 @@ func (d *Document) Check(p *Profile) *Report {
 		return &Report{Score: 100}
 	}
 	nodes := d.flat.reflatten(d.tree, &d.spare)
-	return check(p, "", d.parsed, analyzeRecovering(nodes, d.parsed, &d.tails))
+	a := analyzeRecovering(nodes, d.parsed, &d.tails, d.obs)
+	r := check(p, "", d.parsed, a)
+	d.obs = a.obs[:0] // the report copied what it needs
+	return r
 }
 
 // Close releases the parser and the tree. Further calls to Apply fail and

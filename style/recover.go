@@ -28,8 +28,8 @@ var perFileDims = map[string]bool{"comments.density": true, "scripts.main_guard"
 // error, the text after the restart point is the same as at the last
 // keystroke, and parsing it again from scratch was most of a keystroke's
 // cost.
-func analyzeRecovering(nodes []node, src []byte, tails *tailCache) *analysis {
-	a := analyze(nodes, src)
+func analyzeRecovering(nodes []node, src []byte, tails *tailCache, obs []observation) *analysis {
+	a := analyzeInto(nodes, src, obs)
 	var used []tailEntry
 	for k := 0; k < maxResyncs; k++ {
 		line, off, ok := resyncPoint(a, src)
