@@ -74,7 +74,7 @@ func BenchmarkPipeline(b *testing.B) {
 				modelBound += wall
 				if testing.Verbose() { // every node's time per iteration
 					for _, t := range rec.Timings {
-						b.Logf("%s %v", t.Node, t.Duration)
+						b.Logf("%s at +%v for %v", t.Node, t.Start.Sub(start), t.Duration)
 					}
 					b.Logf("total %v", time.Since(start))
 				}
