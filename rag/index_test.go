@@ -116,6 +116,11 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	if got, want := again.Count(Code), ix.Count(Code); got != want || got == 0 {
 		t.Fatalf("reopened index has %d code chunks, want %d", got, want)
 	}
+	// The document frequencies the offline embedder weighs a query with
+	// come back exactly.
+	if again.df == nil || again.df.N != ix.df.N || !slices.Equal(again.df.counts, ix.df.counts) || ix.df.N == 0 {
+		t.Fatalf("document frequencies differ after reopening (N %d, want %d)", again.df.N, ix.df.N)
+	}
 	if after := retrieveIDs(t, again, query); !slices.Equal(before, after) {
 		t.Fatalf("results differ after reopening:\nbefore %v\nafter  %v", before, after)
 	}

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/r2c-ai/r2c/internal/atomicfile"
 
@@ -155,11 +156,23 @@ func loadDocFreq(dir string, man *manifest) (*docFreq, error) {
 	if err := binary.Read(zr, binary.LittleEndian, &n); err != nil {
 		return nil, fmt.Errorf("read %s: %w", man.DocFreq, err)
 	}
-	if err := binary.Read(zr, binary.LittleEndian, df.counts); err != nil {
+	if err := readCounts(zr, df.counts); err != nil {
 		return nil, fmt.Errorf("read %s: %w", man.DocFreq, err)
 	}
 	df.N = int64(n)
 	return df, nil
+}
+
+// readCounts fills counts from r's little-endian uint32s. On a
+// little-endian machine the bytes go straight into the slice: binary.Read
+// would decode them from a second 4 MiB buffer, which was most of the time
+// an index took to open (and so of the time before every run's Analyzer).
+func readCounts(r io.Reader, counts []uint32) error {
+	if len(counts) == 0 || binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		return binary.Read(r, binary.LittleEndian, counts)
+	}
+	_, err := io.ReadFull(r, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(counts))), len(counts)*4))
+	return err
 }
 
 func readChecked(dir, name, sum string) ([]byte, error) {
