@@ -21,7 +21,8 @@ LLAMA_CPP_PYTHON=0.3.36
 GEMMA=1.0.0
 TASKS=${R2C_EVAL_TASKS:-}
 OUT=${R2C_EVAL_OUT:-bench/out/eval-$(date -u +%Y%m%d-%H%M%S)}
-PORT=${R2C_EVAL_PORT:-18089}
+# A free port unless one is named: CI and a developer's bench may run at once.
+PORT=${R2C_EVAL_PORT:-$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 CTX=${R2C_EVAL_CTX:-8192}
 
 # llama.cpp is built for AVX2 and FMA, not for the build machine's every
