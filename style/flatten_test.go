@@ -9,6 +9,16 @@ import (
 	"testing"
 )
 
+// randomEdit is a keystroke or a paste at a random place of src (one of
+// inserts), or, one time in three, the deletion of up to maxDelete bytes.
+func randomEdit(rng *rand.Rand, src []byte, inserts []string, maxDelete int) Edit {
+	at := rng.Intn(len(src) + 1)
+	if rng.Intn(3) == 0 && at < len(src) {
+		return Edit{StartByte: at, OldEndByte: min(len(src), at+1+rng.Intn(maxDelete))}
+	}
+	return Edit{StartByte: at, OldEndByte: at, NewText: []byte(inserts[rng.Intn(len(inserts))])}
+}
+
 // TestReflattenMatchesFullWalk types, deletes and pastes at random places
 // in real files, several edits between two checks as well as one, and
 // asserts that the incremental flattening (subtrees the parser reused
@@ -30,13 +40,7 @@ func TestReflattenMatchesFullWalk(t *testing.T) {
 		var full []node
 		for step := 0; step < 100; step++ {
 			for k := rng.Intn(3); k >= 0; k-- {
-				cur := doc.Source()
-				at := rng.Intn(len(cur) + 1)
-				e := Edit{StartByte: at, OldEndByte: at, NewText: []byte(inserts[rng.Intn(len(inserts))])}
-				if rng.Intn(3) == 0 && at < len(cur) {
-					e = Edit{StartByte: at, OldEndByte: min(len(cur), at+1+rng.Intn(8))}
-				}
-				if err := doc.Apply(e); err != nil {
+				if err := doc.Apply(randomEdit(rng, doc.Source(), inserts, 8)); err != nil {
 					t.Fatalf("file %d step %d: %v", fi, step, err)
 				}
 			}
@@ -85,13 +89,7 @@ func TestDocumentCheckMatchesFreshCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		for step := 0; step < 60; step++ {
-			cur := doc.Source()
-			at := rng.Intn(len(cur) + 1)
-			e := Edit{StartByte: at, OldEndByte: at, NewText: []byte(inserts[rng.Intn(len(inserts))])}
-			if rng.Intn(4) == 0 && at < len(cur) {
-				e = Edit{StartByte: at, OldEndByte: min(len(cur), at+1+rng.Intn(4))}
-			}
-			if err := doc.Apply(e); err != nil {
+			if err := doc.Apply(randomEdit(rng, doc.Source(), inserts, 4)); err != nil {
 				t.Fatal(err)
 			}
 			before := map[*analysis]bool{}

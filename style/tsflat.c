@@ -135,10 +135,6 @@ uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_
         if (g->first_child >= 0) g->first_child = (int32_t)((int64_t)g->first_child + didx);
         if (g->next_sibling >= 0) g->next_sibling = (int32_t)((int64_t)g->next_sibling + didx);
       }
-      // What the parent decides (its alias of the node, the field the node
-      // fills, its siblings) may differ: taken from this tree.
-      f->symbol = ts_node_symbol(node);
-      f->flags = node_flags(node);
     } else {
       TSPoint e = ts_node_end_point(node);
       f->start_byte = start;
@@ -148,11 +144,13 @@ uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_
       f->end_row = e.row;
       f->end_col = e.column;
       f->first_child = -1;
-      f->symbol = ts_node_symbol(node);
-      f->flags = node_flags(node);
       if (ids) ids[n] = subtree_key(node);
       count = 1;
     }
+    // What the parent decides (its alias of the node, the field the node
+    // fills, its siblings) is taken from this tree, for a copied subtree too.
+    f->symbol = ts_node_symbol(node);
+    f->flags = node_flags(node);
     f->parent = parent;
     f->next_sibling = -1;
     f->field = (parent >= 0 && field_parents[out[parent].symbol]) ? ts_tree_cursor_current_field_id(&c) : 0;
