@@ -170,7 +170,7 @@ func BenchmarkStdlibParallel(b *testing.B) {
 	emit := func(_ int, st *FileStats, _ error) error { sink = st; return nil }
 	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
-		if err := StatsEach(context.Background(), len(srcs), read, emit); err != nil {
+		if err := StatsEach(context.Background(), len(srcs), nil, read, emit); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,9 +1,11 @@
 package style
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -59,13 +61,27 @@ func Stats(src []byte) (*FileStats, error) {
 	if err := checkInput(src); err != nil {
 		return nil, fmt.Errorf("style: %w", err)
 	}
-	a, err := analyzeSource(src)
+	var st FileStats
+	obs := statsObsPool.Get().(*[]observation)
+	err := withAnalysisInto(src, *obs, func(a *analysis) {
+		st = a.stats
+		*obs = a.obs[:0]
+	})
+	statsObsPool.Put(obs)
 	if err != nil {
 		return nil, fmt.Errorf("style: %w", err)
 	}
-	st := a.stats
 	return &st, nil
 }
+
+// statsObsPool holds observation storage for Stats, which keeps only the
+// counts: a batch of files would otherwise allocate a fresh slice of
+// thousands of observations per file, most of the Go heap a batch makes
+// (and the collections that go with it).
+var statsObsPool = sync.Pool{New: func() any { return new([]observation) }}
+
+// statsWindow is how many consecutive files StatsEach reorders by size.
+const statsWindow = 256
 
 // StatsEach computes Stats for n files on one worker per CPU and hands each
 // result to emit in file order, as soon as it and those before it are
@@ -74,7 +90,12 @@ func Stats(src []byte) (*FileStats, error) {
 // is the context's error when it is cancelled.
 // Files are parsed in parallel because one file's parse is tree-sitter's
 // sequential work: the cores a machine has are the lever for many files.
-func StatsEach(ctx context.Context, n int, read func(i int) ([]byte, error), emit func(i int, st *FileStats, err error) error) error {
+//
+// size(i), when size is not nil, estimates the i-th file's work (its length
+// in bytes): files are then started largest first (among the next 256), so
+// that a big file met last does not leave the other cores idle while it
+// alone is parsed. Results are still emitted in file order.
+func StatsEach(ctx context.Context, n int, size func(i int) int64, read func(i int) ([]byte, error), emit func(i int, st *FileStats, err error) error) error {
 	type result struct {
 		st  *FileStats
 		err error
@@ -101,9 +122,26 @@ func StatsEach(ctx context.Context, n int, read func(i int) ([]byte, error), emi
 			}
 		}()
 	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if size != nil {
+		sizes := make([]int64, n)
+		for i := range sizes {
+			sizes[i] = size(i)
+		}
+		// Largest first within windows of statsWindow files, not over all
+		// of them: results are emitted in file order, so a window bounds
+		// how many finished results wait for an earlier file, and output
+		// keeps streaming on a large tree.
+		for w := 0; w < n; w += statsWindow {
+			slices.SortStableFunc(order[w:min(w+statsWindow, n)], func(a, b int) int { return cmp.Compare(sizes[b], sizes[a]) })
+		}
+	}
 	go func() {
 		defer close(jobs)
-		for i := range n {
+		for _, i := range order {
 			select {
 			case jobs <- i:
 			case <-ctx.Done():

@@ -290,35 +290,37 @@ func TestStatsEachKeepsOrder(t *testing.T) {
 		}
 		return srcs[i], nil
 	}
-	next := 0
-	err := StatsEach(context.Background(), len(srcs), read, func(i int, st *FileStats, err error) error {
-		if i != next {
-			t.Fatalf("result %d emitted when %d was next", i, next)
+	for _, size := range []func(int) int64{nil, func(i int) int64 { return int64(len(srcs[i])) }} {
+		next := 0
+		err := StatsEach(context.Background(), len(srcs), size, read, func(i int, st *FileStats, err error) error {
+			if i != next {
+				t.Fatalf("result %d emitted when %d was next", i, next)
+			}
+			next++
+			switch i {
+			case 5:
+				if !errors.Is(err, readErr) {
+					t.Fatalf("file 5: err %v, want the read error", err)
+				}
+			case 9:
+				if !errors.Is(err, ErrBinary) {
+					t.Fatalf("file 9: err %v, want ErrBinary", err)
+				}
+			default:
+				want, _ := Stats(srcs[i])
+				if err != nil || !reflect.DeepEqual(st, want) {
+					t.Fatalf("file %d: %+v, %v; want %+v", i, st, err, want)
+				}
+			}
+			return nil
+		})
+		if err != nil || next != len(srcs) {
+			t.Fatalf("StatsEach (sizes given: %v): %v after %d of %d files", size != nil, err, next, len(srcs))
 		}
-		next++
-		switch i {
-		case 5:
-			if !errors.Is(err, readErr) {
-				t.Fatalf("file 5: err %v, want the read error", err)
-			}
-		case 9:
-			if !errors.Is(err, ErrBinary) {
-				t.Fatalf("file 9: err %v, want ErrBinary", err)
-			}
-		default:
-			want, _ := Stats(srcs[i])
-			if err != nil || !reflect.DeepEqual(st, want) {
-				t.Fatalf("file %d: %+v, %v; want %+v", i, st, err, want)
-			}
-		}
-		return nil
-	})
-	if err != nil || next != len(srcs) {
-		t.Fatalf("StatsEach: %v after %d of %d files", err, next, len(srcs))
 	}
 	stop := errors.New("stop")
 	calls := 0
-	err = StatsEach(context.Background(), len(srcs), read, func(int, *FileStats, error) error {
+	err := StatsEach(context.Background(), len(srcs), nil, read, func(int, *FileStats, error) error {
 		calls++
 		return stop
 	})
@@ -327,7 +329,43 @@ func TestStatsEachKeepsOrder(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := StatsEach(ctx, len(srcs), read, func(int, *FileStats, error) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := StatsEach(ctx, len(srcs), nil, read, func(int, *FileStats, error) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+// TestStatsEachStartsLargestFirst checks the schedule with one worker,
+// where it is the order of the reads: by size, largest first, within each
+// window of statsWindow files, and the file order among equal sizes.
+func TestStatsEachStartsLargestFirst(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	n := statsWindow + 10
+	sizes := make([]int64, n)
+	for i := range sizes {
+		sizes[i] = int64((i * 37) % 11) // repeats, so ties occur
+	}
+	var reads []int
+	read := func(i int) ([]byte, error) {
+		reads = append(reads, i)
+		return []byte("x = 1\n"), nil
+	}
+	err := StatsEach(context.Background(), n, func(i int) int64 { return sizes[i] }, read, func(int, *FileStats, error) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reads) != n {
+		t.Fatalf("%d reads, want %d", len(reads), n)
+	}
+	for k := 1; k < n; k++ {
+		a, b := reads[k-1], reads[k]
+		if k == statsWindow {
+			if b < statsWindow {
+				t.Fatalf("read %d is file %d, from the first window", k, b)
+			}
+			continue
+		}
+		if sizes[a] < sizes[b] || (sizes[a] == sizes[b] && a > b) {
+			t.Fatalf("file %d (size %d) read before file %d (size %d)", a, sizes[a], b, sizes[b])
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package style
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/tsrt/include
 #include "tsflat.h"
 uint32_t ts_language_symbol_type(const TSLanguage *self, uint16_t symbol);
 */
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	// The tree-sitter runtime: this package calls its C API directly (see
@@ -22,10 +24,12 @@ func init() {
 	// go-tree-sitter routes every allocation of the C runtime through a Go
 	// callback that calls C.malloc again (C→Go→C per allocation), which
 	// measured ~20% of parse time. Its default callbacks only wrap the libc
-	// functions, so using them directly changes nothing but the cost.
-	C.r2c_use_libc_allocator()
+	// functions; ours call them directly, or an arena during a one-shot
+	// parse (tsarena.c).
+	C.r2c_use_allocator()
 	lang := (*C.TSLanguage)(python.Language())
 	pythonLang = lang
+	C.r2c_fast_init(lang)
 	for id := uint32(0); id < uint32(C.ts_language_symbol_count(lang)); id++ {
 		name := C.GoString(C.ts_language_symbol_name(lang, C.uint16_t(id)))
 		named := C.ts_language_symbol_type(lang, C.uint16_t(id)) == 0 // TSSymbolTypeRegular
@@ -275,7 +279,74 @@ func (p *parser) close() {
 }
 
 // tree is a parsed source; close releases the C tree.
-type tree struct{ t *C.TSTree }
+type tree struct {
+	t *C.TSTree
+	// arenaSlot is one more than the arena slot holding the tree
+	// (parseOnce); 0 for a tree of libc memory.
+	arenaSlot int
+}
+
+// arenaSlots are the arena slots not in use, last freed on top: reusing the
+// most recent one reuses memory the kernel has already given it. The range
+// is reserved on the first one-shot parse, not at start-up: a process that
+// never parses (a paper worker under its memory limits) never maps it.
+var arenaSlots struct {
+	sync.Mutex
+	once sync.Once
+	free []int
+}
+
+// parseOnce parses src into an arena when a slot is free, else as parse
+// does. The tree cannot be edited or re-parsed (incremental parsing keeps
+// old trees alive, which an arena cannot), only flattened and closed.
+func parseOnce(src []byte) (*tree, error) {
+	arenaSlots.once.Do(func() {
+		for slot := range int(C.r2c_arena_init()) {
+			arenaSlots.free = append(arenaSlots.free, slot)
+		}
+	})
+	arenaSlots.Lock()
+	slot := -1
+	if n := len(arenaSlots.free); n > 0 {
+		slot = arenaSlots.free[n-1]
+		arenaSlots.free = arenaSlots.free[:n-1]
+	}
+	arenaSlots.Unlock()
+	if slot < 0 {
+		p, err := getParser()
+		if err != nil {
+			return nil, err
+		}
+		defer putParser(p)
+		return p.parse(src, nil)
+	}
+	var ptr *C.char
+	if len(src) > 0 {
+		ptr = (*C.char)(unsafe.Pointer(&src[0]))
+	} else {
+		ptr = (*C.char)(unsafe.Pointer(&emptySource[0]))
+	}
+	t := C.r2c_parse_in_arena(C.int(slot), pythonLang, ptr, C.uint32_t(len(src)))
+	runtime.KeepAlive(src)
+	if t == nil {
+		releaseArena(slot, nil)
+		return nil, fmt.Errorf("tree-sitter returned no tree for %d bytes", len(src))
+	}
+	return &tree{t: t, arenaSlot: slot + 1}, nil
+}
+
+// setArenaLimit caps each arena slot at n bytes (0: the full slot), so that
+// tests can make a parse overflow into libc. Not for use while parsing.
+func setArenaLimit(n int) { C.r2c_arena_set_limit(C.size_t(n)) }
+
+// releaseArena empties the slot, freeing t (nil: no tree) and all else the
+// parse allocated, and makes the slot free again.
+func releaseArena(slot int, t *C.TSTree) {
+	C.r2c_arena_release(C.int(slot), t)
+	arenaSlots.Lock()
+	arenaSlots.free = append(arenaSlots.free, slot)
+	arenaSlots.Unlock()
+}
 
 // parse parses src, reusing old (already edited to match src) when non-nil.
 func (p *parser) parse(src []byte, old *tree) (*tree, error) {
@@ -300,10 +371,16 @@ func (p *parser) parse(src []byte, old *tree) (*tree, error) {
 var emptySource = []byte{0}
 
 func (t *tree) close() {
-	if t.t != nil {
+	switch {
+	case t.t == nil:
+	case t.arenaSlot > 0:
+		// The whole tree lies in the slot: emptying it frees every node.
+		releaseArena(t.arenaSlot-1, t.t)
+		t.arenaSlot = 0
+	default:
 		C.ts_tree_delete(t.t)
-		t.t = nil
 	}
+	t.t = nil
 }
 
 // edit tells the tree about a text change before an incremental re-parse.
@@ -328,6 +405,24 @@ func (t *tree) flatten(buf []node) []node {
 	}
 	got := int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&buf[0])), nil, C.uint32_t(n), nil, nil, 0, nil, 0))
 	return buf[:got]
+}
+
+// flattenFast is flatten by a walk over the runtime's subtrees (tsfast.c)
+// instead of a TSTreeCursor: the same nodes, several times faster.
+func (t *tree) flattenFast(buf []node) ([]node, error) {
+	n := int(C.r2c_node_count(t.t))
+	if cap(buf) < n {
+		buf = make([]node, n)
+	}
+	buf = buf[:n]
+	if n == 0 {
+		return buf, nil
+	}
+	got := int(C.r2c_flatten_fast(t.t, (*C.flat_node)(unsafe.Pointer(&buf[0])), C.uint32_t(n)))
+	if got == 0 {
+		return nil, errors.New("tree-sitter: out of memory flattening the tree")
+	}
+	return buf[:got], nil
 }
 
 // flattening is a tree's nodes in pre-order with each node's subtree

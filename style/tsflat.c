@@ -22,11 +22,9 @@ bool ts_node_is_error(TSNode self);
 // Field ids are looked up only below these parent symbols: finding a
 // node's field is the most expensive step of the walk, and most parents'
 // fields are never read.
-static uint8_t field_parents[1 << 16];
+uint8_t r2c_field_parents[1 << 16];
 
-void r2c_mark_field_parent(uint16_t symbol) { field_parents[symbol] = 1; }
-
-void r2c_use_libc_allocator(void) { ts_set_allocator(malloc, calloc, realloc, free); }
+void r2c_mark_field_parent(uint16_t symbol) { r2c_field_parents[symbol] = 1; }
 
 uint32_t r2c_node_count(const TSTree *tree) {
   return ts_node_descendant_count(ts_tree_root_node(tree));
@@ -153,7 +151,7 @@ uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_
     f->flags = node_flags(node);
     f->parent = parent;
     f->next_sibling = -1;
-    f->field = (parent >= 0 && field_parents[out[parent].symbol]) ? ts_tree_cursor_current_field_id(&c) : 0;
+    f->field = (parent >= 0 && r2c_field_parents[out[parent].symbol]) ? ts_tree_cursor_current_field_id(&c) : 0;
     if (prev >= 0) {
       out[prev].next_sibling = (int32_t)n;
     } else if (parent >= 0) {

@@ -34,17 +34,7 @@ const char *ts_language_field_name_for_id(const TSLanguage *self, uint16_t id);
 void ts_set_allocator(void *(*new_malloc)(size_t), void *(*new_calloc)(size_t, size_t),
                       void *(*new_realloc)(void *, size_t), void (*new_free)(void *));
 
-// flat_node is one node of a tree in pre-order. Indexes refer to the same
-// array; -1 means none.
-typedef struct flat_node {
-  uint32_t start_byte, end_byte;
-  uint32_t start_row, start_col, end_row, end_col;
-  int32_t parent, first_child, next_sibling;
-  uint16_t symbol, field;
-  uint8_t flags;
-} flat_node;
-
-enum { FLAT_NAMED = 1, FLAT_MISSING = 2, FLAT_ERROR = 4, FLAT_EXTRA = 8 };
+#include "tsflatnode.h"
 
 // flat_edit is one text change, as byte offsets: [start, old_end) of the
 // text before it became [start, new_end).
@@ -54,7 +44,16 @@ uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_
                      const uintptr_t *old_ids, uint32_t old_n, const flat_edit *edits, uint32_t n_edits);
 TSTree *ts_tree_copy(const TSTree *self);
 uint32_t r2c_node_count(const TSTree *tree);
-void r2c_use_libc_allocator(void);
+uint32_t r2c_flatten_fast(const TSTree *tree, flat_node *out, uint32_t cap);
+void r2c_fast_init(const TSLanguage *language);
+void r2c_use_allocator(void);
+
+// Arenas for one-shot parses (tsarena.c).
+#define R2C_ARENA_SLOTS 32
+int r2c_arena_init(void);
+TSTree *r2c_parse_in_arena(int slot, const TSLanguage *language, const char *src, uint32_t length);
+void r2c_arena_release(int slot, TSTree *tree);
+void r2c_arena_set_limit(size_t limit);
 void r2c_mark_field_parent(uint16_t symbol);
 
 #endif

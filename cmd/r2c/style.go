@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"text/tabwriter"
 
@@ -282,6 +283,14 @@ func styleStatsCommand() *cobra.Command {
 }
 
 func runStyleStats(ctx context.Context, s stdio, asJSON bool, files []string) int {
+	// A batch makes garbage at a steady rate and lives only as long as the
+	// batch: collecting at 5× the live heap instead of 2× spends a few
+	// megabytes to save most of the collections (a tenth of the wall time
+	// on the standard library's large files, 2 cores). A GOGC the user set
+	// wins.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	code := exitOK
 	enc := json.NewEncoder(s.out)
 	tw := tabwriter.NewWriter(s.out, 2, 4, 2, ' ', tabwriter.AlignRight)
@@ -318,7 +327,16 @@ func runStyleStats(ctx context.Context, s stdio, asJSON bool, files []string) in
 			st.Lambdas, st.FStrings, st.Docstrings, st.Args, st.AnnotatedArgs, st.Imports, st.Loops, file)
 		return nil
 	}
-	if err := style.StatsEach(ctx, len(files), read, emit); err != nil {
+	// Sizes let the biggest files start first (one left for the end would
+	// run alone on one core); a file that cannot be stat'ed reports its
+	// error when it is read.
+	size := func(i int) int64 {
+		if fi, err := os.Stat(files[i]); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+		return 0
+	}
+	if err := style.StatsEach(ctx, len(files), size, read, emit); err != nil {
 		return s.errorf(exitUsage, "style stats: %v", err)
 	}
 	if !asJSON {
