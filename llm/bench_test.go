@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -18,6 +19,26 @@ import (
 // benchAnswer is a realistic code answer: 64 words, so 64 stream chunks.
 var benchAnswer = strings.TrimSpace(strings.Repeat("scores = q @ k.transpose(-2, -1) / math.sqrt(d) ", 8))
 
+// frontDoorContext is the context every caller of the client passes, the
+// same for both sides: cancellable, as the CLI's (signal.NotifyContext),
+// the language server's (per request) and the API's (per HTTP request)
+// are. context.Background() would flatter both: net/http does less for a
+// request that can never be cancelled.
+func frontDoorContext(b *testing.B) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	return ctx
+}
+
+// startTiming starts a sub-benchmark from a collected heap, so that none
+// pays for the garbage of the one before it (which showed as a bias of
+// several microseconds against whichever ran first).
+func startTiming(b *testing.B) {
+	b.ReportAllocs()
+	runtime.GC()
+	b.ResetTimer()
+}
+
 var (
 	sinkResp *llm.Response
 	sinkStr  string
@@ -25,21 +46,21 @@ var (
 
 // BenchmarkChat measures the client's overhead per call against the fake
 // server (no model latency): llm.Client (retry loop, in-flight slot,
-// transport body rewrite) beside go-openai alone and plain net/http with
+// per-attempt deadline, transport body rewrite) beside go-openai alone,
+// go-openai with a deadline per call, and plain net/http with
 // encoding/json, the references bench/llm.sh divides by.
 func BenchmarkChat(b *testing.B) {
-	srv := llmtest.New(b)
+	srv := llmtest.New(b, llmtest.WithoutRecording())
 	srv.On(llmtest.Always(), llmtest.Reply{Content: benchAnswer})
 	msgs := userMsg("Implement scaled dot-product attention.")
-	ctx := context.Background()
+	ctx := frontDoorContext(b)
 
 	b.Run("llm", func(b *testing.B) {
 		c, err := llm.New(llm.Config{BaseURL: srv.URL(), Model: "tgi", MaxTokens: 512, MaxInFlight: 4})
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.ReportAllocs()
-		b.ResetTimer()
+		startTiming(b)
 		for b.Loop() {
 			r, err := c.Chat(ctx, llm.Request{Messages: msgs})
 			if err != nil {
@@ -56,10 +77,30 @@ func BenchmarkChat(b *testing.B) {
 		// vLLM and llama.cpp read, not max_completion_tokens.
 		//lint:ignore SA1019 the deprecated field is the wire format r2c sends
 		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
-		b.ReportAllocs()
-		b.ResetTimer()
+		startTiming(b)
 		for b.Loop() {
 			r, err := c.CreateChatCompletion(ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkStr = r.Choices[0].Message.Content
+		}
+	})
+	b.Run("go-openai-timeout", func(b *testing.B) {
+		// go-openai as a careful caller uses it: each call bounded by its
+		// own deadline, as llm.Client bounds each attempt (Config.Timeout).
+		// The difference from go-openai alone is what the deadline costs
+		// net/http (a timer and a cancellable context per request).
+		cfg := openai.DefaultConfig("")
+		cfg.BaseURL = srv.URL()
+		c := openai.NewClientWithConfig(cfg)
+		//lint:ignore SA1019 the deprecated field is the wire format r2c sends
+		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
+		startTiming(b)
+		for b.Loop() {
+			cctx, cancel := context.WithTimeout(ctx, llm.DefaultTimeout)
+			r, err := c.CreateChatCompletion(cctx, req)
+			cancel()
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -69,8 +110,7 @@ func BenchmarkChat(b *testing.B) {
 	b.Run("net-http", func(b *testing.B) {
 		body, _ := json.Marshal(map[string]any{"model": "tgi", "max_tokens": 512, "temperature": 0, "messages": msgs})
 		hc := &http.Client{}
-		b.ReportAllocs()
-		b.ResetTimer()
+		startTiming(b)
 		for b.Loop() {
 			resp, err := hc.Post(srv.URL()+"/chat/completions", "application/json", bytes.NewReader(body))
 			if err != nil {
@@ -94,10 +134,10 @@ func BenchmarkChat(b *testing.B) {
 
 // BenchmarkChatStream is BenchmarkChat for a 64-chunk SSE answer.
 func BenchmarkChatStream(b *testing.B) {
-	srv := llmtest.New(b)
+	srv := llmtest.New(b, llmtest.WithoutRecording())
 	srv.On(llmtest.Always(), llmtest.Reply{Content: benchAnswer})
 	msgs := userMsg("Implement scaled dot-product attention.")
-	ctx := context.Background()
+	ctx := frontDoorContext(b)
 
 	b.Run("llm", func(b *testing.B) {
 		c, err := llm.New(llm.Config{BaseURL: srv.URL(), Model: "tgi", MaxTokens: 512})
@@ -105,8 +145,7 @@ func BenchmarkChatStream(b *testing.B) {
 			b.Fatal(err)
 		}
 		n := 0
-		b.ReportAllocs()
-		b.ResetTimer()
+		startTiming(b)
 		for b.Loop() {
 			r, err := c.Chat(ctx, llm.Request{Messages: msgs, OnToken: func(string) { n++ }})
 			if err != nil {
@@ -122,8 +161,7 @@ func BenchmarkChatStream(b *testing.B) {
 		//lint:ignore SA1019 the deprecated field is the wire format r2c sends
 		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Stream: true, StreamOptions: &openai.StreamOptions{IncludeUsage: true},
 			Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
-		b.ReportAllocs()
-		b.ResetTimer()
+		startTiming(b)
 		for b.Loop() {
 			s, err := c.CreateChatCompletionStream(ctx, req)
 			if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -22,6 +21,12 @@ import (
 // misconfigured proxy cannot park a run for hours.
 const maxRetryAfter = 5 * time.Minute
 
+// callName names a call in errors and logs ("chat \"model\""), built only
+// when one is written.
+type callName struct{ kind, model string }
+
+func (n callName) String() string { return n.kind + " " + strconv.Quote(n.model) }
+
 // attemptFunc performs one HTTP attempt under actx. progressed reports
 // whether the caller already saw part of the answer (stream tokens), which
 // makes a retry unsafe.
@@ -29,13 +34,14 @@ type attemptFunc func(actx context.Context, st *attemptState) (progressed bool, 
 
 // withRetries runs op until it succeeds, fails for good, or retries run out.
 // It holds an in-flight slot only during each attempt.
-func (c *Client) withRetries(ctx context.Context, what string, timeout time.Duration, extra map[string]any, op attemptFunc) (attempts int, err error) {
+func (c *Client) withRetries(ctx context.Context, what callName, timeout time.Duration, fields *encodedFields, op attemptFunc) (attempts int, err error) {
 	for attempt := 1; ; attempt++ {
 		if err := c.acquire(ctx); err != nil {
 			return attempt - 1, fmt.Errorf("llm: %s: %w", what, err)
 		}
-		st := &attemptState{extra: extra}
-		actx, cancel := context.WithTimeout(withAttempt(ctx, st), timeout)
+		ac := &attemptCtx{Context: ctx, st: attemptState{fields: fields}}
+		st := &ac.st
+		actx, cancel := context.WithTimeout(ac, timeout)
 		progressed, opErr := op(actx, st)
 		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
@@ -273,18 +279,12 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 	}
 	// go-openai drops a zero temperature (omitempty), and TGI samples at
 	// temperature 1 when the field is absent, so always send it.
-	fields := map[string]any{"temperature": temperature}
-	if maxTokens > 0 {
-		// "max_tokens", not go-openai's max_completion_tokens: TGI, vLLM,
-		// Ollama and llama.cpp read max_tokens (TGI defaults to 100 tokens
-		// when it is missing).
-		fields["max_tokens"] = maxTokens
-	}
-	for k, v := range extra {
-		fields[k] = v
-	}
+	// "max_tokens", not go-openai's max_completion_tokens: TGI, vLLM,
+	// Ollama and llama.cpp read max_tokens (TGI defaults to 100 tokens when
+	// it is missing).
+	fields := bodyFields{temperature: temperature, maxTokens: maxTokens, extra: extra}
 
-	what := "chat " + strconv.Quote(model)
+	what := callName{"chat", model}
 	resp, err := c.send(ctx, req, oreq, fields, what, timeout)
 	if err != nil && stream && streamRefused(err) {
 		// A server (or proxy) that does not stream: ask once without
@@ -319,8 +319,8 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 			return nil, fmt.Errorf("llm: %s: %w", what, &ContextError{Limit: limit, Prompt: tl.prompt, Err: apiErr})
 		}
 		c.log.Warn("llm: the server refused the request as too long; lowering max_tokens once", "max_tokens", fit, "error", err.Error())
-		lowered := maps.Clone(fields)
-		lowered["max_tokens"] = fit
+		lowered := fields
+		lowered.maxTokens = fit
 		resp2, err2 := c.send(ctx, req, oreq, lowered, what, timeout)
 		if err2 != nil {
 			return nil, err2
@@ -419,10 +419,14 @@ func streamRefused(err error) bool {
 
 // send runs one request through the retry loop; the Response comes back
 // with the error too (Attempts set).
-func (c *Client) send(ctx context.Context, req Request, oreq openai.ChatCompletionRequest, fields map[string]any, what string, timeout time.Duration) (*Response, error) {
+func (c *Client) send(ctx context.Context, req Request, oreq openai.ChatCompletionRequest, fields bodyFields, what callName, timeout time.Duration) (*Response, error) {
 	resp := &Response{Model: oreq.Model}
+	encoded, err := fields.encode()
+	if err != nil {
+		return resp, fmt.Errorf("llm: %s: %w", what, err)
+	}
 	attempt := 0
-	attempts, err := c.withRetries(ctx, what, timeout, fields, func(actx context.Context, st *attemptState) (progressed bool, err error) {
+	attempts, err := c.withRetries(ctx, what, timeout, encoded, func(actx context.Context, st *attemptState) (progressed bool, err error) {
 		attempt++
 		resp.Content, resp.FinishReason, resp.Usage = "", "", Usage{}
 		if req.OnExchange != nil {

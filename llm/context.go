@@ -259,6 +259,9 @@ var (
 // parseTooLong recognises the servers' "input too long" answers (422 or
 // 400); ok is false for any other error.
 func parseTooLong(err error) (t tooLong, ok bool) {
+	if err == nil {
+		return t, false
+	}
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || (apiErr.Status != 422 && apiErr.Status != 400) {
 		return t, false

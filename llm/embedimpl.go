@@ -3,7 +3,6 @@ package llm
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -16,7 +15,7 @@ func (c *Client) embed(ctx context.Context, model string, inputs []string) ([][]
 		model = c.cfg.Model
 	}
 	var out [][]float32
-	_, err := c.withRetries(ctx, "embed "+strconv.Quote(model), c.cfg.Timeout, nil, func(actx context.Context, _ *attemptState) (bool, error) {
+	_, err := c.withRetries(ctx, callName{"embed", model}, c.cfg.Timeout, nil, func(actx context.Context, _ *attemptState) (bool, error) {
 		resp, err := c.api.CreateEmbeddings(actx, openai.EmbeddingRequestStrings{Input: inputs, Model: openai.EmbeddingModel(model)})
 		if err != nil {
 			return false, err

@@ -6,7 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -18,21 +22,33 @@ type attemptKey struct{}
 // attemptState is written by transport.RoundTrip, which runs on the
 // goroutine of the go-openai call that owns it, and read after that call.
 type attemptState struct {
-	// extra holds body fields go-openai cannot express (TGI's
+	// fields are body fields go-openai cannot express (TGI's
 	// response_format "value", vLLM's guided_json, an explicit
-	// "temperature": 0 that omitempty would drop).
-	extra map[string]any
+	// "temperature": 0 that omitempty would drop), encoded once per call.
+	fields *encodedFields
 	// status and retryAfter come from the last response.
 	status     int
 	retryAfter string
+	// limited wraps the answer body (transport.maxBody).
+	limited limitedBody
 	// streamError is the payload of an SSE error event
 	// (data: {"error": ...}) seen in a 200 stream; go-openai cannot decode
 	// TGI's form of it.
 	streamError []byte
 }
 
-func withAttempt(ctx context.Context, st *attemptState) context.Context {
-	return context.WithValue(ctx, attemptKey{}, st)
+// attemptCtx is the caller's context carrying an attempt's state: one
+// allocation where context.WithValue and the state would be two.
+type attemptCtx struct {
+	context.Context
+	st attemptState
+}
+
+func (c *attemptCtx) Value(key any) any {
+	if key == (attemptKey{}) {
+		return &c.st
+	}
+	return c.Context.Value(key)
 }
 
 // transport merges extra body fields into JSON requests and records the
@@ -48,24 +64,27 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		next = http.DefaultTransport
 	}
 	st, _ := r.Context().Value(attemptKey{}).(*attemptState)
-	if st != nil && len(st.extra) > 0 && r.Body != nil {
-		body, err := io.ReadAll(r.Body)
+	if st != nil && st.fields != nil && r.Body != nil {
+		merged, err := st.fields.merge(r.Body, r.ContentLength)
 		r.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read request body: %w", err)
-		}
-		merged, err := mergeJSON(body, st.extra)
 		if err != nil {
 			return nil, err
 		}
-		r = r.Clone(r.Context())
+		// A shallow copy, as RoundTrip must not change the caller's
+		// request: only the body fields differ, the rest is shared.
+		r = r.WithContext(r.Context())
 		r.Body = io.NopCloser(bytes.NewReader(merged))
 		r.ContentLength = int64(len(merged))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(merged)), nil }
 	}
 	resp, err := next.RoundTrip(r)
 	if resp != nil && t.maxBody > 0 {
-		resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.maxBody, limit: t.maxBody}
+		lb := &limitedBody{}
+		if st != nil {
+			lb = &st.limited // one allocation less per call
+		}
+		*lb = limitedBody{ReadCloser: resp.Body, left: t.maxBody, limit: t.maxBody}
+		resp.Body = lb
 	}
 	if st != nil && resp != nil {
 		st.status = resp.StatusCode
@@ -175,48 +194,104 @@ func isErrorEvent(line []byte) bool {
 	return false
 }
 
-// mergeJSON sets extra's fields on the JSON object body. Fields the body
-// lacks are appended in place (the common case: the client never sets them
-// on the go-openai request); a field already present is replaced through a
-// full decode, so the result never holds a duplicate key (serde, which TGI
-// uses, rejects those).
-func mergeJSON(body []byte, extra map[string]any) ([]byte, error) {
-	body = bytes.TrimSpace(body)
-	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
-		return nil, fmt.Errorf("request body is not a JSON object")
+// bodyFields are the request fields r2c adds to what go-openai encodes.
+type bodyFields struct {
+	temperature float32
+	maxTokens   int // 0: not sent
+	// extra are further fields (ChatJSON's constraint), nil for none.
+	extra map[string]any
+}
+
+// encodedFields are bodyFields as JSON members, made once per call so that
+// each attempt only copies them into the body.
+type encodedFields struct {
+	members []byte   // "k":v,"k2":v2
+	keys    [][]byte // each member's `"k":`, to find one go-openai also sent
+	keyBuf  [2][]byte
+	fields  bodyFields
+}
+
+var (
+	temperatureKey = []byte(`"temperature":`)
+	maxTokensKey   = []byte(`"max_tokens":`)
+)
+
+func (f bodyFields) encode() (*encodedFields, error) {
+	if t := float64(f.temperature); math.IsNaN(t) || math.IsInf(t, 0) {
+		return nil, fmt.Errorf("temperature %v is not a number JSON can carry", f.temperature)
 	}
-	out := make([]byte, 0, len(body)+256)
-	out = append(out, body[:len(body)-1]...)
-	empty := len(bytes.TrimSpace(body[1:len(body)-1])) == 0
-	for k, v := range extra {
+	e := &encodedFields{fields: f}
+	e.keys = append(e.keyBuf[:0], temperatureKey)
+	b := make([]byte, 0, 64)
+	b = strconv.AppendFloat(append(b, temperatureKey...), float64(f.temperature), 'g', -1, 32)
+	if f.maxTokens > 0 {
+		b = strconv.AppendInt(append(append(b, ','), maxTokensKey...), int64(f.maxTokens), 10)
+		e.keys = append(e.keys, maxTokensKey)
+	}
+	if len(f.extra) == 0 {
+		e.members = b
+		return e, nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.extra)) {
 		key, _ := json.Marshal(k)
-		if bytes.Contains(body, append(key, ':')) {
-			return mergeJSONSlow(body, extra)
-		}
-		val, err := json.Marshal(v)
+		key = append(key, ':')
+		val, err := json.Marshal(f.extra[k])
 		if err != nil {
 			return nil, fmt.Errorf("encode request field %q: %w", k, err)
 		}
-		if !empty {
-			out = append(out, ',')
-		}
-		empty = false
-		out = append(append(append(out, key...), ':'), val...)
+		b = append(append(append(b, ','), key...), val...)
+		e.keys = append(e.keys, key)
 	}
-	return append(out, '}'), nil
+	e.members = b
+	return e, nil
 }
 
-func mergeJSONSlow(body []byte, extra map[string]any) ([]byte, error) {
+// merge reads the JSON object body (size bytes when known, else -1) and
+// returns it with the members added. Members the body lacks are appended
+// in place (the common case: the client never sets them on the go-openai
+// request); a member already present is replaced through a full decode, so
+// the result never holds a duplicate key (serde, which TGI uses, rejects
+// those).
+func (e *encodedFields) merge(body io.Reader, size int64) ([]byte, error) {
+	var buf []byte
+	if size > 0 && size < 64<<20 {
+		// One allocation: the body, then the members in the same buffer.
+		buf = make([]byte, size, size+1+int64(len(e.members))+1)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+	} else {
+		var err error
+		if buf, err = io.ReadAll(body); err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+	}
+	obj := bytes.TrimSpace(buf)
+	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
+		return nil, fmt.Errorf("request body is not a JSON object")
+	}
+	for _, key := range e.keys {
+		if bytes.Contains(obj, key) {
+			return e.mergeSlow(obj)
+		}
+	}
+	empty := len(bytes.TrimSpace(obj[1:len(obj)-1])) == 0
+	out := obj[:len(obj)-1]
+	if !empty {
+		out = append(out, ',')
+	}
+	return append(append(out, e.members...), '}'), nil
+}
+
+func (e *encodedFields) mergeSlow(body []byte) ([]byte, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return nil, fmt.Errorf("request body is not a JSON object: %w", err)
 	}
-	for k, v := range extra {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("encode request field %q: %w", k, err)
-		}
-		fields[k] = b
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(append(append([]byte{'{'}, e.members...), '}'), &members); err != nil {
+		return nil, fmt.Errorf("encode request fields: %w", err)
 	}
+	maps.Copy(fields, members)
 	return json.Marshal(fields)
 }

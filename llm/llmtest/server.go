@@ -172,6 +172,12 @@ func WithTokenizer() Option { return func(s *Server) { s.tokenizer = true } }
 // 400, as some proxies and servers do.
 func WithoutStreaming() Option { return func(s *Server) { s.noStream = true } }
 
+// WithoutRecording keeps no record of the requests (Requests, ChatRequests
+// and Arrived stay empty): for benchmarks, where hundreds of thousands of
+// records would grow the heap, and the collector's work with it, as the
+// benchmark runs, biasing against whatever runs later.
+func WithoutRecording() Option { return func(s *Server) { s.noRecord = true } }
+
 // Server is the fake model server.
 type Server struct {
 	srv    *httptest.Server
@@ -181,6 +187,7 @@ type Server struct {
 
 	enforceTotal, enforceInput int
 	tokenizer, noStream        bool
+	noRecord                   bool
 
 	mu          sync.Mutex
 	rules       []*rule
