@@ -38,6 +38,8 @@
 // copy that many bytes); it is 16 bytes to keep malloc's alignment.
 #define R2C_ARENA_HEADER 16
 #define R2C_ARENA_COMMIT ((size_t)2 << 20)
+// Blocks up to (R2C_ARENA_CLASSES - 1) * 16 bytes are recycled by size.
+#define R2C_ARENA_CLASSES 33
 
 typedef struct r2c_arena {
   char *base, *cur, *end;
@@ -45,6 +47,11 @@ typedef struct r2c_arena {
   // overflowed is set when an allocation did not fit and went to libc: the
   // tree then holds libc blocks too, which only ts_tree_delete frees.
   bool overflowed;
+  // freed[c] lists the blocks of size class c (c * 16 bytes) freed during the
+  // parse, linked through their first word: the parser frees most of its
+  // short-lived blocks soon after making them, and reusing them keeps its
+  // memory in cache instead of always writing fresh lines.
+  void *freed[R2C_ARENA_CLASSES];
 } r2c_arena;
 
 static char *region;
@@ -109,7 +116,15 @@ static void *arena_alloc(r2c_arena *a, size_t n) {
   if (n > (size_t)(a->end - a->base)) {
     return NULL;
   }
-  size_t need = R2C_ARENA_HEADER + round16(n);
+  size_t rounded = round16(n);
+  size_t class = rounded / 16;
+  if (class < R2C_ARENA_CLASSES && a->freed[class]) {
+    void *p = a->freed[class];
+    a->freed[class] = *(void **)p;
+    *(size_t *)((char *)p - R2C_ARENA_HEADER) = n;
+    return p;
+  }
+  size_t need = R2C_ARENA_HEADER + rounded;
   if ((size_t)(a->end - a->cur) < need) {
     return NULL;
   }
@@ -154,8 +169,20 @@ static void *r2c_calloc(size_t count, size_t n) {
 }
 
 static void r2c_free(void *p) {
-  if (p && !in_region(p)) {
+  if (!p) {
+    return;
+  }
+  if (!in_region(p)) {
     free(p);
+    return;
+  }
+  r2c_arena *a = tl_arena;
+  if (a && (char *)p > a->base && (char *)p < a->cur) {
+    size_t class = round16(arena_block_size(p)) / 16;
+    if (class > 0 && class < R2C_ARENA_CLASSES) {
+      *(void **)p = a->freed[class];
+      a->freed[class] = p;
+    }
   }
 }
 
@@ -213,6 +240,7 @@ void r2c_arena_release(int slot, TSTree *tree) {
     ts_tree_delete(tree);
   }
   a->overflowed = false;
+  memset(a->freed, 0, sizeof a->freed);
   char *keep = a->base + R2C_ARENA_KEEP;
   if (a->committed > keep) {
     // Back to reserved: the pages go to the kernel and stop counting.
