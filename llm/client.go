@@ -204,6 +204,11 @@ func New(cfg Config) (*Client, error) {
 		// keep one per in-flight slot so batches reuse their connections.
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = max(cfg.MaxInFlight, 2)
+		// No "Accept-Encoding: gzip": a compressed event stream is held
+		// back by gzip's buffering (tokens arrive in bursts, or only at the
+		// end), answers are a few kilobytes, and model servers on a LAN
+		// gain nothing from it.
+		t.DisableCompression = true
 		inner = &http.Client{Transport: t}
 		own = t
 	}

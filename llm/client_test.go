@@ -153,6 +153,11 @@ func TestStreamingDeliversEveryDeltaInOrder(t *testing.T) {
 	if !r.Stream || !r.IncludeUsage {
 		t.Errorf("stream %v include_usage %v", r.Stream, r.IncludeUsage)
 	}
+	// A compressing server or proxy would hold the events back in gzip's
+	// buffer: the client must not invite it.
+	if ae := r.Header.Get("Accept-Encoding"); ae != "" {
+		t.Errorf("the stream was requested with Accept-Encoding %q", ae)
+	}
 }
 
 func TestRetries503ThenSucceeds(t *testing.T) {
