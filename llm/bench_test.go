@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
@@ -69,44 +70,36 @@ func BenchmarkChat(b *testing.B) {
 			sinkResp = r
 		}
 	})
-	b.Run("go-openai", func(b *testing.B) {
-		cfg := openai.DefaultConfig("")
-		cfg.BaseURL = srv.URL()
-		c := openai.NewClientWithConfig(cfg)
-		// The request r2c sends, field for field: max_tokens, which TGI,
-		// vLLM and llama.cpp read, not max_completion_tokens.
-		//lint:ignore SA1019 the deprecated field is the wire format r2c sends
-		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
-		startTiming(b)
-		for b.Loop() {
-			r, err := c.CreateChatCompletion(ctx, req)
-			if err != nil {
-				b.Fatal(err)
+	// go-openai sending the request r2c sends, field for field: max_tokens,
+	// which TGI, vLLM and llama.cpp read, not max_completion_tokens. With
+	// deadline, as a careful caller uses it: each call bounded by its own
+	// deadline, as llm.Client bounds each attempt (Config.Timeout); the
+	// difference from go-openai alone is what the deadline costs net/http
+	// (a timer and a cancellable context per request).
+	goOpenAI := func(deadline time.Duration) func(b *testing.B) {
+		return func(b *testing.B) {
+			cfg := openai.DefaultConfig("")
+			cfg.BaseURL = srv.URL()
+			c := openai.NewClientWithConfig(cfg)
+			//lint:ignore SA1019 the deprecated field is the wire format r2c sends
+			req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
+			startTiming(b)
+			for b.Loop() {
+				cctx, cancel := ctx, context.CancelFunc(func() {})
+				if deadline > 0 {
+					cctx, cancel = context.WithTimeout(ctx, deadline)
+				}
+				r, err := c.CreateChatCompletion(cctx, req)
+				cancel()
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkStr = r.Choices[0].Message.Content
 			}
-			sinkStr = r.Choices[0].Message.Content
 		}
-	})
-	b.Run("go-openai-timeout", func(b *testing.B) {
-		// go-openai as a careful caller uses it: each call bounded by its
-		// own deadline, as llm.Client bounds each attempt (Config.Timeout).
-		// The difference from go-openai alone is what the deadline costs
-		// net/http (a timer and a cancellable context per request).
-		cfg := openai.DefaultConfig("")
-		cfg.BaseURL = srv.URL()
-		c := openai.NewClientWithConfig(cfg)
-		//lint:ignore SA1019 the deprecated field is the wire format r2c sends
-		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
-		startTiming(b)
-		for b.Loop() {
-			cctx, cancel := context.WithTimeout(ctx, llm.DefaultTimeout)
-			r, err := c.CreateChatCompletion(cctx, req)
-			cancel()
-			if err != nil {
-				b.Fatal(err)
-			}
-			sinkStr = r.Choices[0].Message.Content
-		}
-	})
+	}
+	b.Run("go-openai", goOpenAI(0))
+	b.Run("go-openai-timeout", goOpenAI(llm.DefaultTimeout))
 	b.Run("net-http", func(b *testing.B) {
 		body, _ := json.Marshal(map[string]any{"model": "tgi", "max_tokens": 512, "temperature": 0, "messages": msgs})
 		hc := &http.Client{}
