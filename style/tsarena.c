@@ -12,8 +12,9 @@
 // calling thread while a one-shot parse runs on it (tl_arena, set only for
 // the duration of that one C call), and to libc otherwise. free and realloc
 // tell the two apart by address: arena memory lies inside the reserved
-// range, libc memory never does. Freeing arena memory does nothing; the slot
-// is reset as a whole. Everything a one-shot parse allocates is its own: the
+// range, libc memory never does. A small arena block freed during its parse
+// goes on a free list of its size for the parse to reuse; otherwise freeing
+// arena memory does nothing, and the slot is reset as a whole. Everything a one-shot parse allocates is its own: the
 // parser is created and deleted inside the same call, so no object outside
 // the returned tree points into the slot when it is reset.
 
@@ -212,6 +213,7 @@ static void *r2c_realloc(void *p, size_t n) {
   void *q = r2c_malloc(n);
   if (q) {
     memcpy(q, p, old);
+    r2c_free(p);
   }
   return q;
 }
