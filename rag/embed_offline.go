@@ -284,30 +284,33 @@ func mix64(h uint64) uint64 {
 }
 
 // docFreq counts, per hashed feature, how many chunks of the index contain
-// it. Counts live in a fixed table of 2^dfBits slots (4 MiB) rather than a
-// map, so memory does not grow with the vocabulary; two features sharing a
-// slot only blur their IDF a little.
+// it. Features share a fixed space of 2^dfBits slots, so memory does not
+// grow with the vocabulary past it (two features sharing a slot only blur
+// their IDF a little); only the slots in use are stored, so that opening an
+// index does not clear a 4 MiB table for a few thousand counts.
 type docFreq struct {
-	N      int64 // chunks counted
-	counts []uint32
+	N      int64             // chunks counted
+	counts map[uint32]uint32 // slot -> chunks with a feature in it; absent is 0
 }
 
 const dfBits = 20
 
-func newDocFreq() *docFreq { return &docFreq{counts: make([]uint32, 1<<dfBits)} }
+func newDocFreq() *docFreq { return &docFreq{counts: map[uint32]uint32{}} }
 
-func dfSlot(h uint64) uint64 { return h >> (64 - dfBits) }
+func dfSlot(h uint64) uint32 { return uint32(h >> (64 - dfBits)) }
 
 // add counts (delta = +1) or uncounts (delta = -1) one chunk's distinct terms.
 func (d *docFreq) add(terms []uint64, delta int) {
 	d.N += int64(delta)
 	for _, h := range terms {
-		c := &d.counts[dfSlot(h)]
-		switch {
+		slot := dfSlot(h)
+		switch c := d.counts[slot]; {
 		case delta > 0:
-			*c++
-		case *c > 0:
-			*c--
+			d.counts[slot] = c + 1
+		case c > 1:
+			d.counts[slot] = c - 1
+		default:
+			delete(d.counts, slot)
 		}
 	}
 	if d.N < 0 {

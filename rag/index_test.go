@@ -2,11 +2,16 @@ package rag
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,7 +123,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	}
 	// The document frequencies the offline embedder weighs a query with
 	// come back exactly.
-	if again.df == nil || again.df.N != ix.df.N || !slices.Equal(again.df.counts, ix.df.counts) || ix.df.N == 0 {
+	if again.df == nil || again.df.N != ix.df.N || !maps.Equal(again.df.counts, ix.df.counts) || ix.df.N == 0 {
 		t.Fatalf("document frequencies differ after reopening (N %d, want %d)", again.df.N, ix.df.N)
 	}
 	if after := retrieveIDs(t, again, query); !slices.Equal(before, after) {
@@ -514,5 +519,74 @@ func TestSecondProcessIsTurnedAway(t *testing.T) {
 	st, err := here.Update(context.Background(), Sources{Code: []string{repo}}, UpdateOptions{})
 	if err != nil || st.Changed+st.Added == 0 {
 		t.Fatalf("update after the other process died: %+v %v", st, err)
+	}
+}
+
+// TestDocFreqFormats checks the sparse document-frequency file against the
+// dense gzipped form that indexes written before it hold: an index whose
+// manifest names a dense file opens with the same counts and answers the
+// same, and a re-save writes the sparse form. Damaged sparse data is an
+// error, never a panic or counts out of range.
+func TestDocFreqFormats(t *testing.T) {
+	dir, _, ix := buildSample(t, NewOffline(0))
+	const query = "learning rate warm-up and cosine decay"
+	want := retrieveIDs(t, ix, query)
+	man, err := readManifest(dir)
+	if err != nil || !strings.HasSuffix(man.DocFreq, sparseDocFreqSuffix) {
+		t.Fatalf("the index was saved with document frequencies %q (%v), want the sparse form", man.DocFreq, err)
+	}
+
+	// Rewrite the index the way the earlier code did: dense, gzipped.
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	dense := make([]uint32, 1<<dfBits)
+	for slot, c := range ix.df.counts {
+		dense[slot] = c
+	}
+	binary.Write(zw, binary.LittleEndian, uint64(ix.df.N))
+	binary.Write(zw, binary.LittleEndian, dense)
+	zw.Close()
+	sum := sha256.Sum256(buf.Bytes())
+	old := man.DocFreq
+	man.DocFreq, man.DocFreqSHA = "df-dense.bin.gz", hex.EncodeToString(sum[:])
+	if err := os.WriteFile(filepath.Join(dir, man.DocFreq), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := json.Marshal(man)
+	if err := os.WriteFile(filepath.Join(dir, manifestName), mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, old))
+	reopened, err := Open(dir, NewOffline(0))
+	if err != nil {
+		t.Fatalf("an index with dense document frequencies: %v", err)
+	}
+	if reopened.df.N != ix.df.N || !maps.Equal(reopened.df.counts, ix.df.counts) {
+		t.Fatal("the dense form read back other counts")
+	}
+	if got := retrieveIDs(t, reopened, query); !slices.Equal(got, want) {
+		t.Fatalf("results from the dense form differ:\n got %v\nwant %v", got, want)
+	}
+
+	good := encodeSparseDocFreq(ix.df)
+	if df, err := decodeSparseDocFreq(good); err != nil || df.N != ix.df.N || !maps.Equal(df.counts, ix.df.counts) {
+		t.Fatalf("sparse round trip: %v", err)
+	}
+	if len(good) > 64<<10 {
+		t.Errorf("sparse document frequencies take %d bytes for %d documents", len(good), ix.df.N)
+	}
+	for name, bad := range map[string][]byte{
+		"empty":         {},
+		"truncated":     good[:len(good)/2],
+		"trailing":      append(append([]byte{}, good...), 0),
+		"too many":      binary.AppendUvarint(binary.AppendUvarint(nil, 1), 1<<21),
+		"past the end":  binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(nil, 1), 1), 1<<20+1), 1),
+		"zero gap":      binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(nil, 1), 1), 0), 1),
+		"zero count":    binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(nil, 1), 1), 1), 0),
+		"count too big": binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(nil, 1), 1), 1), 1<<32),
+	} {
+		if _, err := decodeSparseDocFreq(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
