@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -184,5 +185,38 @@ func TestVendoredHeadersMatchTheRuntime(t *testing.T) {
 	})
 	if err != nil || n < 10 {
 		t.Fatalf("compared %d headers: %v", n, err)
+	}
+}
+
+// TestNoArenasUnderAnAddressSpaceLimit runs itself in a child process
+// whose address space is limited (ulimit -v) before its first parse: the
+// arena range, 8 GiB of reservation, must not be mapped there (it would
+// count against the limit and could starve the Go heap), and one-shot
+// parses must still give the cursor walk's nodes.
+func TestNoArenasUnderAnAddressSpaceLimit(t *testing.T) {
+	if os.Getenv("R2C_ARENA_AS_CHILD") == "1" {
+		var cur syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_AS, &cur); err != nil {
+			t.Fatal(err)
+		}
+		lim := syscall.Rlimit{Cur: 64 << 30, Max: cur.Max}
+		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &lim); err != nil {
+			t.Skipf("cannot limit the address space: %v", err)
+		}
+		src := syntheticModule(300, 11)
+		sameNodes(t, "under an address-space limit", fastFlatten(t, src), cursorFlatten(t, src))
+		arenaSlots.Lock()
+		free := len(arenaSlots.free)
+		arenaSlots.Unlock()
+		if free != 0 {
+			t.Fatalf("%d arena slots reserved under an address-space limit", free)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoArenasUnderAnAddressSpaceLimit$", "-test.v")
+	cmd.Env = append(os.Environ(), "R2C_ARENA_AS_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("child: %v\n%s", err, out)
 	}
 }

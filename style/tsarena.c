@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "tsflat.h"
 
@@ -62,6 +63,12 @@ static __thread r2c_arena *tl_arena;
 
 int r2c_arena_init(void) {
   size_t size = (size_t)R2C_ARENA_SLOTS * R2C_ARENA_SLOT_SIZE;
+  struct rlimit as;
+  if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+    // Under an address-space limit (ulimit -v) the reservation itself would
+    // count, and could starve the Go heap: libc only.
+    return 0;
+  }
   void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     return 0; // strict overcommit or an address-space limit: no arenas, libc only
