@@ -208,7 +208,6 @@ type encodedFields struct {
 	members []byte   // "k":v,"k2":v2
 	keys    [][]byte // each member's `"k":`, to find one go-openai also sent
 	keyBuf  [2][]byte
-	fields  bodyFields
 }
 
 var (
@@ -220,7 +219,7 @@ func (f bodyFields) encode() (*encodedFields, error) {
 	if t := float64(f.temperature); math.IsNaN(t) || math.IsInf(t, 0) {
 		return nil, fmt.Errorf("temperature %v is not a number JSON can carry", f.temperature)
 	}
-	e := &encodedFields{fields: f}
+	e := &encodedFields{}
 	e.keys = append(e.keyBuf[:0], temperatureKey)
 	b := make([]byte, 0, 64)
 	b = strconv.AppendFloat(append(b, temperatureKey...), float64(f.temperature), 'g', -1, 32)
@@ -228,19 +227,18 @@ func (f bodyFields) encode() (*encodedFields, error) {
 		b = strconv.AppendInt(append(append(b, ','), maxTokensKey...), int64(f.maxTokens), 10)
 		e.keys = append(e.keys, maxTokensKey)
 	}
-	if len(f.extra) == 0 {
-		e.members = b
-		return e, nil
-	}
-	for _, k := range slices.Sorted(maps.Keys(f.extra)) {
-		key, _ := json.Marshal(k)
-		key = append(key, ':')
-		val, err := json.Marshal(f.extra[k])
-		if err != nil {
-			return nil, fmt.Errorf("encode request field %q: %w", k, err)
+	// Sorted for a stable body; skipped when empty, as sorting allocates.
+	if len(f.extra) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(f.extra)) {
+			key, _ := json.Marshal(k)
+			key = append(key, ':')
+			val, err := json.Marshal(f.extra[k])
+			if err != nil {
+				return nil, fmt.Errorf("encode request field %q: %w", k, err)
+			}
+			b = append(append(append(b, ','), key...), val...)
+			e.keys = append(e.keys, key)
 		}
-		b = append(append(append(b, ','), key...), val...)
-		e.keys = append(e.keys, key)
 	}
 	e.members = b
 	return e, nil

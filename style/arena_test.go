@@ -45,7 +45,7 @@ func flattenCorpus(t *testing.T) [][]byte {
 		[]byte("def f(\n"+strings.Repeat("    a: int = (1 if b else c),\n", 500)+"):\n    return {**k, 'a': [*l]}\n"),
 		[]byte("\tdef  f( ) :\n\t\treturn  '''\\\n'''\n    x = 1\n"),
 	)
-	if py, err := exec.LookPath("python3"); err == nil {
+	if py, ok := findTestPython(); ok {
 		_, files := stdlibFiles(t, py)
 		for k, f := range files {
 			if k%2 != 0 {

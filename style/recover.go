@@ -114,7 +114,7 @@ func (c *tailCache) lookup(text []byte) *analysis {
 		return nil
 	}
 	for _, e := range c.entries {
-		if len(e.text) == len(text) && bytes.Equal(e.text, text) {
+		if bytes.Equal(e.text, text) {
 			return e.a
 		}
 	}

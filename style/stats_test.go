@@ -23,20 +23,27 @@ import (
 
 // pythonForTests returns $R2C_TEST_PYTHON when set, else Debian's
 // /usr/bin/python3 when present (the interpreter CI installs), else the
-// first python3 on PATH.
+// first python3 on PATH; it skips the test when there is none.
 func pythonForTests(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("R2C_TEST_PYTHON"); p != "" {
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/python3"); err == nil {
-		return "/usr/bin/python3"
-	}
-	p, err := exec.LookPath("python3")
-	if err != nil {
+	p, ok := findTestPython()
+	if !ok {
 		t.Skip("python3 not found: the differential test needs CPython's ast module as the oracle")
 	}
 	return p
+}
+
+// findTestPython is pythonForTests' choice, reporting none instead of
+// skipping.
+func findTestPython() (string, bool) {
+	if p := os.Getenv("R2C_TEST_PYTHON"); p != "" {
+		return p, true
+	}
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		return "/usr/bin/python3", true
+	}
+	p, err := exec.LookPath("python3")
+	return p, err == nil
 }
 
 // stdlibFiles lists every .py file of the interpreter's standard library,

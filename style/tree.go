@@ -320,13 +320,7 @@ func parseOnce(src []byte) (*tree, error) {
 		defer putParser(p)
 		return p.parse(src, nil)
 	}
-	var ptr *C.char
-	if len(src) > 0 {
-		ptr = (*C.char)(unsafe.Pointer(&src[0]))
-	} else {
-		ptr = (*C.char)(unsafe.Pointer(&emptySource[0]))
-	}
-	t := C.r2c_parse_in_arena(C.int(slot), pythonLang, ptr, C.uint32_t(len(src)))
+	t := C.r2c_parse_in_arena(C.int(slot), pythonLang, cSource(src), C.uint32_t(len(src)))
 	runtime.KeepAlive(src)
 	if t == nil {
 		releaseArena(slot, nil)
@@ -354,13 +348,7 @@ func (p *parser) parse(src []byte, old *tree) (*tree, error) {
 	if old != nil {
 		oldT = old.t
 	}
-	var ptr *C.char
-	if len(src) > 0 {
-		ptr = (*C.char)(unsafe.Pointer(&src[0]))
-	} else {
-		ptr = (*C.char)(unsafe.Pointer(&emptySource[0]))
-	}
-	t := C.ts_parser_parse_string(p.p, oldT, ptr, C.uint32_t(len(src)))
+	t := C.ts_parser_parse_string(p.p, oldT, cSource(src), C.uint32_t(len(src)))
 	runtime.KeepAlive(src)
 	if t == nil {
 		return nil, fmt.Errorf("tree-sitter returned no tree for %d bytes", len(src))
@@ -369,6 +357,15 @@ func (p *parser) parse(src []byte, old *tree) (*tree, error) {
 }
 
 var emptySource = []byte{0}
+
+// cSource is src as the C parser reads it: a valid pointer even for an
+// empty source. The caller keeps src alive across the call.
+func cSource(src []byte) *C.char {
+	if len(src) == 0 {
+		return (*C.char)(unsafe.Pointer(&emptySource[0]))
+	}
+	return (*C.char)(unsafe.Pointer(&src[0]))
+}
 
 func (t *tree) close() {
 	switch {
@@ -393,7 +390,10 @@ func (t *tree) edit(startByte, oldEndByte, newEndByte int, start, oldEnd, newEnd
 	C.ts_tree_edit(t.t, &e)
 }
 
-// flatten returns the tree's nodes in pre-order, reusing buf's storage.
+// flatten returns the tree's nodes in pre-order, reusing buf's storage, by
+// the public cursor walk (tsflat.c) without subtree identities: the
+// reference the tests hold flattenFast and reflatten to; the package itself
+// uses those two.
 func (t *tree) flatten(buf []node) []node {
 	n := int(C.r2c_node_count(t.t))
 	if cap(buf) < n {

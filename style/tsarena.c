@@ -71,7 +71,7 @@ int r2c_arena_init(void) {
   }
   void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
-    return 0; // strict overcommit or an address-space limit: no arenas, libc only
+    return 0; // strict overcommit (MAP_NORESERVE ignored): no arenas, libc only
   }
   region = p;
   region_size = size;
