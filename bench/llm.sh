@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Model-client overhead per call against the fake TGI server (real HTTP on
-# loopback, no model latency): r2c's llm.Client beside go-openai alone and
+# loopback, no model latency): r2c's llm.Client beside go-openai alone,
+# go-openai with a deadline per call (as r2c bounds each attempt), and
 # plain net/http + encoding/json, for a JSON answer and a 64-chunk SSE
 # answer. Prints time ratios and the absolute overhead per call, medians of
 # COUNT (5) runs; the targets are 1.03x go-openai alone, and an overhead
