@@ -39,12 +39,11 @@ func (c *Client) withRetries(ctx context.Context, what callName, timeout time.Du
 		if err := c.acquire(ctx); err != nil {
 			return attempt - 1, fmt.Errorf("llm: %s: %w", what, err)
 		}
-		ac := &attemptCtx{Context: ctx, st: attemptState{fields: fields}}
-		st := &ac.st
-		actx, cancel := context.WithTimeout(ac, timeout)
+		// The deadline counts from when the attempt holds its slot: a
+		// call queued behind MaxInFlight others loses none of its time.
+		actx, st := newAttemptCtx(ctx, time.Now().Add(timeout), fields)
 		progressed, opErr := op(actx, st)
-		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
-		cancel()
+		timedOut := st.timedOut(opErr) && ctx.Err() == nil
 		c.release()
 		if opErr == nil {
 			return attempt, nil
@@ -271,8 +270,10 @@ func (c *Client) chat(ctx context.Context, req Request, extra map[string]any) (*
 		Stop:   req.Stop,
 		Stream: stream,
 	}
-	for _, m := range c.wireMessages(req.Messages) {
-		oreq.Messages = append(oreq.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
+	wire := c.wireMessages(req.Messages)
+	oreq.Messages = make([]openai.ChatCompletionMessage, len(wire))
+	for i, m := range wire {
+		oreq.Messages[i] = openai.ChatCompletionMessage{Role: m.Role, Content: m.Content}
 	}
 	if oreq.Stream {
 		oreq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
@@ -421,7 +422,7 @@ func streamRefused(err error) bool {
 // with the error too (Attempts set).
 func (c *Client) send(ctx context.Context, req Request, oreq openai.ChatCompletionRequest, fields bodyFields, what callName, timeout time.Duration) (*Response, error) {
 	resp := &Response{Model: oreq.Model}
-	encoded, err := fields.encode()
+	encoded, err := c.encode(fields)
 	if err != nil {
 		return resp, fmt.Errorf("llm: %s: %w", what, err)
 	}
@@ -463,7 +464,7 @@ func (c *Client) exchange(ctx, actx context.Context, req Request, resp *Response
 	case err == nil:
 	case ctx.Err() != nil:
 		ex.Err = context.Cause(ctx)
-	case errors.Is(actx.Err(), context.DeadlineExceeded):
+	case st.timedOut(err):
 		ex.Err = ErrTimeout
 	default:
 		ex.Err = c.redactErr(c.classify(err, st))

@@ -59,9 +59,6 @@ type Config struct {
 	// (defaults 500ms and 30s). A server's Retry-After takes precedence when
 	// it asks for a longer wait.
 	RetryBaseDelay, RetryMaxDelay time.Duration
-	// HTTPClient sends the requests (default: a new http.Client without a
-	// global timeout; attempts are bounded by Timeout through the context).
-	HTTPClient *http.Client
 	// Server names the server kind when detection is not wanted; empty
 	// detects it from /info or /v1/models on first use.
 	Server ServerKind
@@ -161,8 +158,12 @@ type Client struct {
 	tokenCache tokenCache
 	// learned is the limit a 422 "input too long" revealed, nil until then.
 	learned atomic.Pointer[ContextLimit]
-	// ownTransport is the transport New made (nil when Config.HTTPClient
-	// was given), whose idle connections Close closes.
+	// defaultFields are the body fields of a request that overrides
+	// neither temperature nor max_tokens, encoded once (nil when the
+	// configured temperature cannot be encoded: each call then fails).
+	defaultFields *encodedFields
+	// ownTransport is the transport New made, whose idle connections
+	// Close closes.
 	ownTransport *http.Transport
 }
 
@@ -197,50 +198,31 @@ func New(cfg Config) (*Client, error) {
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	cfg.BaseURL = base
-	inner := cfg.HTTPClient
-	var own *http.Transport
-	if inner == nil {
-		// The default transport keeps only 2 idle connections per host;
-		// keep one per in-flight slot so batches reuse their connections.
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = max(cfg.MaxInFlight, 2)
-		// No "Accept-Encoding: gzip": a compressed event stream is held
-		// back by gzip's buffering (tokens arrive in bursts, or only at the
-		// end), answers are a few kilobytes, and model servers on a LAN
-		// gain nothing from it.
-		t.DisableCompression = true
-		inner = &http.Client{Transport: t}
-		own = t
-	}
-	wrapped := *inner
-	wrapped.Transport = &transport{next: inner.Transport, maxBody: cfg.MaxAnswerBytes}
+	own := newHTTPTransport(cfg.MaxInFlight)
+	wrapped := &http.Client{Transport: &transport{next: own, maxBody: cfg.MaxAnswerBytes}}
 
 	oc := openai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = base
-	oc.HTTPClient = &wrapped
+	oc.HTTPClient = wrapped
 	c := &Client{
 		cfg:   cfg,
 		api:   openai.NewClientWithConfig(oc),
 		root:  strings.TrimSuffix(base, "/v1"),
-		http:  &wrapped,
+		http:  wrapped,
 		slots: make(chan struct{}, cfg.MaxInFlight),
 		log:   cfg.Logger,
 
 		ownTransport: own,
 	}
+	c.defaultFields, _ = bodyFields{temperature: cfg.Temperature, maxTokens: cfg.MaxTokens}.encode()
 	return c, nil
 }
 
-// Close closes the idle keep-alive connections of the transport New made,
-// so a client used for one run leaves no connection (and its goroutines)
-// behind; a Config.HTTPClient is the caller's and is left alone. Calls in
+// Close closes the client's idle keep-alive connections, so a client used
+// for one run leaves no connection (and its goroutines) behind. Calls in
 // flight are not affected, and the client stays usable: a later call dials
 // again.
-func (c *Client) Close() {
-	if c.ownTransport != nil {
-		c.ownTransport.CloseIdleConnections()
-	}
-}
+func (c *Client) Close() { c.ownTransport.CloseIdleConnections() }
 
 // Config returns the effective configuration (defaults applied). The API
 // key is blanked.

@@ -3,11 +3,14 @@ package llm_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http/httptrace"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,6 +274,155 @@ func TestTimeoutIsAClearErrorAndNotRetried(t *testing.T) {
 	if _, err := c2.Chat(context.Background(), llm.Request{Messages: userMsg("hi"), Timeout: 20 * time.Millisecond}); !errors.Is(err, llm.ErrTimeout) {
 		t.Errorf("per-request timeout: %v", err)
 	}
+}
+
+// The timeout bounds the whole answer, not only the wait for its first
+// byte: a stream that stalls after its first token times out too, and the
+// tokens already seen stay with the caller.
+func TestStreamThatStallsTimesOut(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.On(llmtest.Always(), llmtest.Reply{Content: "one two three", ChunkLatency: time.Hour})
+	c := newClient(t, srv, func(cfg *llm.Config) { cfg.Timeout = 150 * time.Millisecond })
+	var got []string
+	start := time.Now()
+	_, err := c.Chat(context.Background(), llm.Request{Messages: userMsg("x"), OnToken: func(d string) { got = append(got, d) }})
+	if !errors.Is(err, llm.ErrTimeout) || !strings.Contains(err.Error(), "150ms") {
+		t.Fatalf("err = %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the timed-out stream took %s", took)
+	}
+	if len(got) != 1 {
+		t.Errorf("deltas = %q", got)
+	}
+	if n := len(srv.ChatRequests()); n != 1 {
+		t.Errorf("%d requests, a timeout must not be retried", n)
+	}
+}
+
+// A connection keeps the deadline of the last attempt that used it. That
+// deadline must not end a later request on the same connection: an
+// attempt after it, or a request outside attempts (the server's /info).
+func TestAConnectionsOldDeadlineDoesNotEndTheNextRequest(t *testing.T) {
+	srv := llmtest.New(t, llmtest.WithInfoLatency(400*time.Millisecond))
+	srv.On(llmtest.Contains("quick"), llmtest.Reply{Content: "ok"})
+	srv.On(llmtest.Contains("slow"), llmtest.Reply{Content: "late but in time", Latency: 400 * time.Millisecond})
+	c := newClient(t, srv, func(cfg *llm.Config) { cfg.Timeout = 5 * time.Second; cfg.MaxInFlight = 1 })
+	quick := llm.Request{Messages: userMsg("quick"), Timeout: 100 * time.Millisecond}
+	if _, err := c.Chat(context.Background(), quick); err != nil {
+		t.Fatal(err)
+	}
+	// The first attempt's deadline passes while this one waits on the same
+	// connection; its own is a second away.
+	resp, err := c.Chat(context.Background(), llm.Request{Messages: userMsg("slow"), Timeout: time.Second})
+	if err != nil || resp.Content != "late but in time" || resp.Attempts != 1 {
+		t.Fatalf("resp %+v err %v", resp, err)
+	}
+	if _, err := c.Chat(context.Background(), quick); err != nil {
+		t.Fatal(err)
+	}
+	// Discovery reuses the connection, and is bounded by its own timeout
+	// instead of the last attempt's 100 ms deadline.
+	if _, err := c.Info(context.Background()); err != nil {
+		t.Fatalf("server info after an attempt: %v", err)
+	}
+	infos := 0
+	for _, r := range srv.Requests() {
+		if r.Path == "/info" {
+			infos++
+		}
+	}
+	if infos != 1 {
+		t.Errorf("%d /info requests, want 1 (none resent after a broken connection)", infos)
+	}
+}
+
+// A caller that traces its requests still sees its trace hooks called, and
+// the attempt's deadline still holds.
+func TestCallersTraceComposesWithTheDeadline(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.On(llmtest.Contains("quick"), llmtest.Reply{Content: "ok"})
+	srv.On(llmtest.Contains("slow"), llmtest.Reply{Content: "late", Latency: time.Hour})
+	c := newClient(t, srv, func(cfg *llm.Config) { cfg.Timeout = 100 * time.Millisecond })
+	var conns atomic.Int32
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { conns.Add(1) }})
+	if _, err := c.Chat(ctx, llm.Request{Messages: userMsg("quick")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Chat(ctx, llm.Request{Messages: userMsg("slow")}); !errors.Is(err, llm.ErrTimeout) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("the caller's GotConn ran %d times, want 2", n)
+	}
+}
+
+// The client adds temperature, max_tokens and the constraint fields to the
+// body go-openai encodes, without looking for them there: go-openai omits
+// the matching fields, which the client leaves zero. The bodies as sent
+// hold each top-level key once (TGI's serde rejects a duplicate).
+func TestWireBodiesHoldEachFieldOnce(t *testing.T) {
+	for _, kind := range []llmtest.Kind{llmtest.KindTGI, llmtest.KindVLLM} {
+		srv := llmtest.New(t, llmtest.WithKind(kind))
+		srv.On(llmtest.Always(), llmtest.Reply{Content: `{"answer": 42}`})
+		c := newClient(t, srv, func(cfg *llm.Config) { cfg.Temperature = 0.2 })
+		hot := float32(0.9)
+		ctx := context.Background()
+		for _, req := range []llm.Request{
+			{Messages: userMsg("plain")},
+			{Messages: userMsg("override"), Temperature: &hot, MaxTokens: 7, Stop: []string{"}"}},
+			{Messages: userMsg("stream"), OnToken: func(string) {}},
+		} {
+			if _, err := c.Chat(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out struct{ Answer int }
+		schema := &llm.Schema{Type: "object", Properties: map[string]*llm.Schema{"answer": {Type: "integer"}}, Required: []string{"answer"}}
+		if _, err := c.ChatJSON(ctx, llm.Request{Messages: userMsg("json")}, schema, &out); err != nil {
+			t.Fatal(err)
+		}
+		reqs := srv.ChatRequests()
+		if len(reqs) != 4 {
+			t.Fatalf("%s: %d chat requests", kind, len(reqs))
+		}
+		for _, r := range reqs {
+			keys := topLevelKeys(t, r.Body)
+			for key, n := range keys {
+				if n != 1 {
+					t.Errorf("%s: %q appears %d times in %s", kind, key, n, r.Body)
+				}
+			}
+			if keys["temperature"] != 1 || keys["max_tokens"] != 1 {
+				t.Errorf("%s: temperature or max_tokens missing from %s", kind, r.Body)
+			}
+		}
+		if reqs[3].ResponseFormat == nil && reqs[3].GuidedJSON == nil {
+			t.Errorf("%s: ChatJSON sent no constraint: %s", kind, reqs[3].Body)
+		}
+	}
+}
+
+// topLevelKeys counts the keys of the JSON object body, at its top level.
+func topLevelKeys(t *testing.T, body []byte) map[string]int {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("body is not an object: %s", body)
+	}
+	keys := map[string]int{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("%v in %s", err, body)
+		}
+		keys[tok.(string)]++
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatalf("%v in %s", err, body)
+		}
+	}
+	return keys
 }
 
 func TestTruncatedStreamIsAnError(t *testing.T) {

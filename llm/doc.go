@@ -14,6 +14,11 @@
 // offers one, and one repair round), code extraction from chatty answers, the
 // server's context limit and a prompt budget, and embeddings.
 //
+// Each attempt is bounded by Config.Timeout (or Request.Timeout) through
+// its connection's read deadline, not a context deadline, which cost
+// net/http more per request than the rest of the client; for that the
+// client speaks HTTP/1.1 only, as every model server does.
+//
 // The API key is sent only in the Authorization header: it never appears in
 // errors or logs, even when a server echoes it back.
 package llm

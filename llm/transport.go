@@ -8,10 +8,13 @@ import (
 	"io"
 	"maps"
 	"math"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // attemptKey carries an *attemptState through a request's context to the
@@ -22,6 +25,9 @@ type attemptKey struct{}
 // attemptState is written by transport.RoundTrip, which runs on the
 // goroutine of the go-openai call that owns it, and read after that call.
 type attemptState struct {
+	// deadline ends the attempt: the connection the request gets is given
+	// it as its read and write deadline (see newHTTPTransport).
+	deadline time.Time
 	// fields are body fields go-openai cannot express (TGI's
 	// response_format "value", vLLM's guided_json, an explicit
 	// "temperature": 0 that omitempty would drop), encoded once per call.
@@ -38,17 +44,127 @@ type attemptState struct {
 }
 
 // attemptCtx is the caller's context carrying an attempt's state: one
-// allocation where context.WithValue and the state would be two.
+// allocation where context.WithValue and the state would be two. It is not
+// a context of its own for cancellation: the attempt's deadline is the
+// connection's (see newHTTPTransport), and the caller's cancellation
+// reaches net/http unchanged.
 type attemptCtx struct {
 	context.Context
-	st attemptState
+	st    attemptState
+	trace httptrace.ClientTrace
+	// ownTrace is set when Value answers for trace (the caller has none).
+	ownTrace bool
+}
+
+// newAttemptCtx starts an attempt that must end by deadline. The returned
+// context carries the state and the trace that hands the deadline to the
+// connection.
+func newAttemptCtx(ctx context.Context, deadline time.Time, fields *encodedFields) (context.Context, *attemptState) {
+	ac := &attemptCtx{Context: ctx, st: attemptState{deadline: deadline, fields: fields}}
+	ac.trace.GotConn = func(info httptrace.GotConnInfo) { setConnDeadline(info.Conn, deadline) }
+	if httptrace.ContextClientTrace(ctx) != nil {
+		// The caller traces its requests: compose the two traces.
+		return httptrace.WithClientTrace(ac, &ac.trace), &ac.st
+	}
+	ac.ownTrace = true
+	return ac, &ac.st
+}
+
+// timedOut reports whether err ended the attempt because its deadline
+// passed: the connection then fails every read and write, so whatever error
+// the read ran into, the deadline is the cause.
+func (s *attemptState) timedOut(err error) bool {
+	return err != nil && !s.deadline.IsZero() && !time.Now().Before(s.deadline)
+}
+
+// setConnDeadline gives conn the deadline of the request that got it. A
+// read deadline is enough: net/http reads the answer while it writes the
+// request, and a failed read closes the connection, which ends a write
+// that is stuck too. An error only means the connection is already
+// closed, which the request will find out itself.
+func setConnDeadline(conn net.Conn, deadline time.Time) { _ = conn.SetReadDeadline(deadline) }
+
+// clearDeadline is the trace of requests outside an attempt (server
+// detection, token counts): a connection an attempt used keeps that
+// attempt's deadline, which must not end a later request.
+func clearDeadline(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { setConnDeadline(info.Conn, time.Time{}) }})
+}
+
+// newHTTPTransport is the client's transport. An attempt's timeout is its
+// connection's deadline, set when the request gets the connection, instead
+// of a context deadline: that costs net/http a timer, a context and a
+// cancellation link per request, which was most of the client's overhead
+// over go-openai alone. It needs what the transport ensures:
+//   - HTTP/1.1 only. An HTTP/2 connection carries many requests at once,
+//     and one request's deadline would end the others'. Model servers
+//     speak HTTP/1.1, and MaxInFlight connections are few.
+//   - Every request sets its connection's deadline (an attempt's, or none),
+//     so the deadline a connection kept from its last attempt never ends a
+//     later request. An idle connection whose old deadline passes is
+//     closed, as its idle timeout would close it, and a request that was
+//     about to reuse it is sent again on a new one (net/http does that for
+//     a request nothing of which was written).
+//   - Dials are bounded by the deadline too, as the attempt's context
+//     bounded them before.
+func newHTTPTransport(maxInFlight int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP1(true)
+	t.ForceAttemptHTTP2 = false
+	// The default transport keeps only 2 idle connections per host; keep
+	// one per in-flight slot so batches reuse their connections.
+	t.MaxIdleConnsPerHost = max(maxInFlight, 2)
+	// No "Accept-Encoding: gzip": a compressed event stream is held back by
+	// gzip's buffering (tokens arrive in bursts, or only at the end),
+	// answers are a few kilobytes, and model servers on a LAN gain nothing
+	// from it.
+	t.DisableCompression = true
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// The dial's context keeps the request's values, not its deadline.
+		if st, ok := ctx.Value(attemptKey{}).(*attemptState); ok && !st.deadline.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, st.deadline)
+			defer cancel()
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
+	return t
 }
 
 func (c *attemptCtx) Value(key any) any {
-	if key == (attemptKey{}) {
+	switch key {
+	case attemptKey{}:
 		return &c.st
+	case traceKey:
+		if c.ownTrace {
+			return &c.trace
+		}
 	}
 	return c.Context.Value(key)
+}
+
+// traceKey is the key net/http/httptrace finds a request's trace by,
+// learnt once by asking httptrace for the trace of a context that records
+// the key it is asked for. attemptCtx answers it itself, so that its trace
+// costs no context of its own; were httptrace to look traces up another
+// way, the attempts' timeouts would stop working and
+// TestTimeoutIsAClearErrorAndNotRetried would fail.
+var traceKey = func() any {
+	probe := &keyProbe{Context: context.Background()}
+	httptrace.ContextClientTrace(probe)
+	return probe.key
+}()
+
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
 }
 
 // transport merges extra body fields into JSON requests and records the
@@ -64,18 +180,16 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		next = http.DefaultTransport
 	}
 	st, _ := r.Context().Value(attemptKey{}).(*attemptState)
-	if st != nil && st.fields != nil && r.Body != nil {
+	switch {
+	case st == nil:
+		r = r.WithContext(clearDeadline(r.Context()))
+	case st.fields != nil && r.Body != nil:
 		merged, err := st.fields.merge(r.Body, r.ContentLength)
 		r.Body.Close()
 		if err != nil {
 			return nil, err
 		}
-		// A shallow copy, as RoundTrip must not change the caller's
-		// request: only the body fields differ, the rest is shared.
-		r = r.WithContext(r.Context())
-		r.Body = io.NopCloser(bytes.NewReader(merged))
-		r.ContentLength = int64(len(merged))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(merged)), nil }
+		r = rewrite(r, merged)
 	}
 	resp, err := next.RoundTrip(r)
 	if resp != nil && t.maxBody > 0 {
@@ -94,6 +208,27 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// rewritten is a request with a new body, in one allocation.
+type rewritten struct {
+	req  http.Request
+	body bytes.Reader
+}
+
+// rewrite returns a shallow copy of r sending body: RoundTrip must not
+// change the caller's request, and only the body differs. The body stays
+// an io.NopCloser over a *bytes.Reader, which net/http recognises as held in
+// memory (it then sends the body with the headers).
+func rewrite(r *http.Request, body []byte) *http.Request {
+	rw := &rewritten{req: *r}
+	rw.body.Reset(body)
+	rw.req.Body = io.NopCloser(&rw.body)
+	rw.req.ContentLength = int64(len(body))
+	// For net/http's resend of a request that a stale keep-alive
+	// connection never took.
+	rw.req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return &rw.req
 }
 
 // limitedBody fails a read that would go past the answer size limit,
@@ -202,30 +337,31 @@ type bodyFields struct {
 	extra map[string]any
 }
 
-// encodedFields are bodyFields as JSON members, made once per call so that
-// each attempt only copies them into the body.
+// encodedFields are bodyFields as JSON members, made once per call (or once
+// per client, for its default fields) so that each attempt only copies them
+// into the body. They are not changed once made.
 type encodedFields struct {
-	members []byte   // "k":v,"k2":v2
-	keys    [][]byte // each member's `"k":`, to find one go-openai also sent
-	keyBuf  [2][]byte
+	members []byte // "k":v,"k2":v2
 }
 
-var (
-	temperatureKey = []byte(`"temperature":`)
-	maxTokensKey   = []byte(`"max_tokens":`)
-)
+// encode is f.encode, answered without work for the fields most calls
+// send: the client's own temperature and max_tokens.
+func (c *Client) encode(f bodyFields) (*encodedFields, error) {
+	if f.extra == nil && f.temperature == c.cfg.Temperature && f.maxTokens == c.cfg.MaxTokens && c.defaultFields != nil {
+		return c.defaultFields, nil
+	}
+	return f.encode()
+}
 
 func (f bodyFields) encode() (*encodedFields, error) {
 	if t := float64(f.temperature); math.IsNaN(t) || math.IsInf(t, 0) {
 		return nil, fmt.Errorf("temperature %v is not a number JSON can carry", f.temperature)
 	}
 	e := &encodedFields{}
-	e.keys = append(e.keyBuf[:0], temperatureKey)
 	b := make([]byte, 0, 64)
-	b = strconv.AppendFloat(append(b, temperatureKey...), float64(f.temperature), 'g', -1, 32)
+	b = strconv.AppendFloat(append(b, `"temperature":`...), float64(f.temperature), 'g', -1, 32)
 	if f.maxTokens > 0 {
-		b = strconv.AppendInt(append(append(b, ','), maxTokensKey...), int64(f.maxTokens), 10)
-		e.keys = append(e.keys, maxTokensKey)
+		b = strconv.AppendInt(append(b, `,"max_tokens":`...), int64(f.maxTokens), 10)
 	}
 	// Sorted for a stable body; skipped when empty, as sorting allocates.
 	if len(f.extra) > 0 {
@@ -237,7 +373,6 @@ func (f bodyFields) encode() (*encodedFields, error) {
 				return nil, fmt.Errorf("encode request field %q: %w", k, err)
 			}
 			b = append(append(append(b, ','), key...), val...)
-			e.keys = append(e.keys, key)
 		}
 	}
 	e.members = b
@@ -245,11 +380,12 @@ func (f bodyFields) encode() (*encodedFields, error) {
 }
 
 // merge reads the JSON object body (size bytes when known, else -1) and
-// returns it with the members added. Members the body lacks are appended
-// in place (the common case: the client never sets them on the go-openai
-// request); a member already present is replaced through a full decode, so
-// the result never holds a duplicate key (serde, which TGI uses, rejects
-// those).
+// returns it with the members added at its end. The body never holds one
+// of them already (serde, which TGI uses, rejects duplicate keys): the
+// client leaves the matching go-openai fields zero (Temperature,
+// MaxTokens, ResponseFormat), which go-openai omits, and
+// TestWireBodiesHoldEachFieldOnce checks the bodies as sent. Looking for
+// each key instead cost 6 µs on an 8 kB prompt.
 func (e *encodedFields) merge(body io.Reader, size int64) ([]byte, error) {
 	var buf []byte
 	if size > 0 && size < 64<<20 {
@@ -268,28 +404,10 @@ func (e *encodedFields) merge(body io.Reader, size int64) ([]byte, error) {
 	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
 		return nil, fmt.Errorf("request body is not a JSON object")
 	}
-	for _, key := range e.keys {
-		if bytes.Contains(obj, key) {
-			return e.mergeSlow(obj)
-		}
-	}
 	empty := len(bytes.TrimSpace(obj[1:len(obj)-1])) == 0
 	out := obj[:len(obj)-1]
 	if !empty {
 		out = append(out, ',')
 	}
 	return append(append(out, e.members...), '}'), nil
-}
-
-func (e *encodedFields) mergeSlow(body []byte) ([]byte, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, fmt.Errorf("request body is not a JSON object: %w", err)
-	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(append(append([]byte{'{'}, e.members...), '}'), &members); err != nil {
-		return nil, fmt.Errorf("encode request fields: %w", err)
-	}
-	maps.Copy(fields, members)
-	return json.Marshal(fields)
 }

@@ -2,10 +2,17 @@ package llm
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMergeFields(t *testing.T) {
@@ -16,7 +23,7 @@ func TestMergeFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bodies := []string{`{"model":"tgi","messages":[]}`, `{}`, ` { } `, `{"model":"tgi","temperature":0.7}`, `{"max_tokens":9,"model":"m"}` + "\n"}
+	bodies := []string{`{"model":"tgi","messages":[]}`, `{}`, ` { } `, `{"model":"tgi","stop":["\"temperature\":"]}`, `{"stream":true,"model":"m"}` + "\n"}
 	for _, body := range bodies {
 		for _, size := range []int64{int64(len(body)), -1} {
 			got, err := enc.merge(strings.NewReader(body), size)
@@ -40,7 +47,8 @@ func TestMergeFields(t *testing.T) {
 				t.Errorf("%s:\n got %s\nwant %v", body, got, want)
 			}
 			// encoding/json keeps the last of duplicate keys; TGI's serde
-			// rejects them, so each key must appear once.
+			// rejects them, so each key must appear once (a key's text
+			// inside a string is escaped, so it does not count).
 			for _, key := range []string{`"temperature":`, `"max_tokens":`} {
 				if n := bytes.Count(got, []byte(key)); n != 1 {
 					t.Errorf("%s: %s appears %d times in %s", body, key, n, got)
@@ -64,5 +72,58 @@ func TestMergeFields(t *testing.T) {
 		if err := json.Unmarshal(got, &have); err != nil || have.Temperature != temp {
 			t.Errorf("temperature %v sent as %s (%v)", temp, got, err)
 		}
+	}
+}
+
+// An HTTP/2 connection carries many requests, and one attempt's deadline on
+// it would end the others': the client's transport speaks HTTP/1.1 even to
+// a server that offers HTTP/2.
+func TestTransportSpeaksHTTP1Only(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Proto) }))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	proto := func(tr *http.Transport) string {
+		t.Helper()
+		tr.TLSClientConfig = roots.Clone()
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	// The control: the server does speak HTTP/2 to a client that asks.
+	if got := proto(http.DefaultTransport.(*http.Transport).Clone()); got != "HTTP/2.0" {
+		t.Fatalf("the default transport spoke %s, want HTTP/2.0 (is HTTP/2 on in the test server?)", got)
+	}
+	if got := proto(newHTTPTransport(2)); got != "HTTP/1.1" {
+		t.Errorf("the client's transport spoke %s, want HTTP/1.1", got)
+	}
+}
+
+// A dial for an attempt ends with the attempt's deadline (a dial's context
+// keeps the request's values, not its deadline).
+func TestDialEndsWithTheAttemptsDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dial := newHTTPTransport(2).DialContext
+	conn, err := dial(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatalf("a dial outside attempts: %v", err)
+	}
+	conn.Close()
+	past := context.WithValue(context.Background(), attemptKey{}, &attemptState{deadline: time.Now().Add(-time.Second)})
+	if conn, err := dial(past, "tcp", ln.Addr().String()); err == nil {
+		conn.Close()
+		t.Fatal("a dial for an attempt past its deadline succeeded")
+	} else if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want a deadline error", err)
 	}
 }

@@ -29,6 +29,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveModels(w)
 	case r.Method == http.MethodGet && r.URL.Path == "/info" && s.kind == KindTGI:
 		s.record(rec)
+		if !wait(r, s.infoLatency) {
+			return
+		}
 		s.serveInfo(w)
 	case r.Method == http.MethodPost && r.URL.Path == "/tokenize" && s.tokenizer && s.kind != KindOllama:
 		s.record(rec)

@@ -150,6 +150,9 @@ func WithKind(k Kind) Option { return func(s *Server) { s.kind = k } }
 // /v1/models (vLLM's max_model_len).
 func WithInfo(info Info) Option { return func(s *Server) { s.info = info } }
 
+// WithInfoLatency makes /info wait d before answering.
+func WithInfoLatency(d time.Duration) Option { return func(s *Server) { s.infoLatency = d } }
+
 // WithModels sets the ids /v1/models lists (default: the info's model id;
 // on vLLM add the LoRA module names here).
 func WithModels(ids ...string) Option { return func(s *Server) { s.models = ids } }
@@ -180,10 +183,11 @@ func WithoutRecording() Option { return func(s *Server) { s.noRecord = true } }
 
 // Server is the fake model server.
 type Server struct {
-	srv    *httptest.Server
-	kind   Kind
-	info   Info
-	models []string
+	srv         *httptest.Server
+	kind        Kind
+	info        Info
+	infoLatency time.Duration
+	models      []string
 
 	enforceTotal, enforceInput int
 	tokenizer, noStream        bool
