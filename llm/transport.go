@@ -26,7 +26,7 @@ type attemptKey struct{}
 // goroutine of the go-openai call that owns it, and read after that call.
 type attemptState struct {
 	// deadline ends the attempt: the connection the request gets is given
-	// it as its read and write deadline (see newHTTPTransport).
+	// it as its read deadline (see newHTTPTransport).
 	deadline time.Time
 	// fields are body fields go-openai cannot express (TGI's
 	// response_format "value", vLLM's guided_json, an explicit
@@ -105,8 +105,8 @@ func clearDeadline(ctx context.Context) context.Context {
 //     closed, as its idle timeout would close it, and a request that was
 //     about to reuse it is sent again on a new one (net/http does that for
 //     a request nothing of which was written).
-//   - Dials are bounded by the deadline too, as the attempt's context
-//     bounded them before.
+//   - Dials are bounded by the deadline too (net/http dials with the
+//     request's context values, not its deadline).
 func newHTTPTransport(maxInFlight int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Protocols = new(http.Protocols)
@@ -148,9 +148,8 @@ func (c *attemptCtx) Value(key any) any {
 // traceKey is the key net/http/httptrace finds a request's trace by,
 // learnt once by asking httptrace for the trace of a context that records
 // the key it is asked for. attemptCtx answers it itself, so that its trace
-// costs no context of its own; were httptrace to look traces up another
-// way, the attempts' timeouts would stop working and
-// TestTimeoutIsAClearErrorAndNotRetried would fail.
+// costs no context of its own. TestAttemptContextCarriesItsTrace fails
+// should httptrace ever look traces up another way.
 var traceKey = func() any {
 	probe := &keyProbe{Context: context.Background()}
 	httptrace.ContextClientTrace(probe)
@@ -170,15 +169,12 @@ func (p *keyProbe) Value(key any) any {
 // transport merges extra body fields into JSON requests and records the
 // response status and Retry-After header for the retry loop.
 type transport struct {
-	next    http.RoundTripper
-	maxBody int64 // answer bodies longer than this fail with ErrAnswerTooLarge
+	next    http.RoundTripper // newHTTPTransport's
+	maxBody int64             // answer bodies longer than this fail with ErrAnswerTooLarge
 }
 
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
 	st, _ := r.Context().Value(attemptKey{}).(*attemptState)
 	switch {
 	case st == nil:

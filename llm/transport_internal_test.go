@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"reflect"
 	"strings"
 	"testing"
@@ -126,4 +127,41 @@ func TestDialEndsWithTheAttemptsDeadline(t *testing.T) {
 	} else if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want a deadline error", err)
 	}
+}
+
+// net/http finds an attempt's trace, which sets the connection's deadline,
+// through the key attemptCtx answers; with a caller's own trace, both run.
+func TestAttemptContextCarriesItsTrace(t *testing.T) {
+	var conn net.Conn = &deadlineRecorder{}
+	actx, st := newAttemptCtx(context.Background(), time.Now().Add(time.Minute), nil)
+	trace := httptrace.ContextClientTrace(actx)
+	if trace == nil || trace.GotConn == nil {
+		t.Fatal("httptrace finds no trace in an attempt's context")
+	}
+	trace.GotConn(httptrace.GotConnInfo{Conn: conn})
+	if got := conn.(*deadlineRecorder).read; !got.Equal(st.deadline) {
+		t.Errorf("connection deadline %v, want the attempt's %v", got, st.deadline)
+	}
+	if actx.Value(attemptKey{}) != st {
+		t.Error("the attempt's state is not in its context")
+	}
+
+	callers := 0
+	parent := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { callers++ }})
+	actx, st = newAttemptCtx(parent, time.Now().Add(2*time.Minute), nil)
+	httptrace.ContextClientTrace(actx).GotConn(httptrace.GotConnInfo{Conn: conn})
+	if got := conn.(*deadlineRecorder).read; callers != 1 || !got.Equal(st.deadline) {
+		t.Errorf("composed trace: the caller's hook ran %d times, deadline %v want %v", callers, got, st.deadline)
+	}
+}
+
+// deadlineRecorder is a net.Conn that records its read deadline.
+type deadlineRecorder struct {
+	net.Conn
+	read time.Time
+}
+
+func (c *deadlineRecorder) SetReadDeadline(t time.Time) error {
+	c.read = t
+	return nil
 }
