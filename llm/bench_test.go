@@ -138,13 +138,13 @@ func BenchmarkChat(b *testing.B) {
 	})
 }
 
-// BenchmarkChatPaired is BenchmarkChat's llm and go-openai sides run in
-// alternating rounds of pairedRound calls, in the order ABBA, within one
-// benchmark, instead of one after the other. On a shared virtual machine
-// the time per call drifts by 10-30 % over seconds (other tenants, CPU
-// frequency), far more than the overhead measured; in adjacent rounds the
-// drift lands on both sides alike. It reports each side's time per call
-// and the median of the rounds' ratios (llm/go-openai), the figure
+// BenchmarkChatPaired is BenchmarkChat's and BenchmarkChatStream's llm
+// and go-openai sides run in alternating rounds within one benchmark, in
+// the order ABBA, instead of one after the other. On a shared virtual
+// machine the time per call drifts by 10-30 % over seconds (other tenants,
+// CPU frequency), far more than the overhead measured; in adjacent rounds
+// the drift lands on both sides alike. It reports each side's time per
+// call and the median of the rounds' ratios (llm/go-openai), the figure
 // bench/llm.sh holds to its target. Both sides' garbage is collected
 // wherever the collector happens to run, so each pays about half of the
 // other's collection.
@@ -153,66 +153,110 @@ func BenchmarkChatPaired(b *testing.B) {
 	srv.On(llmtest.Always(), llmtest.Reply{Content: benchAnswer})
 	msgs := userMsg("Implement scaled dot-product attention.")
 	ctx := frontDoorContext(b)
-	c, err := llm.New(llm.Config{BaseURL: srv.URL(), Model: "tgi", MaxTokens: 512, MaxInFlight: 4})
-	if err != nil {
-		b.Fatal(err)
-	}
 	cfg := openai.DefaultConfig("")
 	cfg.BaseURL = srv.URL()
 	oc := openai.NewClientWithConfig(cfg)
-	mine := func(n int) time.Duration {
-		start := time.Now()
-		for range n {
+	newClient := func(b *testing.B) *llm.Client {
+		c, err := llm.New(llm.Config{BaseURL: srv.URL(), Model: "tgi", MaxTokens: 512, MaxInFlight: 4})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+
+	// 100 JSON answers or 10 streamed ones take about 10 ms: long enough
+	// for the clock, short against the machine's drift.
+	b.Run("json", func(b *testing.B) {
+		c := newClient(b)
+		mine := func() {
 			r, err := c.Chat(ctx, llm.Request{Messages: msgs})
 			if err != nil {
 				b.Fatal(err)
 			}
 			sinkResp = r
 		}
-		return time.Since(start)
-	}
-	reference := func(n int) time.Duration {
-		start := time.Now()
-		for range n {
+		reference := func() {
 			r, err := oc.CreateChatCompletion(ctx, openAIRequest(msgs))
 			if err != nil {
 				b.Fatal(err)
 			}
 			sinkStr = r.Choices[0].Message.Content
 		}
+		paired(b, 100, mine, reference)
+	})
+	b.Run("stream", func(b *testing.B) {
+		c := newClient(b)
+		n := 0
+		mine := func() {
+			r, err := c.Chat(ctx, llm.Request{Messages: msgs, OnToken: func(string) { n++ }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkResp = r
+		}
+		req := openAIRequest(msgs)
+		req.Stream, req.StreamOptions = true, &openai.StreamOptions{IncludeUsage: true}
+		reference := func() {
+			s, err := oc.CreateChatCompletionStream(ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var sb strings.Builder
+			for {
+				chunk, err := s.Recv()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(chunk.Choices) > 0 {
+					sb.WriteString(chunk.Choices[0].Delta.Content)
+				}
+			}
+			s.Close()
+			sinkStr = sb.String()
+		}
+		paired(b, 10, mine, reference)
+	})
+}
+
+// paired runs b.N calls, half of them mine and half reference, in
+// alternating rounds of round calls each (ABBA), and reports the two
+// sides' time per call and the median ratio of their rounds.
+func paired(b *testing.B, round int, mine, reference func()) {
+	timed := func(call func(), n int) time.Duration {
+		start := time.Now()
+		for range n {
+			call()
+		}
 		return time.Since(start)
 	}
 	// Warm both sides' connections and code paths outside the timing.
-	mine(pairedRound)
-	reference(pairedRound)
+	timed(mine, round)
+	timed(reference, round)
 	var ratios []float64
 	var totalMine, totalRef time.Duration
+	calls := 0
 	startTiming(b)
-	for done := 0; done < b.N; done += 2 * pairedRound {
-		n := min(pairedRound, (b.N-done+1)/2)
+	for done := 0; done < b.N; done += 2 * round {
+		n := min(round, (b.N-done+1)/2)
 		var m, r time.Duration
 		if len(ratios)%2 == 0 {
-			m = mine(n)
-			r = reference(n)
+			m, r = timed(mine, n), timed(reference, n)
 		} else {
-			r = reference(n)
-			m = mine(n)
+			r, m = timed(reference, n), timed(mine, n)
 		}
 		ratios = append(ratios, float64(m)/float64(r))
 		totalMine += m
 		totalRef += r
+		calls += n
 	}
-	calls := float64(b.N+1) / 2
-	b.ReportMetric(float64(totalMine.Nanoseconds())/calls, "llm-ns/call")
-	b.ReportMetric(float64(totalRef.Nanoseconds())/calls, "go-openai-ns/call")
+	b.ReportMetric(float64(totalMine.Nanoseconds())/float64(calls), "llm-ns/call")
+	b.ReportMetric(float64(totalRef.Nanoseconds())/float64(calls), "go-openai-ns/call")
 	slices.Sort(ratios)
 	b.ReportMetric(ratios[len(ratios)/2], "ratio")
 }
-
-// pairedRound is BenchmarkChatPaired's round: long enough that the clock's
-// resolution does not matter, short (about 10 ms) against the machine's
-// drift.
-const pairedRound = 100
 
 // BenchmarkChatStream is BenchmarkChat for a 64-chunk SSE answer.
 func BenchmarkChatStream(b *testing.B) {
