@@ -119,7 +119,10 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, rec *Recorded
 	if fn != nil {
 		reply = fn(rec) // outside the lock: a test's function may block
 	}
-	if !wait(r, reply.Latency) {
+	// The latency counts from the request's arrival, as a real server's
+	// time to answer includes its own reading and validating of the
+	// request.
+	if !wait(r, reply.Latency-time.Since(rec.Time)) {
 		return
 	}
 	if reply.RetryAfter != "" {
@@ -453,6 +456,9 @@ func splitWords(content string) []string {
 // tooLong is TGI's validation message for a request over the enforced
 // limit, or "".
 func (s *Server) tooLong(rec *Recorded) string {
+	if s.enforceInput <= 0 && s.enforceTotal <= 0 {
+		return "" // nothing to enforce: no need to tokenize
+	}
 	prompt := PromptTokens(rec.Messages)
 	if s.enforceInput > 0 && prompt > s.enforceInput {
 		return fmt.Sprintf("Input validation error: `inputs` must have less than %d tokens. Given: %d", s.enforceInput+1, prompt)

@@ -84,8 +84,8 @@ type Reply struct {
 	ErrorType    string
 	// RetryAfter is sent as the Retry-After header.
 	RetryAfter string
-	// Latency is waited before answering (or the request is abandoned when
-	// the client goes away first).
+	// Latency is the time from the request's arrival to the answer (or
+	// the request is abandoned when the client goes away first).
 	Latency time.Duration
 	// ChunkLatency is waited between stream chunks.
 	ChunkLatency time.Duration
