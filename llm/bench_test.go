@@ -61,6 +61,31 @@ func openAIRequest(msgs []llm.Message) openai.ChatCompletionRequest {
 	return openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Messages: wire}
 }
 
+// openAIStream is go-openai alone streaming the answer to msgs
+// (openAIRequest with stream and usage asked for) and joining its deltas.
+func openAIStream(b *testing.B, ctx context.Context, c *openai.Client, msgs []llm.Message) string {
+	req := openAIRequest(msgs)
+	req.Stream, req.StreamOptions = true, &openai.StreamOptions{IncludeUsage: true}
+	s, err := c.CreateChatCompletionStream(ctx, req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var sb strings.Builder
+	for {
+		chunk, err := s.Recv()
+		if err == io.EOF {
+			return sb.String()
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(chunk.Choices) > 0 {
+			sb.WriteString(chunk.Choices[0].Delta.Content)
+		}
+	}
+}
+
 // BenchmarkChat measures the client's overhead per call against the fake
 // server (no model latency): llm.Client (retry loop, in-flight slot,
 // per-attempt deadline, transport body rewrite) beside go-openai alone,
@@ -194,29 +219,7 @@ func BenchmarkChatPaired(b *testing.B) {
 			}
 			sinkResp = r
 		}
-		req := openAIRequest(msgs)
-		req.Stream, req.StreamOptions = true, &openai.StreamOptions{IncludeUsage: true}
-		reference := func() {
-			s, err := oc.CreateChatCompletionStream(ctx, req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var sb strings.Builder
-			for {
-				chunk, err := s.Recv()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(chunk.Choices) > 0 {
-					sb.WriteString(chunk.Choices[0].Delta.Content)
-				}
-			}
-			s.Close()
-			sinkStr = sb.String()
-		}
+		reference := func() { sinkStr = openAIStream(b, ctx, oc, msgs) }
 		paired(b, 10, mine, reference)
 	})
 }
@@ -284,30 +287,9 @@ func BenchmarkChatStream(b *testing.B) {
 		cfg := openai.DefaultConfig("")
 		cfg.BaseURL = srv.URL()
 		c := openai.NewClientWithConfig(cfg)
-		//lint:ignore SA1019 the deprecated field is the wire format r2c sends
-		req := openai.ChatCompletionRequest{Model: "tgi", MaxTokens: 512, Stream: true, StreamOptions: &openai.StreamOptions{IncludeUsage: true},
-			Messages: []openai.ChatCompletionMessage{{Role: "user", Content: msgs[0].Content}}}
 		startTiming(b)
 		for b.Loop() {
-			s, err := c.CreateChatCompletionStream(ctx, req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var sb strings.Builder
-			for {
-				chunk, err := s.Recv()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(chunk.Choices) > 0 {
-					sb.WriteString(chunk.Choices[0].Delta.Content)
-				}
-			}
-			s.Close()
-			sinkStr = sb.String()
+			sinkStr = openAIStream(b, ctx, c, msgs)
 		}
 	})
 }

@@ -326,13 +326,7 @@ func TestAConnectionsOldDeadlineDoesNotEndTheNextRequest(t *testing.T) {
 	if _, err := c.Info(context.Background()); err != nil {
 		t.Fatalf("server info after an attempt: %v", err)
 	}
-	infos := 0
-	for _, r := range srv.Requests() {
-		if r.Path == "/info" {
-			infos++
-		}
-	}
-	if infos != 1 {
+	if infos := len(srv.RequestsTo("/info")); infos != 1 {
 		t.Errorf("%d /info requests, want 1 (none resent after a broken connection)", infos)
 	}
 }

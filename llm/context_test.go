@@ -62,13 +62,7 @@ func TestCountTokensUsesTheServersTokenizer(t *testing.T) {
 			t.Fatalf("estimate: %+v", got)
 		}
 	}
-	asked := 0
-	for _, r := range srv.Requests() {
-		if r.Path == "/tokenize" {
-			asked++
-		}
-	}
-	if asked != 1 {
+	if asked := len(srv.RequestsTo("/tokenize")); asked != 1 {
 		t.Errorf("/tokenize asked %d times without a tokenizer", asked)
 	}
 }

@@ -269,10 +269,14 @@ func (s *Server) Requests() []*Recorded {
 func (s *Server) Arrived() <-chan *Recorded { return s.arrived }
 
 // ChatRequests returns the chat completion requests received so far.
-func (s *Server) ChatRequests() []*Recorded {
+func (s *Server) ChatRequests() []*Recorded { return s.RequestsTo("/v1/chat/completions") }
+
+// RequestsTo returns the requests for path received so far, in arrival
+// order.
+func (s *Server) RequestsTo(path string) []*Recorded {
 	var out []*Recorded
 	for _, r := range s.Requests() {
-		if r.Path == "/v1/chat/completions" {
+		if r.Path == path {
 			out = append(out, r)
 		}
 	}
