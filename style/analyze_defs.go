@@ -356,15 +356,21 @@ func (z *analyzer) docstringStyle(doc int, hasParams bool) {
 }
 
 // docstringFormat recognises the section markers of the common formats.
+// A docstring without a colon holds neither reST fields nor a Google
+// section, and one without "---" no NumPy underline: most docstrings are
+// decided without being split into lines (this ran on every keystroke).
 func docstringFormat(doc []byte) string {
+	if bytes.IndexByte(doc, ':') < 0 && !bytes.Contains(doc, []byte("---")) {
+		return "plain"
+	}
 	s := string(doc)
 	switch {
 	case strings.Contains(s, ":param") || strings.Contains(s, ":return") || strings.Contains(s, ":rtype") ||
 		strings.Contains(s, ":raises") || strings.Contains(s, ":type "):
 		return "rest"
-	case numpySection(s):
+	case strings.Contains(s, "---") && numpySection(s):
 		return "numpy"
-	case googleSection(s):
+	case strings.IndexByte(s, ':') >= 0 && googleSection(s):
 		return "google"
 	}
 	return "plain"

@@ -567,3 +567,21 @@ func TestLearnCancelled(t *testing.T) {
 		t.Errorf("Learn with a cancelled context: %v", err)
 	}
 }
+
+func TestDocstringFormat(t *testing.T) {
+	for doc, want := range map[string]string{
+		`"""Compute the loss."""`:                                                "plain",
+		`"""Note: the loss is averaged."""`:                                      "plain",
+		"\"\"\"Scores.\n\n    ------\n    \"\"\"":                                "plain",
+		"\"\"\"Scores.\n\n    Args:\n        x: the input.\n    \"\"\"":          "google",
+		"\"\"\"Scores.\n\n    Returns:\n        the scores.\n    \"\"\"":         "google",
+		"\"\"\"Scores.\n\n    Parameters\n    ----------\n    x : array\n\"\"\"": "numpy",
+		"\"\"\"Scores.\n\n    Returns\n    ---\n    \"\"\"":                      "numpy",
+		"\"\"\"Scores.\n\n    :param x: the input.\n    \"\"\"":                  "rest",
+		"\"\"\"Scores.\n\n    :rtype: float\n    \"\"\"":                         "rest",
+	} {
+		if got := docstringFormat([]byte(doc)); got != want {
+			t.Errorf("%q: %s, want %s", doc, got, want)
+		}
+	}
+}
