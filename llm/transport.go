@@ -25,8 +25,9 @@ type attemptKey struct{}
 // attemptState is written by transport.RoundTrip, which runs on the
 // goroutine of the go-openai call that owns it, and read after that call.
 type attemptState struct {
-	// deadline ends the attempt: the connection the request gets is given
-	// it as its read deadline (see newHTTPTransport).
+	// deadline ends the attempt (newAttemptCtx always sets it): the
+	// connection the request gets is given it as its read deadline (see
+	// newHTTPTransport).
 	deadline time.Time
 	// fields are body fields go-openai cannot express (TGI's
 	// response_format "value", vLLM's guided_json, an explicit
@@ -74,7 +75,7 @@ func newAttemptCtx(ctx context.Context, deadline time.Time, fields *encodedField
 // passed: the connection then fails every read and write, so whatever error
 // the read ran into, the deadline is the cause.
 func (s *attemptState) timedOut(err error) bool {
-	return err != nil && !s.deadline.IsZero() && !time.Now().Before(s.deadline)
+	return err != nil && !time.Now().Before(s.deadline)
 }
 
 // setConnDeadline gives conn the deadline of the request that got it. A
@@ -123,7 +124,7 @@ func newHTTPTransport(maxInFlight int) *http.Transport {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		// The dial's context keeps the request's values, not its deadline.
-		if st, ok := ctx.Value(attemptKey{}).(*attemptState); ok && !st.deadline.IsZero() {
+		if st, ok := ctx.Value(attemptKey{}).(*attemptState); ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithDeadline(ctx, st.deadline)
 			defer cancel()
@@ -174,7 +175,6 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	next := t.next
 	st, _ := r.Context().Value(attemptKey{}).(*attemptState)
 	switch {
 	case st == nil:
@@ -187,7 +187,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		r = rewrite(r, merged)
 	}
-	resp, err := next.RoundTrip(r)
+	resp, err := t.next.RoundTrip(r)
 	if resp != nil && t.maxBody > 0 {
 		lb := &limitedBody{}
 		if st != nil {
