@@ -24,13 +24,29 @@ type Document struct {
 	parsed []byte
 	loneCR bool // src has a lone "\r"
 	parser *parser
-	tree   *tree
+	// tree is the last parse. After an edit spliceWindow handled, it is
+	// only edited (treeStale): nothing reads it until an edit it cannot
+	// handle, whose incremental re-parse then takes in every edit since.
+	tree      *tree
+	treeStale bool
 	// flat is the last flattening, which the next one copies the
 	// subtrees the parser reused from; spare holds the buffers the two
-	// alternate between.
-	flat, spare flattening
-	tails       tailCache
-	obs         []observation // the last analysis' observations, for reuse
+	// alternate between. flatFresh: flat describes src (a check or
+	// spliceWindow made it after the last re-parse); flatClean: and it
+	// has no ERROR or MISSING node.
+	flat, spare          flattening
+	flatFresh, flatClean bool
+	// Scratch buffers of spliceWindow.
+	winText                      []byte
+	winNodes                     []node
+	winBlocks, winKids, winWKids []nodeIdx
+	// windowEdits counts the edits spliceWindow handled, edits all of
+	// them; lastWindow is the size in bytes of the last window re-parsed,
+	// lastWindowDepth the number of blocks it was in.
+	windowEdits, edits, lastWindow, lastWindowDepth int
+
+	tails tailCache
+	obs   []observation // the last analysis' observations, for reuse
 }
 
 // NewDocument parses src. It fails for input that is not Python source
@@ -76,10 +92,17 @@ func (d *Document) Apply(e Edit) error {
 	var reuse *tree
 	if !d.loneCR && !loneCR {
 		// No lone "\r" before or after: tell the old tree about the edit
-		// and re-parse incrementally.
+		// and re-parse incrementally, or just the statements around the
+		// edit (window.go).
 		newEnd := e.StartByte + len(e.NewText)
 		d.tree.edit(e.StartByte, e.OldEndByte, newEnd,
 			positionAt(d.src, e.StartByte), positionAt(d.src, e.OldEndByte), positionAt(newSrc, newEnd))
+		d.edits++
+		if d.spliceWindow(e, newSrc) {
+			d.windowEdits++
+			d.src, d.parsed, d.treeStale = newSrc, parsed, true
+			return nil
+		}
 		reuse = d.tree
 	}
 	t, err := d.parser.parse(parsed, reuse)
@@ -88,7 +111,7 @@ func (d *Document) Apply(e Edit) error {
 		// parse of the old text restores a consistent state.
 		if old, perr := d.parser.parse(d.parsed, nil); perr == nil {
 			d.tree.close()
-			d.tree = old
+			d.tree, d.treeStale = old, false
 		}
 		return fmt.Errorf("style: %w", err)
 	}
@@ -98,8 +121,9 @@ func (d *Document) Apply(e Edit) error {
 	// releasing one on another thread is safe (as ts_tree_copy's use across
 	// threads is).
 	go d.tree.close()
-	d.tree, d.src, d.parsed, d.loneCR = t, newSrc, parsed, loneCR
+	d.tree, d.treeStale, d.src, d.parsed, d.loneCR = t, false, newSrc, parsed, loneCR
 	d.flat.edited(e.StartByte, e.OldEndByte, e.StartByte+len(e.NewText))
+	d.flatFresh = false
 	return nil
 }
 
@@ -127,11 +151,21 @@ func (d *Document) Check(p *Profile) *Report {
 	if d.tree == nil {
 		return &Report{Score: 100}
 	}
-	nodes := d.flat.reflatten(d.tree, &d.spare)
-	a := analyzeRecovering(nodes, d.parsed, &d.tails, d.obs)
+	a := analyzeRecovering(d.nodes(), d.parsed, &d.tails, d.obs)
 	r := check(p, "", d.parsed, a)
 	d.obs = a.obs[:0] // the report copied what it needs
 	return r
+}
+
+// nodes returns the flattening of the current text, flattening the tree
+// again if an edit re-parsed it. The nodes are valid until the next call of
+// Apply or nodes.
+func (d *Document) nodes() []node {
+	if !d.flatFresh {
+		d.flat.reflatten(d.tree, &d.spare)
+		d.flatFresh, d.flatClean = true, !d.tree.hasError()
+	}
+	return d.flat.nodes
 }
 
 // Close releases the parser and the tree. Further calls to Apply fail and

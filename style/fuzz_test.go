@@ -49,6 +49,7 @@ func FuzzAnalyze(f *testing.F) {
 			t.Fatalf("NewDocument: %v", err)
 		}
 		defer doc.Close()
+		doc.Check(p) // a checked document: the edit may re-parse a window (window.go)
 		pos := int(at) % (len(src) + 1)
 		if err := doc.Apply(Edit{StartByte: pos, OldEndByte: pos, NewText: []byte(insert)}); err != nil {
 			if errors.Is(err, ErrTooLarge) {

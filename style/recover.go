@@ -87,7 +87,7 @@ func (c *tailCache) analyze(k int, text []byte) (*analysis, error) {
 		}
 		c.docs[k] = d
 	}
-	a := analyze(d.flat.reflatten(d.tree, &d.spare), d.parsed)
+	a := analyze(d.nodes(), d.parsed)
 	a.nodes = nil // reused by the next flattening
 	return a, nil
 }

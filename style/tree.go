@@ -235,6 +235,13 @@ var (
 // flat_node.
 type node C.flat_node
 
+// nodeIdx is the type of a node's indexes into its flattening (parent,
+// first_child, next_sibling).
+type nodeIdx = C.int32_t
+
+// nodePos is the type of a node's byte offsets, rows and columns.
+type nodePos = C.uint32_t
+
 func (n *node) kind() kind       { return kindOfSymbol[n.symbol] }
 func (n *node) fieldKind() field { return fieldOfID[n.field] }
 
@@ -380,6 +387,9 @@ func (t *tree) close() {
 	t.t = nil
 }
 
+// hasError reports whether the tree holds an ERROR or a MISSING node.
+func (t *tree) hasError() bool { return bool(C.ts_node_has_error(C.ts_tree_root_node(t.t))) }
+
 // edit tells the tree about a text change before an incremental re-parse.
 func (t *tree) edit(startByte, oldEndByte, newEndByte int, start, oldEnd, newEnd Position) {
 	pt := func(p Position) C.TSPoint { return C.TSPoint{row: C.uint32_t(p.Line), column: C.uint32_t(p.Column)} }
@@ -456,6 +466,17 @@ func (f *flattening) edited(start, oldEnd, newEnd int) {
 		return
 	}
 	f.edits = append(f.edits, C.flat_edit{start: C.uint32_t(start), old_end: C.uint32_t(oldEnd), new_end: C.uint32_t(newEnd)})
+}
+
+// forgetTree drops the tree the nodes came from, once the nodes have been
+// changed without it (spliceWindow): the next flattening walks the whole
+// tree instead of copying what it reused.
+func (f *flattening) forgetTree() {
+	if old := f.t; old != nil {
+		go C.ts_tree_delete(old) // as in reflatten: the release need not delay the check
+		f.t = nil
+	}
+	f.edits, f.overflowed = f.edits[:0], false
 }
 
 // close releases the tree copy.

@@ -26,6 +26,7 @@ TSTree *ts_parser_parse_string(TSParser *self, const TSTree *old_tree, const cha
 void ts_tree_delete(TSTree *self);
 void ts_tree_edit(TSTree *self, const TSInputEdit *edit);
 TSNode ts_tree_root_node(const TSTree *self);
+bool ts_node_has_error(TSNode self);
 uint32_t ts_node_descendant_count(TSNode self);
 uint32_t ts_language_symbol_count(const TSLanguage *self);
 const char *ts_language_symbol_name(const TSLanguage *self, uint16_t symbol);

@@ -1,0 +1,443 @@
+package style
+
+import (
+	"bytes"
+)
+
+// Re-parsing a window of statements instead of the file.
+//
+// tree-sitter-python's parse table has conflicts at statement boundaries, so
+// the runtime marks nearly every block and module-level repetition it builds
+// "fragile", and an incremental re-parse cannot reuse them: after a
+// one-letter edit in a 2,000-line file it shifts every top-level definition
+// again (about 0.8–1 ms, a sixth of a full parse), and the flattening then
+// walks most of the tree again (0.4 ms). Its debug log shows it:
+// "cant_reuse_node_is_fragile tree:module_repeat1" for each of them.
+//
+// A statement's parse depends only on its own text and on where it starts:
+// at the start of a line, inside blocks at known indentations, with no
+// bracket or string open. So after an edit, spliceWindow re-parses only the
+// statements the edit touched, with one unchanged statement on each side
+// (the anchors), inside synthetic `if 1:` lines that open the same
+// indentation levels as the real enclosing blocks, and replaces those
+// statements' nodes in the flattening. The anchors prove the context: each
+// must come out of the window's parse node for node as it was, or the
+// window is refused and the document is re-parsed by tree-sitter as before.
+// So is any window whose parse has an error, whose synthetic structure does
+// not come back as written, or that is too large to be worth it.
+// TestWindowSpliceMatchesFullParse checks the spliced nodes against a full
+// parse after thousands of random edits.
+
+// maxWindowBytes is the largest window re-parsed when it is more than a
+// quarter of the file: past that, tree-sitter's own incremental re-parse is
+// as cheap.
+const maxWindowBytes = 4 << 10
+
+// window is the part of a document spliceWindow re-parses: children
+// [first, last] of container, a module or a block at depth len(blocks).
+type window struct {
+	container   nodeIdx
+	blocks      []nodeIdx // the enclosing blocks, outermost first, ending with container; none for the module
+	kids        []nodeIdx // the container's children
+	first, last int       // the re-parsed children, anchors included
+	// leftAnchor and rightAnchor: kids[first] (kids[anchorFrom:last+1])
+	// are unchanged statements that must parse as before.
+	leftAnchor, rightAnchor bool
+	anchorFrom              int
+	start, end              int // the re-parsed bytes of the old text: whole lines
+	startRow                int
+}
+
+// spliceWindow brings the flattening to newSrc, the text after e, by
+// re-parsing a window of statements around the edit (see above), and
+// reports whether it could. When it cannot, nothing has changed.
+func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
+	old := d.flat.nodes
+	if !d.flatFresh || !d.flatClean || len(old) == 0 || old[0].kind() != kModule {
+		return false
+	}
+	w, ok := d.findWindow(e)
+	if !ok {
+		return false
+	}
+	deltaB := len(newSrc) - len(d.src)
+	deltaRows := bytes.Count(e.NewText, newline) - bytes.Count(d.src[e.StartByte:e.OldEndByte], newline)
+
+	// The window's text in the new source, after synthetic openers that
+	// reproduce the indentation levels of the enclosing blocks.
+	text := d.winText[:0]
+	depth := len(w.blocks)
+	for i := 0; i < depth; i++ {
+		if i > 0 {
+			text = append(text, d.indentOf(w.blocks[i-1])...)
+		}
+		text = append(text, "if 1:\n"...)
+	}
+	prefix := len(text)
+	text = append(text, newSrc[w.start:w.end+deltaB]...)
+	d.winText = text
+	t, err := d.parser.parse(text, nil)
+	if err != nil {
+		return false
+	}
+	clean := !t.hasError()
+	var wn []node
+	if clean {
+		wn, err = t.flattenFast(d.winNodes[:0])
+	}
+	t.close()
+	if !clean || err != nil {
+		return false
+	}
+	d.winNodes = wn
+
+	// The synthetic openers must come back as one if_statement per level,
+	// each the only statement of its module or block, its block last.
+	inner := nodeIdx(0)
+	for i := 0; i < depth; i++ {
+		c := wn[inner].first_child
+		if c < 0 || wn[c].kind() != kIf || wn[c].next_sibling >= 0 {
+			return false
+		}
+		inner = -1
+		for k := wn[c].first_child; k >= 0; k = wn[k].next_sibling {
+			inner = k
+		}
+		if inner < 0 || wn[inner].kind() != kBlock {
+			return false
+		}
+	}
+	if int(inner)+1 >= len(wn) || wn[inner].first_child != inner+1 {
+		return false // an empty window
+	}
+	// The window's nodes to the document's: bytes and rows.
+	shiftB := w.start - prefix
+	shiftRows := w.startRow - depth
+	wkids := d.winWKids[:0]
+	for k := wn[inner].first_child; k >= 0; k = wn[k].next_sibling {
+		wkids = append(wkids, k)
+	}
+	d.winWKids = wkids
+	if w.leftAnchor && !sameSubtree(wn, wkids[0], w.kids[w.first], old, shiftB, shiftRows) {
+		return false
+	}
+	if w.rightAnchor {
+		n := w.last - w.anchorFrom + 1
+		if len(wkids) < n+boolInt(w.leftAnchor) {
+			return false
+		}
+		for i := 0; i < n; i++ {
+			if !sameSubtree(wn, wkids[len(wkids)-n+i], w.kids[w.anchorFrom+i], old, shiftB-deltaB, shiftRows-deltaRows) {
+				return false
+			}
+		}
+	}
+
+	// Splice: old[:r0] + the window's children + old[r1:], each part's
+	// positions and indexes moved.
+	r0 := w.kids[w.first]
+	r1 := subtreeEnd(old, w.kids[w.last])
+	added := nodeIdx(len(wn)) - (inner + 1)
+	deltaN := added - (r1 - r0)
+	after := old[w.kids[w.last]].next_sibling // the next child of the container, or -1
+	if after >= 0 {
+		after += deltaN
+	}
+	var out []node
+	if deltaN == 0 {
+		out = old // in place: the nodes before the window keep their indexes
+	} else {
+		n := len(old) + int(deltaN)
+		out = d.spare.nodes[:0]
+		if cap(out) < n {
+			out = make([]node, 0, n+n/8)
+		}
+		out = out[:n]
+		copy(out, old[:r0])
+		for i := range out[:r0] {
+			nd := &out[i]
+			if nd.first_child >= r1 {
+				nd.first_child += deltaN
+			}
+			if nd.next_sibling >= r1 {
+				nd.next_sibling += deltaN
+			}
+		}
+		// The nodes after the window, moved.
+		tail := out[int(r0+added):]
+		copy(tail, old[r1:])
+	}
+	tail := out[int(r0+added):]
+	if deltaB != 0 || deltaRows != 0 || deltaN != 0 {
+		for i := range tail {
+			nd := &tail[i]
+			nd.start_byte = moved(nd.start_byte, deltaB)
+			nd.end_byte = moved(nd.end_byte, deltaB)
+			nd.start_row = moved(nd.start_row, deltaRows)
+			nd.end_row = moved(nd.end_row, deltaRows)
+			if deltaN != 0 {
+				if nd.parent >= r1 {
+					nd.parent += deltaN
+				}
+				if nd.first_child >= 0 {
+					nd.first_child += deltaN
+				}
+				if nd.next_sibling >= 0 {
+					nd.next_sibling += deltaN
+				}
+			}
+		}
+	}
+	// The window's nodes, in place of the old children.
+	mapIdx := func(k nodeIdx) nodeIdx { return r0 + (k - (inner + 1)) }
+	for k := inner + 1; k < nodeIdx(len(wn)); k++ {
+		nd := wn[k]
+		nd.start_byte = moved(nd.start_byte, shiftB)
+		nd.end_byte = moved(nd.end_byte, shiftB)
+		nd.start_row = moved(nd.start_row, shiftRows)
+		nd.end_row = moved(nd.end_row, shiftRows)
+		if nd.parent == inner {
+			nd.parent = w.container
+			if nd.next_sibling < 0 {
+				nd.next_sibling = after
+			} else {
+				nd.next_sibling = mapIdx(nd.next_sibling)
+			}
+		} else {
+			nd.parent = mapIdx(nd.parent)
+			if nd.next_sibling >= 0 {
+				nd.next_sibling = mapIdx(nd.next_sibling)
+			}
+		}
+		if nd.first_child >= 0 {
+			nd.first_child = mapIdx(nd.first_child)
+		}
+		out[mapIdx(k)] = nd
+	}
+	// The container and its ancestors end where they did, moved; a module
+	// window that reaches the end of the file (or starts at its beginning)
+	// takes the module's end (start) from the window's parse.
+	for a := w.container; a >= 0; a = out[a].parent {
+		nd := &out[a]
+		if a == 0 && !w.rightAnchor {
+			nd.end_byte = moved(wn[0].end_byte, shiftB)
+			nd.end_row = moved(wn[0].end_row, shiftRows)
+			nd.end_col = wn[0].end_col
+		} else {
+			nd.end_byte = moved(nd.end_byte, deltaB)
+			nd.end_row = moved(nd.end_row, deltaRows)
+		}
+		if a == 0 && w.start == 0 {
+			nd.start_byte, nd.start_row, nd.start_col = wn[0].start_byte, wn[0].start_row, wn[0].start_col
+		}
+	}
+	if deltaN != 0 {
+		d.spare.nodes = old[:0]
+	}
+	d.flat.nodes = out
+	d.flat.forgetTree()
+	d.lastWindow, d.lastWindowDepth = w.end-w.start, depth
+	return true
+}
+
+var newline = []byte{'\n'}
+
+// moved is x moved by delta (bytes or rows).
+func moved(x nodePos, delta int) nodePos { return nodePos(int(x) + delta) }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// findWindow chooses the window for e: in the deepest block on the way to
+// the edit that has an unchanged statement on each side of it, else in the
+// module (where the file's start and end may stand in for the anchors).
+func (d *Document) findWindow(e Edit) (window, bool) {
+	nodes := d.flat.nodes
+	blocks := d.winBlocks[:0]
+	for n := nodeIdx(0); ; {
+		next := nodeIdx(-1)
+		for c := nodes[n].first_child; c >= 0; c = nodes[c].next_sibling {
+			if int(nodes[c].start_byte) > e.StartByte {
+				break
+			}
+			if e.OldEndByte <= int(nodes[c].end_byte) {
+				next = c
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		n = next
+		if nodes[n].kind() == kBlock && int(nodes[n].start_byte) < e.StartByte && e.OldEndByte < int(nodes[n].end_byte) {
+			blocks = append(blocks, n)
+		}
+	}
+	d.winBlocks = blocks
+	for depth := len(blocks); depth >= 0; depth-- {
+		container := nodeIdx(0)
+		if depth > 0 {
+			container = blocks[depth-1]
+		}
+		if w, ok := d.windowIn(container, blocks[:depth], e); ok {
+			return w, true
+		}
+	}
+	return window{}, false
+}
+
+// windowIn chooses the window for e among the children of container.
+func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window, bool) {
+	nodes, src := d.flat.nodes, d.src
+	isModule := container == 0
+	kids := d.winKids[:0]
+	for c := nodes[container].first_child; c >= 0; c = nodes[c].next_sibling {
+		kids = append(kids, c)
+	}
+	d.winKids = kids
+	if len(kids) == 0 {
+		return window{}, false
+	}
+	lineStart := func(i int) int { return int(nodes[kids[i]].start_byte - nodes[kids[i]].start_col) }
+	startsLine := func(i int) bool {
+		c := &nodes[kids[i]]
+		return isBlank(src[c.start_byte-c.start_col : c.start_byte])
+	}
+	// The children whose lines the edit touches, ends included.
+	a, b := -1, -1
+	for i := range kids {
+		segStart, segEnd := lineStart(i), int(nodes[container].end_byte)
+		if i == 0 && isModule {
+			segStart = 0
+		}
+		if i+1 < len(kids) {
+			segEnd = lineStart(i + 1)
+		} else if isModule {
+			segEnd = len(src)
+		}
+		if segStart > e.OldEndByte {
+			break
+		}
+		if e.StartByte <= segEnd {
+			if a < 0 {
+				a = i
+			}
+			b = i
+		}
+	}
+	if a < 0 {
+		return window{}, false
+	}
+	w := window{container: container, blocks: blocks, kids: kids, first: a - 1, last: b + 1}
+	// Anchors start their lines (statements can share one: `a = 1; b = 2`).
+	for w.first >= 0 && !startsLine(w.first) {
+		w.first--
+	}
+	for w.last < len(kids) && !startsLine(w.last) {
+		w.last++
+	}
+	w.leftAnchor, w.rightAnchor = w.first >= 0, w.last < len(kids)
+	if !isModule && (!w.leftAnchor || !w.rightAnchor) {
+		return window{}, false
+	}
+	if w.leftAnchor {
+		w.start, w.startRow = lineStart(w.first), int(nodes[kids[w.first]].start_row)
+	} else {
+		if !startsLine(0) {
+			return window{}, false
+		}
+		w.first = 0
+	}
+	if w.rightAnchor {
+		// The window ends with the anchor's last line, and so takes in
+		// what shares that line (a trailing comment).
+		w.anchorFrom = w.last
+		end := int(nodes[kids[w.last]].end_byte)
+		if i := bytes.IndexByte(src[end:], '\n'); i >= 0 {
+			w.end = end + i + 1
+		} else {
+			w.end = len(src)
+		}
+		for w.last+1 < len(kids) && int(nodes[kids[w.last+1]].start_byte) < w.end {
+			w.last++
+		}
+	} else {
+		w.last, w.end = len(kids)-1, len(src)
+	}
+	if w.start > e.StartByte || e.OldEndByte > w.end {
+		return window{}, false
+	}
+	if size := w.end - w.start; size > maxWindowBytes && size > len(src)/4 {
+		return window{}, false
+	}
+	for _, blk := range blocks[:max(len(blocks)-1, 0)] {
+		if d.indentOf(blk) == nil {
+			return window{}, false
+		}
+	}
+	return w, true
+}
+
+// indentOf is the indentation of block's statements: what precedes its
+// first child on that child's line, or nil when that is not whitespace.
+func (d *Document) indentOf(block nodeIdx) []byte {
+	c := &d.flat.nodes[d.flat.nodes[block].first_child]
+	ws := d.src[c.start_byte-c.start_col : c.start_byte]
+	if len(ws) == 0 || !isBlank(ws) {
+		return nil
+	}
+	return ws
+}
+
+// isBlank reports whether b is spaces and tabs only.
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// subtreeEnd is the index just past node i's subtree in pre-order nodes.
+func subtreeEnd(nodes []node, i nodeIdx) nodeIdx {
+	for j := i; j >= 0; j = nodes[j].parent {
+		if s := nodes[j].next_sibling; s >= 0 {
+			return s
+		}
+	}
+	return nodeIdx(len(nodes))
+}
+
+// sameSubtree reports whether the subtree of wn[wi] is the subtree of
+// old[oi], node for node, once moved by shiftB bytes and shiftRows rows.
+func sameSubtree(wn []node, wi nodeIdx, oi nodeIdx, old []node, shiftB, shiftRows int) bool {
+	we, oe := subtreeEnd(wn, wi), subtreeEnd(old, oi)
+	if we-wi != oe-oi {
+		return false
+	}
+	rel := func(x, base nodeIdx) nodeIdx {
+		if x < 0 {
+			return -1
+		}
+		return x - base
+	}
+	for k := nodeIdx(0); k < we-wi; k++ {
+		a, b := &wn[wi+k], &old[oi+k]
+		if int(a.start_byte)+shiftB != int(b.start_byte) || int(a.end_byte)+shiftB != int(b.end_byte) ||
+			int(a.start_row)+shiftRows != int(b.start_row) || int(a.end_row)+shiftRows != int(b.end_row) ||
+			a.start_col != b.start_col || a.end_col != b.end_col ||
+			a.symbol != b.symbol || a.field != b.field || a.flags != b.flags ||
+			rel(a.first_child, wi) != rel(b.first_child, oi) {
+			return false
+		}
+		if k > 0 && (rel(a.parent, wi) != rel(b.parent, oi) || rel(a.next_sibling, wi) != rel(b.next_sibling, oi)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,223 @@
+package style
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// awkwardLayout is Python whose layout puts the window's assumptions to the
+// test: comments at every indentation (inside, after and between blocks),
+// statements sharing a line, tabs, a backslash continuation, a string whose
+// lines are less indented than its statement, nested classes, decorators,
+// if/elif/else and try/except/finally chains, match, and a last line with
+// no newline.
+const awkwardLayout = `"""Module docstring."""
+# leading comment
+
+import os, sys  # trailing comment
+
+
+@decorator(arg=1)
+class Outer:
+    """Outer class."""
+
+    x = 1; y = 2
+    # comment between members
+
+    class Inner:
+        def method(self, a, b):
+            if a:
+                return b
+            elif b:
+                pass
+            else:
+                a = b \
+                    + 1
+            # indented trailing comment
+        # less indented trailing comment
+# column-0 comment inside a class
+
+    def text(self):
+        s = """first
+second line at column 0
+  third"""
+        return s
+
+
+def tabs():
+	value = 1
+	if value:
+		value += 1
+	return value
+
+
+try:
+    import numpy
+except ImportError:
+    numpy = None
+finally:
+    pass
+
+match sys.argv:
+    case [_, name]:
+        print(name)
+    case _:
+        pass
+
+for i in range(3):
+    print(i)
+else:
+    print("done")
+total = 0`
+
+// TestWindowSpliceMatchesFullParse types, deletes and pastes at random
+// places of real and awkward files, undoing most edits as a typist does,
+// and asserts after each edit that the document's nodes are node for node a
+// full parse's of its text, and the report a fresh check's. It fails if too
+// few edits took the window path, or none inside a nested block.
+func TestWindowSpliceMatchesFullParse(t *testing.T) {
+	p := learnFixture(t)
+	ar := mustArchive(t, "testdata/golden/ml_project.txtar")
+	srcs := [][]byte{[]byte(awkwardLayout), syntheticModule(300, 5)}
+	for _, f := range ar.Files {
+		srcs = append(srcs, f.Data)
+	}
+	inserts := []string{"x", "q", " ", "  ", "\t", "\n", "\n\n", ":", "(", ")", "\"", "#", "# note\n", ",", ".",
+		"    pass\n", "if x:\n", "else:\n", "\\\n", "def f():\n    return 1\n", "'''", "é", "@d\n", ";"}
+	fresh, err := newParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.close()
+	rng := rand.New(rand.NewSource(4))
+	windowed, edits, nested := 0, 0, 0
+	var full []node
+	for fi, src := range srcs {
+		doc, err := NewDocument(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc.Check(p)
+		for step := 0; step < 200; step++ {
+			e := randomEdit(rng, doc.Source(), inserts, 12)
+			undo := Edit{StartByte: e.StartByte, OldEndByte: e.StartByte + len(e.NewText),
+				NewText: append([]byte(nil), doc.Source()[e.StartByte:e.OldEndByte]...)}
+			for k, ed := range []Edit{e, undo} {
+				if k == 1 && doc.flatClean && rng.Intn(4) == 0 {
+					break // keep one edit in four of those that leave no error
+				}
+				before := doc.windowEdits
+				if err := doc.Apply(ed); err != nil {
+					t.Fatalf("file %d step %d: %v", fi, step, err)
+				}
+				edits++
+				if doc.windowEdits > before {
+					windowed++
+					if doc.lastWindowDepth > 0 {
+						nested++
+					}
+				}
+				got := doc.nodes()
+				if doc.windowEdits > before {
+					tr, err := fresh.parse(doc.Source(), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					full = tr.flatten(full)
+					tr.close()
+				} else {
+					// tree-sitter re-parsed: the reference is its own tree's
+					// full walk (TestReflattenMatchesFullWalk's invariant).
+					full = doc.tree.flatten(full)
+				}
+				if !reflect.DeepEqual(got, full) {
+					for i := range min(len(got), len(full)) {
+						if got[i] != full[i] {
+							t.Fatalf("file %d step %d (edit %+q at %d, windowed %v): node %d is %+v, a full parse's %+v\nsource:\n%s",
+								fi, step, ed.NewText, ed.StartByte, doc.windowEdits > before, i, got[i], full[i], doc.Source())
+						}
+					}
+					t.Fatalf("file %d step %d: %d nodes, a full parse %d", fi, step, len(got), len(full))
+				}
+				if step%25 == 0 {
+					want, err := CheckSource(p, "", doc.Source())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := doc.Check(p); !reflect.DeepEqual(got, want) {
+						t.Fatalf("file %d step %d: the report differs from a fresh check", fi, step)
+					}
+				}
+			}
+		}
+		doc.Close()
+	}
+	t.Logf("%d of %d edits re-parsed a window, %d of them inside a nested block", windowed, edits, nested)
+	if windowed < edits/4 {
+		t.Fatalf("only %d of %d edits took the window path: the test barely exercised it", windowed, edits)
+	}
+	if nested == 0 {
+		t.Fatal("no edit re-parsed a window inside a nested block")
+	}
+}
+
+// TestWindowStaysLocalInAClass: an edit in the body of one method of a
+// large class re-parses a few statements of that body, or at a body's first
+// or last statement the methods around it, not the class; an edit that makes
+// an error is left to tree-sitter, and windows work again after it.
+func TestWindowStaysLocalInAClass(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("class Model:\n    \"\"\"A model.\"\"\"\n\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "    def step_%d(self, x):\n        y = x * %d\n        z = y + 1\n        return z\n\n", i, i)
+	}
+	src := []byte(b.String())
+	doc, err := NewDocument(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer doc.Close()
+	doc.nodes()
+	for _, tc := range []struct {
+		name, at  string // the edit is at offset off of at's first occurrence
+		off       int
+		del       int // bytes deleted there
+		text      string
+		maxWindow int // -1: not windowed
+	}{
+		{"a statement in the middle of a body", "y = x * 30\n        z = y + 1", 27, 0, "1", 80},
+		{"the first statement of a body", "y = x * 31", 9, 0, "1", 250},
+		{"the last statement of a body", "z = y + 1\n        return z\n\n    def step_33", 25, 0, "z", 250},
+		{"an error", "def step_40(", 11, 0, "(", -1},
+		{"undoing it (the error was not windowed)", "def step_40((", 11, 1, "", -1},
+		{"a statement after that", "y = x * 40\n        z = y + 1", 27, 0, "2", 80},
+	} {
+		at := bytes.Index(doc.Source(), []byte(tc.at)) + tc.off
+		e := Edit{StartByte: at, OldEndByte: at + tc.del, NewText: []byte(tc.text)}
+		before := doc.windowEdits
+		if err := doc.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+		windowed := doc.windowEdits > before
+		if tc.maxWindow < 0 {
+			if windowed {
+				t.Errorf("%s: windowed, though the edit makes an error", tc.name)
+			}
+		} else if !windowed || doc.lastWindow > tc.maxWindow {
+			t.Errorf("%s: windowed %v, window %d bytes (want at most %d)", tc.name, windowed, doc.lastWindow, tc.maxWindow)
+		}
+		got := doc.nodes()
+		tr, err := doc.parser.parse(doc.Source(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := tr.flatten(nil); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the nodes differ from a full parse's", tc.name)
+		}
+		tr.close()
+	}
+}
