@@ -216,17 +216,23 @@ func BenchmarkKeystroke(b *testing.B) {
 		off += end + 1
 	}
 	phases := [4][]time.Duration{}
+	var reparsed []time.Duration // parse and flatten of the keystrokes tree-sitter re-parsed
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		k := rng.Intn(len(starts) / 2)
 		at := starts[2*k] + rng.Intn(starts[2*k+1]+1)
+		before := doc.windowEdits
 		t0 := time.Now()
 		if err := doc.Apply(Edit{StartByte: at, OldEndByte: at, NewText: []byte{byte('a' + rng.Intn(26))}}); err != nil {
 			b.Fatal(err)
 		}
+		windowed := doc.windowEdits > before
 		t1 := time.Now()
 		nodes := doc.nodes()
 		t2 := time.Now()
+		if !windowed {
+			reparsed = append(reparsed, t2.Sub(t0))
+		}
 		a := analyzeRecovering(nodes, doc.parsed, &doc.tails, doc.obs)
 		t3 := time.Now()
 		sink = check(p, "", doc.parsed, a)
@@ -242,6 +248,10 @@ func BenchmarkKeystroke(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(doc.windowEdits)/float64(doc.edits), "windowed/edit")
+	if len(reparsed) > 0 {
+		slices.Sort(reparsed)
+		b.ReportMetric(float64(reparsed[len(reparsed)/2].Microseconds())/1000, "reparse-ms")
+	}
 	for j, unit := range []string{"parse-ms", "flatten-ms", "analyze-ms", "score-ms"} {
 		slices.Sort(phases[j])
 		b.ReportMetric(float64(phases[j][len(phases[j])/2].Microseconds())/1000, unit)

@@ -73,6 +73,39 @@ func TestReflattenMatchesFullWalk(t *testing.T) {
 	t.Logf("%d of %d nodes in reused subtrees", copied, total)
 }
 
+// TestFastWalkRecordsCursorIdentities: the subtree walk records the same
+// subtree identities as the cursor walk, so reflatten can copy from a
+// flattening either made (the first one, and any after a window, is fast).
+func TestFastWalkRecordsCursorIdentities(t *testing.T) {
+	ar := mustArchive(t, "testdata/golden/ml_project.txtar")
+	srcs := [][]byte{syntheticModule(300, 7), []byte(awkwardLayout), []byte("def f(:\n  x = [1,\n")}
+	for _, f := range ar.Files {
+		srcs = append(srcs, f.Data)
+	}
+	p, err := newParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	for i, src := range srcs {
+		tr, err := p.parse(src, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, cursor := tr.identities(true), tr.identities(false)
+		tr.close()
+		nonzero := 0
+		for _, id := range fast {
+			if id != 0 {
+				nonzero++
+			}
+		}
+		if !reflect.DeepEqual(fast, cursor) || nonzero < len(fast)/4 {
+			t.Fatalf("file %d: the walks' identities differ (or are mostly 0: %d of %d set)", i, nonzero, len(fast))
+		}
+	}
+}
+
 // TestDocumentCheckMatchesFreshCheck edits open documents the way typing
 // does, unclosed brackets included (their runaway errors make the analysis
 // restart after them, from a cache of the restarted texts), and asserts

@@ -413,7 +413,7 @@ func (t *tree) flatten(buf []node) []node {
 	if n == 0 {
 		return buf
 	}
-	got := int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&buf[0])), nil, C.uint32_t(n), nil, nil, 0, nil, 0))
+	got := int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&buf[0])), nil, C.uint32_t(n)))
 	return buf[:got]
 }
 
@@ -428,11 +428,33 @@ func (t *tree) flattenFast(buf []node) ([]node, error) {
 	if n == 0 {
 		return buf, nil
 	}
-	got := int(C.r2c_flatten_fast(t.t, (*C.flat_node)(unsafe.Pointer(&buf[0])), C.uint32_t(n)))
+	got := int(C.r2c_flatten_fast(t.t, (*C.flat_node)(unsafe.Pointer(&buf[0])), nil, C.uint32_t(n), nil, nil, 0, nil, 0))
 	if got == 0 {
 		return nil, errors.New("tree-sitter: out of memory flattening the tree")
 	}
 	return buf[:got], nil
+}
+
+// identities returns the subtree identities of the tree's nodes in
+// pre-order, recorded by the subtree walk (fast) or the cursor walk: the
+// two must agree for reflatten to copy after either (a test's check).
+func (t *tree) identities(fast bool) []uint64 {
+	n := int(C.r2c_node_count(t.t))
+	if n == 0 {
+		return nil
+	}
+	nodes, ids := make([]node, n), make([]C.uintptr_t, n)
+	var got int
+	if fast {
+		got = int(C.r2c_flatten_fast(t.t, (*C.flat_node)(unsafe.Pointer(&nodes[0])), &ids[0], C.uint32_t(n), nil, nil, 0, nil, 0))
+	} else {
+		got = int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&nodes[0])), &ids[0], C.uint32_t(n)))
+	}
+	out := make([]uint64, got)
+	for i := range out {
+		out[i] = uint64(ids[i])
+	}
+	return out
 }
 
 // flattening is a tree's nodes in pre-order with each node's subtree
@@ -512,7 +534,7 @@ func (prev *flattening) reflatten(t *tree, spare *flattening) []node {
 		if len(prev.edits) > 0 {
 			edits = &prev.edits[0]
 		}
-		got = int(C.r2c_flatten(t.t, (*C.flat_node)(unsafe.Pointer(&nodes[0])), &ids[0], C.uint32_t(n),
+		got = int(C.r2c_flatten_fast(t.t, (*C.flat_node)(unsafe.Pointer(&nodes[0])), &ids[0], C.uint32_t(n),
 			old, oldIDs, C.uint32_t(oldN), edits, C.uint32_t(len(prev.edits))))
 	}
 	// Releasing the old copy frees what the new tree did not reuse; like

@@ -93,15 +93,26 @@ static inline void write_node(flat_node *f, Subtree t, Length pos, TSSymbol alia
   f->next_sibling = -1;
 }
 
+// subtree_key is tsflat.c's identity of a subtree (the address of its heap
+// data; 0 for an inline leaf), read from the Subtree itself.
+static inline uintptr_t subtree_key(Subtree t) { return t.data.is_inline ? 0 : (uintptr_t)t.ptr; }
+
 // r2c_flatten_fast writes tree's visible nodes in pre-order into out (at most
-// cap) and returns how many it wrote, or 0 when it runs out of memory.
-uint32_t r2c_flatten_fast(const TSTree *tree, flat_node *out, uint32_t cap) {
+// cap) and, when ids is not NULL, each one's subtree identity into ids, as
+// r2c_flatten does; it returns how many it wrote, or 0 when it runs out of
+// memory.
+//
+// With a previous flattening (old, old_ids, old_n: non-empty; ids then
+// required) it copies what the parser reused, as r2c_flatten does.
+uint32_t r2c_flatten_fast(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_t cap, const flat_node *old,
+                          const uintptr_t *old_ids, uint32_t old_n, const flat_edit *edits, uint32_t n_edits) {
   if (cap == 0) return 0;
   const TSLanguage *language = tree->language;
   Subtree root = tree->root;
   // The root: ts_tree_root_node starts it after its padding, unaliased.
   Length root_pos = ts_subtree_padding(root);
   write_node(&out[0], root, root_pos, 0);
+  if (ids) ids[0] = subtree_key(root);
   out[0].parent = -1;
   out[0].field = 0;
   uint32_t n = 1;
@@ -144,7 +155,24 @@ uint32_t r2c_flatten_fast(const TSTree *tree, flat_node *out, uint32_t cap) {
     if (visible) {
       frame *vf = &stack[vis_frame];
       flat_node *g = &out[n];
-      write_node(g, child, pos, alias);
+      int64_t k = -1;
+      uint32_t count = 1;
+      if (ids && old_n > 0 && (count = ts_subtree_visible_descendant_count(child) + 1) > 1 && count <= cap - n) {
+        k = flat_find_reused(subtree_key(child), flat_old_offset(pos.bytes, edits, n_edits), old, old_ids, old_n);
+        if (k >= 0 && (uint64_t)k + count > old_n) k = -1;
+      }
+      if (k >= 0) {
+        // A subtree the parser reused: copied, then what the parent
+        // decides (alias, field, siblings) is taken from this tree.
+        flat_copy_reused(out, ids, n, old, old_ids, k, count, pos.bytes, pos.extent.row, pos.extent.column);
+        int32_t first_child = g->first_child;
+        write_node(g, child, pos, alias);
+        g->first_child = first_child;
+      } else {
+        count = 1;
+        write_node(g, child, pos, alias);
+        if (ids) ids[n] = subtree_key(child);
+      }
       g->parent = vf->flat;
       g->field = r2c_field_parents[out[vf->flat].symbol] ? field_of(language, stack, depth - 1, index, extra) : 0;
       if (vf->last_child >= 0) {
@@ -155,8 +183,9 @@ uint32_t r2c_flatten_fast(const TSTree *tree, flat_node *out, uint32_t cap) {
       vf->last_child = (int32_t)n;
       self = (int32_t)n;
       vis_frame = depth; // the frame pushed below, if any
-      if (++n >= cap) break;
-      if (ts_subtree_visible_child_count(child) == 0) continue;
+      n += count;
+      if (n >= cap) break;
+      if (k >= 0 || ts_subtree_visible_child_count(child) == 0) continue;
     }
     if (depth == room) {
       frame *grown = realloc(stack, 2 * room * sizeof(frame));

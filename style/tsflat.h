@@ -37,15 +37,11 @@ void ts_set_allocator(void *(*new_malloc)(size_t), void *(*new_calloc)(size_t, s
 
 #include "tsflatnode.h"
 
-// flat_edit is one text change, as byte offsets: [start, old_end) of the
-// text before it became [start, new_end).
-typedef struct flat_edit { uint32_t start, old_end, new_end; } flat_edit;
-
-uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_t cap, const flat_node *old,
-                     const uintptr_t *old_ids, uint32_t old_n, const flat_edit *edits, uint32_t n_edits);
+uint32_t r2c_flatten(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_t cap);
 TSTree *ts_tree_copy(const TSTree *self);
 uint32_t r2c_node_count(const TSTree *tree);
-uint32_t r2c_flatten_fast(const TSTree *tree, flat_node *out, uint32_t cap);
+uint32_t r2c_flatten_fast(const TSTree *tree, flat_node *out, uintptr_t *ids, uint32_t cap, const flat_node *old,
+                          const uintptr_t *old_ids, uint32_t old_n, const flat_edit *edits, uint32_t n_edits);
 void r2c_fast_init(const TSLanguage *language);
 void r2c_use_allocator(void);
 
