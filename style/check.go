@@ -203,6 +203,7 @@ func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
 	}
 	prefs := map[string]*preference{}
 	var idents identIndex
+	var renames []pendingRename
 	for _, o := range a.obs {
 		pref := prefs[o.dim]
 		if pref == nil {
@@ -250,20 +251,64 @@ func styleDiagnostics(p *Profile, src []byte, a *analysis) []Diagnostic {
 			}
 		}
 		if o.nameNode >= 0 && a.nodes != nil {
-			d.Fix = renameFix(a, o, mode, o.dim == "naming.parameter" || o.dim == "naming.variable", &idents)
+			local := o.dim == "naming.parameter" || o.dim == "naming.variable"
+			if o.scopeEnd-o.scopeStart > indexedScope {
+				// Module-wide: made below, from one index of the names
+				// all such renames need.
+				renames = append(renames, pendingRename{len(out), o, mode, local})
+				idents.want(o.name, convertName(o.name, mode))
+			} else {
+				d.Fix = renameFix(a, o, mode, local, &idents)
+			}
 		}
 		out = append(out, d)
 	}
+	for _, r := range renames {
+		out[r.diag].Fix = renameFix(a, r.o, r.conv, r.local, &idents)
+	}
 	return out
+}
+
+// pendingRename is a rename fix styleDiagnostics makes once every name it
+// needs is known.
+type pendingRename struct {
+	diag  int // index in the diagnostics
+	o     observation
+	conv  string
+	local bool
 }
 
 // indexedScope is the scope size, in nodes, from which a rename looks names
 // up in an identIndex rather than scanning the scope.
 var indexedScope = 1024 // a variable so a test can compare both ways
 
-// identIndex lists the identifier nodes of an analysis by name, in order;
-// built on first use.
-type identIndex struct{ byName map[string][]int32 }
+// identIndex lists the identifier nodes of an analysis by name, in order,
+// for the names asked for with want (every name when none was); built on
+// first use. A file has thousands of identifiers and a rename needs two
+// names: indexing them all was a third of a keystroke's scoring.
+type identIndex struct {
+	byName map[string][]int32
+	wanted map[string]bool
+	// Cheap filters before the map: the wanted names' first bytes and
+	// lengths (the last slot counts every longer name).
+	first  [256]bool
+	length [64]bool
+}
+
+// want adds names to those the index will hold; call it before of.
+func (x *identIndex) want(names ...string) {
+	if x.wanted == nil {
+		x.wanted = map[string]bool{}
+	}
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		x.wanted[n] = true
+		x.first[n[0]] = true
+		x.length[min(len(n), len(x.length)-1)] = true
+	}
+}
 
 func (x *identIndex) of(a *analysis) map[string][]int32 {
 	if x.byName == nil {
@@ -271,6 +316,10 @@ func (x *identIndex) of(a *analysis) map[string][]int32 {
 		for i := range a.nodes {
 			if nd := &a.nodes[i]; nd.kind() == kIdentifier {
 				name := a.src[nd.startByte():nd.endByte()]
+				if x.wanted != nil && (len(name) == 0 || !x.first[name[0]] ||
+					!x.length[min(len(name), len(x.length)-1)] || !x.wanted[string(name)]) {
+					continue
+				}
 				x.byName[string(name)] = append(x.byName[string(name)], int32(i))
 			}
 		}
