@@ -33,13 +33,13 @@ type Document struct {
 	// subtrees the parser reused from; spare holds the buffers the two
 	// alternate between. flatFresh: flat describes src (a check or
 	// spliceWindow made it after the last re-parse); flatClean: and it
-	// has no ERROR or MISSING node.
+	// has no ERROR or MISSING node and is shaped as Python (pythonShaped).
 	flat, spare          flattening
 	flatFresh, flatClean bool
 	// Scratch buffers of spliceWindow.
-	winText                      []byte
-	winNodes                     []node
-	winBlocks, winKids, winWKids []nodeIdx
+	winText                                []byte
+	winNodes                               []node
+	winBlocks, winKids, winWKids, winOuter []nodeIdx
 	// windowEdits counts the edits spliceWindow handled, edits all of
 	// them; lastWindow is the size in bytes of the last window re-parsed,
 	// lastWindowDepth the number of blocks it was in.
@@ -163,7 +163,7 @@ func (d *Document) Check(p *Profile) *Report {
 func (d *Document) nodes() []node {
 	if !d.flatFresh {
 		d.flat.reflatten(d.tree, &d.spare)
-		d.flatFresh, d.flatClean = true, !d.tree.hasError()
+		d.flatFresh, d.flatClean = true, !d.tree.hasError() && pythonShaped(d.flat.nodes, d.parsed)
 	}
 	return d.flat.nodes
 }

@@ -2,6 +2,7 @@ package style
 
 import (
 	"bytes"
+	"slices"
 )
 
 // Re-parsing a window of statements instead of the file.
@@ -44,8 +45,18 @@ type window struct {
 	// are unchanged statements that must parse as before.
 	leftAnchor, rightAnchor bool
 	anchorFrom              int
-	start, end              int // the re-parsed bytes of the old text: whole lines
-	startRow                int
+	// When the edit reaches the container's last statement, the right
+	// anchor is the statement that follows at an outer level: outerGroup
+	// (with what shares its line) in block outer, at depth outerLevel; or,
+	// when nothing follows, the window reaches the end of the file. Then
+	// the container and its ancestors up to endsWith (not included) end
+	// where the window does.
+	outer      nodeIdx // -1: none
+	outerLevel int
+	outerGroup []nodeIdx
+	endsWith   nodeIdx
+	start, end int // the re-parsed bytes of the old text: whole lines
+	startRow   int
 }
 
 // spliceWindow brings the flattening to newSrc, the text after e, by
@@ -90,13 +101,35 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 		return false
 	}
 	d.winNodes = wn
+	if !pythonShaped(wn, text) {
+		return false
+	}
+	// The window's nodes to the document's: bytes and rows.
+	shiftB := w.start - prefix
+	shiftRows := w.startRow - depth
 
 	// The synthetic openers must come back as one if_statement per level,
-	// each the only statement of its module or block, its block last.
-	inner := nodeIdx(0)
+	// each the only statement of its module or block (but for the outer
+	// anchor, which follows it), its block last.
+	inner, outerParent, outerFirst := nodeIdx(0), nodeIdx(-1), nodeIdx(-1)
 	for i := 0; i < depth; i++ {
 		c := wn[inner].first_child
-		if c < 0 || wn[c].kind() != kIf || wn[c].next_sibling >= 0 {
+		if c < 0 || wn[c].kind() != kIf {
+			return false
+		}
+		if w.outer >= 0 && i == w.outerLevel {
+			outerParent, outerFirst = inner, wn[c].next_sibling
+			k := 0
+			for g := wn[c].next_sibling; g >= 0; g = wn[g].next_sibling {
+				if k == len(w.outerGroup) || !sameSubtree(wn, g, w.outerGroup[k], old, shiftB-deltaB, shiftRows-deltaRows) {
+					return false
+				}
+				k++
+			}
+			if k != len(w.outerGroup) {
+				return false
+			}
+		} else if wn[c].next_sibling >= 0 {
 			return false
 		}
 		inner = -1
@@ -110,9 +143,6 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 	if int(inner)+1 >= len(wn) || wn[inner].first_child != inner+1 {
 		return false // an empty window
 	}
-	// The window's nodes to the document's: bytes and rows.
-	shiftB := w.start - prefix
-	shiftRows := w.startRow - depth
 	wkids := d.winWKids[:0]
 	for k := wn[inner].first_child; k >= 0; k = wn[k].next_sibling {
 		wkids = append(wkids, k)
@@ -136,12 +166,20 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 	// Splice: old[:r0] + the window's children + old[r1:], each part's
 	// positions and indexes moved.
 	r0 := w.kids[w.first]
-	r1 := subtreeEnd(old, w.kids[w.last])
+	lastOld := w.kids[w.last]
+	if w.outer >= 0 {
+		lastOld = w.outerGroup[len(w.outerGroup)-1]
+	}
+	r1 := subtreeEnd(old, lastOld)
 	added := nodeIdx(len(wn)) - (inner + 1)
 	deltaN := added - (r1 - r0)
 	after := old[w.kids[w.last]].next_sibling // the next child of the container, or -1
 	if after >= 0 {
 		after += deltaN
+	}
+	outerAfter := old[lastOld].next_sibling // the outer anchor's next sibling
+	if outerAfter >= 0 {
+		outerAfter += deltaN
 	}
 	var out []node
 	if deltaN == 0 {
@@ -203,6 +241,13 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 			} else {
 				nd.next_sibling = mapIdx(nd.next_sibling)
 			}
+		} else if nd.parent == outerParent {
+			nd.parent = w.outer
+			if nd.next_sibling < 0 {
+				nd.next_sibling = outerAfter
+			} else {
+				nd.next_sibling = mapIdx(nd.next_sibling)
+			}
 		} else {
 			nd.parent = mapIdx(nd.parent)
 			if nd.next_sibling >= 0 {
@@ -214,16 +259,35 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 		}
 		out[mapIdx(k)] = nd
 	}
-	// The container and its ancestors end where they did, moved; a module
-	// window that reaches the end of the file (or starts at its beginning)
-	// takes the module's end (start) from the window's parse.
+	if w.outer >= 0 {
+		// The statement of the outer block that holds the container is
+		// followed by the outer anchor, now at its new index.
+		x := w.container
+		for out[x].parent != w.outer {
+			x = out[x].parent
+		}
+		out[x].next_sibling = mapIdx(outerFirst)
+	}
+	// The container and its ancestors end where they did, moved, or where
+	// the window ends, up to endsWith; a window that reaches the end of
+	// the file (or starts at its beginning) gives the module its end (start).
+	toEOF := !w.rightAnchor && w.outer < 0
+	withWindow := w.container != w.endsWith
 	for a := w.container; a >= 0; a = out[a].parent {
 		nd := &out[a]
-		if a == 0 && !w.rightAnchor {
+		if a == w.endsWith {
+			withWindow = false
+		}
+		switch {
+		case withWindow:
+			nd.end_byte = moved(wn[inner].end_byte, shiftB)
+			nd.end_row = moved(wn[inner].end_row, shiftRows)
+			nd.end_col = wn[inner].end_col
+		case a == 0 && toEOF:
 			nd.end_byte = moved(wn[0].end_byte, shiftB)
 			nd.end_row = moved(wn[0].end_row, shiftRows)
 			nd.end_col = wn[0].end_col
-		} else {
+		default:
 			nd.end_byte = moved(nd.end_byte, deltaB)
 			nd.end_row = moved(nd.end_row, deltaRows)
 		}
@@ -273,7 +337,7 @@ func (d *Document) findWindow(e Edit) (window, bool) {
 			break
 		}
 		n = next
-		if nodes[n].kind() == kBlock && int(nodes[n].start_byte) < e.StartByte && e.OldEndByte < int(nodes[n].end_byte) {
+		if nodes[n].kind() == kBlock && int(nodes[n].start_byte) < e.StartByte && e.OldEndByte <= int(nodes[n].end_byte) {
 			blocks = append(blocks, n)
 		}
 	}
@@ -303,9 +367,12 @@ func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window
 		return window{}, false
 	}
 	lineStart := func(i int) int { return int(nodes[kids[i]].start_byte - nodes[kids[i]].start_col) }
+	// An anchor is a statement that starts its line: not a comment (an
+	// extra may sit anywhere, tree-sitter hoists one at column 0 out of
+	// the blocks around it) nor the second statement of `a = 1; b = 2`.
 	startsLine := func(i int) bool {
 		c := &nodes[kids[i]]
-		return isBlank(src[c.start_byte-c.start_col : c.start_byte])
+		return c.flags&flatExtra == 0 && isBlank(src[c.start_byte-c.start_col : c.start_byte])
 	}
 	// The children whose lines the edit touches, ends included.
 	a, b := -1, -1
@@ -332,8 +399,7 @@ func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window
 	if a < 0 {
 		return window{}, false
 	}
-	w := window{container: container, blocks: blocks, kids: kids, first: a - 1, last: b + 1}
-	// Anchors start their lines (statements can share one: `a = 1; b = 2`).
+	w := window{container: container, blocks: blocks, kids: kids, first: a - 1, last: b + 1, outer: -1, endsWith: container}
 	for w.first >= 0 && !startsLine(w.first) {
 		w.first--
 	}
@@ -341,15 +407,12 @@ func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window
 		w.last++
 	}
 	w.leftAnchor, w.rightAnchor = w.first >= 0, w.last < len(kids)
-	if !isModule && (!w.leftAnchor || !w.rightAnchor) {
+	if !isModule && !w.leftAnchor {
 		return window{}, false
 	}
 	if w.leftAnchor {
 		w.start, w.startRow = lineStart(w.first), int(nodes[kids[w.first]].start_row)
 	} else {
-		if !startsLine(0) {
-			return window{}, false
-		}
 		w.first = 0
 	}
 	if w.rightAnchor {
@@ -367,6 +430,9 @@ func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window
 		}
 	} else {
 		w.last, w.end = len(kids)-1, len(src)
+		if !isModule && !d.outerAnchor(&w) {
+			return window{}, false
+		}
 	}
 	if w.start > e.StartByte || e.OldEndByte > w.end {
 		return window{}, false
@@ -382,6 +448,64 @@ func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window
 	return w, true
 }
 
+// outerAnchor finds the right anchor of a window that takes in the last
+// statement of its container block: the statement that follows the
+// container's owner, or the owner's owner, and so on, with the nodes on the
+// way each the last child of its parent (an else clause after the block
+// refuses the window). It sets w.outer, w.outerLevel, w.outerGroup and
+// w.end, or, when nothing follows, leaves the window reaching the end of
+// the file; either way the nodes up to that level end with the window.
+func (d *Document) outerAnchor(w *window) bool {
+	nodes, src := d.flat.nodes, d.src
+	for x := w.container; ; {
+		p := nodes[x].parent
+		if p < 0 {
+			return false
+		}
+		if k := nodes[p].kind(); k != kBlock && k != kModule {
+			if nodes[x].next_sibling >= 0 {
+				return false
+			}
+			x = p
+			continue
+		}
+		s := nodes[x].next_sibling // x is a statement of p
+		for s >= 0 && nodes[s].flags&flatExtra != 0 {
+			s = nodes[s].next_sibling // comments are re-parsed with the anchor
+		}
+		if s < 0 && nodes[x].next_sibling >= 0 {
+			return false // only comments follow
+		}
+		if s < 0 {
+			if p == 0 {
+				w.endsWith = 0 // nothing follows: the window reaches the end of the file
+				return true
+			}
+			x = p
+			continue
+		}
+		level := slices.Index(w.blocks, p) + 1
+		if p != 0 && level == 0 {
+			return false
+		}
+		c := &nodes[s]
+		if !isBlank(src[c.start_byte-c.start_col : c.start_byte]) {
+			return false
+		}
+		w.end = len(src)
+		if i := bytes.IndexByte(src[c.end_byte:], '\n'); i >= 0 {
+			w.end = int(c.end_byte) + i + 1
+		}
+		group := d.winOuter[:0]
+		for g := nodes[x].next_sibling; g >= 0 && int(nodes[g].start_byte) < w.end; g = nodes[g].next_sibling {
+			group = append(group, g)
+		}
+		d.winOuter = group
+		w.outer, w.outerLevel, w.outerGroup, w.endsWith = p, level, group, p
+		return true
+	}
+}
+
 // indentOf is the indentation of block's statements: what precedes its
 // first child on that child's line, or nil when that is not whitespace.
 func (d *Document) indentOf(block nodeIdx) []byte {
@@ -391,6 +515,47 @@ func (d *Document) indentOf(block nodeIdx) []byte {
 		return nil
 	}
 	return ws
+}
+
+// pythonShaped reports whether a tree-sitter parse without errors has the
+// shape of valid Python in the two ways the windows rely on: no block is
+// empty, and the statements of each block (and the module) that start a
+// line start at one column (0 for the module). tree-sitter-python accepts
+// both departures without an ERROR node (`class C:` followed by a line at
+// the same indentation is a class with an empty block; a line indented
+// deeper without a colon before it continues the block), and which of its
+// readings it takes there can depend on text far after it, so the premise
+// that statements parse alike in any context fails. Such a text is treated
+// as one with an error: tree-sitter re-parses it.
+func pythonShaped(nodes []node, src []byte) bool {
+	for i := range nodes {
+		n := &nodes[i]
+		if k := n.kind(); k != kBlock && k != kModule {
+			continue
+		}
+		if n.first_child < 0 {
+			if n.kind() == kBlock {
+				return false
+			}
+			continue
+		}
+		col := -1
+		if n.kind() == kModule {
+			col = 0
+		}
+		for c := n.first_child; c >= 0; c = nodes[c].next_sibling {
+			ch := &nodes[c]
+			if ch.flags&flatExtra != 0 || !isBlank(src[ch.start_byte-ch.start_col:ch.start_byte]) {
+				continue
+			}
+			if col < 0 {
+				col = int(ch.start_col)
+			} else if int(ch.start_col) != col {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isBlank reports whether b is spaces and tabs only.

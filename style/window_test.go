@@ -137,8 +137,8 @@ func TestWindowSpliceMatchesFullParse(t *testing.T) {
 				if !reflect.DeepEqual(got, full) {
 					for i := range min(len(got), len(full)) {
 						if got[i] != full[i] {
-							t.Fatalf("file %d step %d (edit %+q at %d, windowed %v): node %d is %+v, a full parse's %+v\nsource:\n%s",
-								fi, step, ed.NewText, ed.StartByte, doc.windowEdits > before, i, got[i], full[i], doc.Source())
+							t.Fatalf("file %d step %d (edit %+q at %d, windowed %v): node %d is %+v, a full parse's %+v\nsource:\n%s\nWINDOW (depth %d):\n%s",
+								fi, step, ed.NewText, ed.StartByte, doc.windowEdits > before, i, got[i], full[i], doc.Source(), doc.lastWindowDepth, doc.winText)
 						}
 					}
 					t.Fatalf("file %d step %d: %d nodes, a full parse %d", fi, step, len(got), len(full))
@@ -167,57 +167,75 @@ func TestWindowSpliceMatchesFullParse(t *testing.T) {
 
 // TestWindowStaysLocalInAClass: an edit in the body of one method of a
 // large class re-parses a few statements of that body, or at a body's first
-// or last statement the methods around it, not the class; an edit that makes
-// an error is left to tree-sitter, and windows work again after it.
+// or last statement the methods around it, not the class; at the last
+// statement of the last method, the statements up to the next one at the
+// module level, or to the end of the file; an edit that makes an error is
+// left to tree-sitter, and windows work again after it.
 func TestWindowStaysLocalInAClass(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("class Model:\n    \"\"\"A model.\"\"\"\n\n")
 	for i := range 60 {
 		fmt.Fprintf(&b, "    def step_%d(self, x):\n        y = x * %d\n        z = y + 1\n        return z\n\n", i, i)
 	}
-	src := []byte(b.String())
-	doc, err := NewDocument(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer doc.Close()
-	doc.nodes()
-	for _, tc := range []struct {
+	class := b.String()
+	type edit struct {
 		name, at  string // the edit is at offset off of at's first occurrence
 		off       int
 		del       int // bytes deleted there
 		text      string
 		maxWindow int // -1: not windowed
+	}
+	for _, file := range []struct {
+		src   string
+		edits []edit
 	}{
-		{"a statement in the middle of a body", "y = x * 30\n        z = y + 1", 27, 0, "1", 80},
-		{"the first statement of a body", "y = x * 31", 9, 0, "1", 250},
-		{"the last statement of a body", "z = y + 1\n        return z\n\n    def step_33", 25, 0, "z", 250},
-		{"an error", "def step_40(", 11, 0, "(", -1},
-		{"undoing it (the error was not windowed)", "def step_40((", 11, 1, "", -1},
-		{"a statement after that", "y = x * 40\n        z = y + 1", 27, 0, "2", 80},
+		{class + "\ndef main():\n    return Model()\n", []edit{
+			{"a statement in the middle of a body", "y = x * 30\n        z = y + 1", 27, 0, "1", 80},
+			{"the first statement of a body", "y = x * 31", 9, 0, "1", 250},
+			{"the last statement of a body", "z = y + 1\n        return z\n\n    def step_33", 25, 0, "z", 250},
+			{"an error", "def step_40(", 11, 0, "(", -1},
+			{"undoing it (the error was not windowed)", "def step_40((", 11, 1, "", -1},
+			{"a statement after that", "y = x * 40\n        z = y + 1", 27, 0, "2", 80},
+			{"the last statement of the last method", "return z\n\n\ndef main", 7, 0, "z", 100},
+		}},
+		{class, []edit{
+			{"the last statement of the last method, at the end of the file", "y = x * 59\n        z = y + 1\n        return z", 45, 0, "q", 100},
+		}},
 	} {
-		at := bytes.Index(doc.Source(), []byte(tc.at)) + tc.off
-		e := Edit{StartByte: at, OldEndByte: at + tc.del, NewText: []byte(tc.text)}
-		before := doc.windowEdits
-		if err := doc.Apply(e); err != nil {
-			t.Fatal(err)
-		}
-		windowed := doc.windowEdits > before
-		if tc.maxWindow < 0 {
-			if windowed {
-				t.Errorf("%s: windowed, though the edit makes an error", tc.name)
-			}
-		} else if !windowed || doc.lastWindow > tc.maxWindow {
-			t.Errorf("%s: windowed %v, window %d bytes (want at most %d)", tc.name, windowed, doc.lastWindow, tc.maxWindow)
-		}
-		got := doc.nodes()
-		tr, err := doc.parser.parse(doc.Source(), nil)
+		doc, err := NewDocument([]byte(file.src))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := tr.flatten(nil); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: the nodes differ from a full parse's", tc.name)
+		doc.nodes()
+		for _, tc := range file.edits {
+			at := bytes.Index(doc.Source(), []byte(tc.at))
+			if at < 0 {
+				t.Fatalf("%s: %q not in the file", tc.name, tc.at)
+			}
+			at += tc.off
+			e := Edit{StartByte: at, OldEndByte: at + tc.del, NewText: []byte(tc.text)}
+			before := doc.windowEdits
+			if err := doc.Apply(e); err != nil {
+				t.Fatal(err)
+			}
+			windowed := doc.windowEdits > before
+			if tc.maxWindow < 0 {
+				if windowed {
+					t.Errorf("%s: windowed, though the edit makes an error", tc.name)
+				}
+			} else if !windowed || doc.lastWindow > tc.maxWindow {
+				t.Errorf("%s: windowed %v, window %d bytes (want at most %d)", tc.name, windowed, doc.lastWindow, tc.maxWindow)
+			}
+			got := doc.nodes()
+			tr, err := doc.parser.parse(doc.Source(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := tr.flatten(nil); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: the nodes differ from a full parse's", tc.name)
+			}
+			tr.close()
 		}
-		tr.close()
+		doc.Close()
 	}
 }
