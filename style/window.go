@@ -372,7 +372,7 @@ func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window
 	// the blocks around it) nor the second statement of `a = 1; b = 2`.
 	startsLine := func(i int) bool {
 		c := &nodes[kids[i]]
-		return c.flags&flatExtra == 0 && isBlank(src[c.start_byte-c.start_col : c.start_byte])
+		return c.flags&flatExtra == 0 && isBlank(src[c.start_byte-c.start_col:c.start_byte])
 	}
 	// The children whose lines the edit touches, ends included.
 	a, b := -1, -1
