@@ -1,8 +1,10 @@
 // Package style learns a Python programmer's personal coding style and
 // measures code against it.
 //
-// Python is parsed with tree-sitter (cgo), which tolerates syntax errors and
-// re-parses incrementally after an edit. An analysis extracts style
+// Python is parsed with tree-sitter (cgo), which tolerates syntax errors. An
+// open Document re-parses after an edit only the statements around it where
+// that is provably the full parse's result (window.go), else incrementally
+// with tree-sitter. An analysis extracts style
 // observations along 34 dimensions (naming per kind, docstring
 // format, type-hint coverage, string formatting, quotes, import style,
 // function length, ...). A Profile aggregates those observations over a code
