@@ -83,6 +83,9 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 			text = append(text, d.indentOf(w.blocks[i-1])...)
 		}
 		text = append(text, "if 1:\n"...)
+		if len(text) > maxWindowBytes {
+			return false // hundreds of levels: the openers alone grow with the square of the depth
+		}
 	}
 	prefix := len(text)
 	text = append(text, newSrc[w.start:w.end+deltaB]...)

@@ -239,3 +239,38 @@ func TestWindowStaysLocalInAClass(t *testing.T) {
 		doc.Close()
 	}
 }
+
+// TestWindowDeepNesting: an edit at the bottom of blocks nested 300 deep
+// (Python refuses past 100; tree-sitter does not) is still the full parse's,
+// and the window's synthetic openers, which grow with the square of the
+// depth, are not written for it.
+func TestWindowDeepNesting(t *testing.T) {
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "%sif x%d:\n", strings.Repeat(" ", i), i)
+	}
+	pad := strings.Repeat(" ", 300)
+	fmt.Fprintf(&b, "%sa = 1\n%sb = 2\n%sc = 3\n", pad, pad, pad)
+	doc, err := NewDocument([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer doc.Close()
+	doc.nodes()
+	at := bytes.Index(doc.Source(), []byte("b = 2"))
+	if err := doc.Apply(Edit{StartByte: at, OldEndByte: at, NewText: []byte("q")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.winText) > maxWindowBytes {
+		t.Errorf("a %d-byte window text was written", len(doc.winText))
+	}
+	got := doc.nodes()
+	tr, err := doc.parser.parse(doc.Source(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.close()
+	if want := tr.flatten(nil); !reflect.DeepEqual(got, want) {
+		t.Error("the nodes differ from a full parse's")
+	}
+}
