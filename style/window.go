@@ -15,17 +15,21 @@ import (
 // walks most of the tree again (0.4 ms). Its debug log shows it:
 // "cant_reuse_node_is_fragile tree:module_repeat1" for each of them.
 //
-// A statement's parse depends only on its own text and on where it starts:
-// at the start of a line, inside blocks at known indentations, with no
-// bracket or string open. So after an edit, spliceWindow re-parses only the
-// statements the edit touched, with one unchanged statement on each side
-// (the anchors), inside synthetic `if 1:` lines that open the same
-// indentation levels as the real enclosing blocks, and replaces those
-// statements' nodes in the flattening. The anchors prove the context: each
+// In valid Python a statement's parse depends only on its own text and on
+// where it starts: at the start of a line, inside blocks at known
+// indentations, with no bracket or string open. So after an edit,
+// spliceWindow re-parses only the statements the edit touched, with one
+// unchanged statement on each side (the anchors), inside synthetic `if 1:`
+// lines that open the same indentation levels as the real enclosing blocks,
+// and replaces those statements' nodes in the flattening. The anchors prove the context: each
 // must come out of the window's parse node for node as it was, or the
 // window is refused and the document is re-parsed by tree-sitter as before.
-// So is any window whose parse has an error, whose synthetic structure does
-// not come back as written, or that is too large to be worth it.
+// So is any window whose parse has an error or is not shaped as Python
+// (pythonShaped: tree-sitter accepts some invalid Python without an error,
+// and reads it depending on far-away text), whose synthetic structure does
+// not come back as written, or that is too large to be worth it. Comments
+// are never anchors, and a window that reaches its block's last statement
+// takes as its right anchor the statement after the block (outerAnchor).
 // TestWindowSpliceMatchesFullParse checks the spliced nodes against a full
 // parse after thousands of random edits.
 
