@@ -40,9 +40,10 @@ type Document struct {
 	winText                                []byte
 	winNodes                               []node
 	winBlocks, winKids, winWKids, winOuter []nodeIdx
-	// windowEdits counts the edits spliceWindow handled, edits all of
-	// them; lastWindow is the size in bytes of the last window re-parsed,
-	// lastWindowDepth the number of blocks it was in.
+	// windowEdits counts the edits spliceWindow handled, edits those it
+	// was tried on (all but texts with a lone "\r"); lastWindow is the
+	// size in bytes of the last window re-parsed, lastWindowDepth the
+	// number of blocks it was in.
 	windowEdits, edits, lastWindow, lastWindowDepth int
 
 	tails tailCache
