@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,12 +82,34 @@ total = 0`
 // full parse's of its text, and the report a fresh check's. It fails if too
 // few edits took the window path, or none inside a nested block.
 func TestWindowSpliceMatchesFullParse(t *testing.T) {
-	p := learnFixture(t)
 	ar := mustArchive(t, "testdata/golden/ml_project.txtar")
 	srcs := [][]byte{[]byte(awkwardLayout), syntheticModule(300, 5)}
 	for _, f := range ar.Files {
 		srcs = append(srcs, f.Data)
 	}
+	typeAndCompare(t, srcs, 200, 4)
+}
+
+// TestWindowSpliceOnTheStdlib is the same on two files of the standard
+// library: real code, written by others.
+func TestWindowSpliceOnTheStdlib(t *testing.T) {
+	root, _ := stdlibFiles(t, pythonForTests(t))
+	var srcs [][]byte
+	for _, name := range []string{"textwrap.py", "shlex.py"} {
+		src, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	typeAndCompare(t, srcs, 150, 5)
+}
+
+// typeAndCompare edits each source steps times (seeded), comparing after
+// every edit (see TestWindowSpliceMatchesFullParse).
+func typeAndCompare(t *testing.T, srcs [][]byte, steps int, seed int64) {
+	t.Helper()
+	p := learnFixture(t)
 	inserts := []string{"x", "q", " ", "  ", "\t", "\n", "\n\n", ":", "(", ")", "\"", "#", "# note\n", ",", ".",
 		"    pass\n", "if x:\n", "else:\n", "\\\n", "def f():\n    return 1\n", "'''", "é", "@d\n", ";"}
 	fresh, err := newParser()
@@ -93,7 +117,7 @@ func TestWindowSpliceMatchesFullParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.close()
-	rng := rand.New(rand.NewSource(4))
+	rng := rand.New(rand.NewSource(seed))
 	windowed, edits, nested := 0, 0, 0
 	var full []node
 	for fi, src := range srcs {
@@ -102,7 +126,7 @@ func TestWindowSpliceMatchesFullParse(t *testing.T) {
 			t.Fatal(err)
 		}
 		doc.Check(p)
-		for step := 0; step < 200; step++ {
+		for step := 0; step < steps; step++ {
 			e := randomEdit(rng, doc.Source(), inserts, 12)
 			undo := Edit{StartByte: e.StartByte, OldEndByte: e.StartByte + len(e.NewText),
 				NewText: append([]byte(nil), doc.Source()[e.StartByte:e.OldEndByte]...)}
@@ -137,7 +161,7 @@ func TestWindowSpliceMatchesFullParse(t *testing.T) {
 				if !reflect.DeepEqual(got, full) {
 					for i := range min(len(got), len(full)) {
 						if got[i] != full[i] {
-							t.Fatalf("file %d step %d (edit %+q at %d, windowed %v): node %d is %+v, a full parse's %+v\nsource:\n%s\nWINDOW (depth %d):\n%s",
+							t.Fatalf("file %d step %d (edit %+q at %d, windowed %v): node %d is %+v, a full parse's %+v\nsource:\n%s\nwindow (depth %d):\n%s",
 								fi, step, ed.NewText, ed.StartByte, doc.windowEdits > before, i, got[i], full[i], doc.Source(), doc.lastWindowDepth, doc.winText)
 						}
 					}
