@@ -37,9 +37,9 @@ type Document struct {
 	flat, spare          flattening
 	flatFresh, flatClean bool
 	// Scratch buffers of spliceWindow.
-	winText                                []byte
-	winNodes                               []node
-	winBlocks, winKids, winWKids, winOuter []nodeIdx
+	winText                                          []byte
+	winNodes                                         []node
+	winBlocks, winKids, winWKids, winOuter, winGroup []nodeIdx
 	// windowEdits counts the edits spliceWindow handled, edits those it
 	// was tried on (all but texts with a lone "\r"); lastWindow is the
 	// size in bytes of the last window re-parsed, lastWindowDepth the

@@ -490,12 +490,16 @@ func (f *flattening) edited(start, oldEnd, newEnd int) {
 	f.edits = append(f.edits, C.flat_edit{start: C.uint32_t(start), old_end: C.uint32_t(oldEnd), new_end: C.uint32_t(newEnd)})
 }
 
-// forgetTree drops the tree the nodes came from, once the nodes have been
-// changed without it (spliceWindow): the next flattening walks the whole
-// tree instead of copying what it reused.
+// forgetTree drops the tree the nodes came from and the edits since: when
+// a new flattening replaces them (reflatten), and once the nodes have been
+// changed without the tree (spliceWindow), after which the next flattening
+// walks the whole tree instead of copying what the parser reused.
 func (f *flattening) forgetTree() {
 	if old := f.t; old != nil {
-		go C.ts_tree_delete(old) // as in reflatten: the release need not delay the check
+		// Releasing the copy frees what the new tree did not reuse; like
+		// Document.Apply's release of the old tree it need not delay the
+		// check.
+		go C.ts_tree_delete(old)
 		f.t = nil
 	}
 	f.edits, f.overflowed = f.edits[:0], false
@@ -537,15 +541,9 @@ func (prev *flattening) reflatten(t *tree, spare *flattening) []node {
 		got = int(C.r2c_flatten_fast(t.t, (*C.flat_node)(unsafe.Pointer(&nodes[0])), &ids[0], C.uint32_t(n),
 			old, oldIDs, C.uint32_t(oldN), edits, C.uint32_t(len(prev.edits))))
 	}
-	// Releasing the old copy frees what the new tree did not reuse; like
-	// Document.Apply's release of the old tree it need not delay the check.
-	if old := prev.t; old != nil {
-		go C.ts_tree_delete(old)
-		prev.t = nil
-	}
+	prev.forgetTree()
 	spare.nodes, spare.ids = prev.nodes[:0], prev.ids[:0]
 	prev.t = C.ts_tree_copy(t.t)
 	prev.nodes, prev.ids = nodes[:got], ids[:got]
-	prev.edits, prev.overflowed = prev.edits[:0], false
 	return prev.nodes
 }

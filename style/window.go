@@ -126,14 +126,12 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 		}
 		if w.outer >= 0 && i == w.outerLevel {
 			outerParent, outerFirst = inner, wn[c].next_sibling
-			k := 0
+			group := d.winGroup[:0]
 			for g := wn[c].next_sibling; g >= 0; g = wn[g].next_sibling {
-				if k == len(w.outerGroup) || !sameSubtree(wn, g, w.outerGroup[k], old, shiftB-deltaB, shiftRows-deltaRows) {
-					return false
-				}
-				k++
+				group = append(group, g)
 			}
-			if k != len(w.outerGroup) {
+			d.winGroup = group
+			if !sameSubtrees(wn, group, old, w.outerGroup, shiftB-deltaB, shiftRows-deltaRows) {
 				return false
 			}
 		} else if wn[c].next_sibling >= 0 {
@@ -160,13 +158,9 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 	}
 	if w.rightAnchor {
 		n := w.last - w.anchorFrom + 1
-		if len(wkids) < n+boolInt(w.leftAnchor) {
+		if len(wkids) < n+boolInt(w.leftAnchor) ||
+			!sameSubtrees(wn, wkids[len(wkids)-n:], old, w.kids[w.anchorFrom:w.last+1], shiftB-deltaB, shiftRows-deltaRows) {
 			return false
-		}
-		for i := 0; i < n; i++ {
-			if !sameSubtree(wn, wkids[len(wkids)-n+i], w.kids[w.anchorFrom+i], old, shiftB-deltaB, shiftRows-deltaRows) {
-				return false
-			}
 		}
 	}
 
@@ -216,10 +210,7 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 	if deltaB != 0 || deltaRows != 0 || deltaN != 0 {
 		for i := range tail {
 			nd := &tail[i]
-			nd.start_byte = moved(nd.start_byte, deltaB)
-			nd.end_byte = moved(nd.end_byte, deltaB)
-			nd.start_row = moved(nd.start_row, deltaRows)
-			nd.end_row = moved(nd.end_row, deltaRows)
+			nd.move(deltaB, deltaRows)
 			if deltaN != 0 {
 				if nd.parent >= r1 {
 					nd.parent += deltaN
@@ -237,29 +228,22 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 	mapIdx := func(k nodeIdx) nodeIdx { return r0 + (k - (inner + 1)) }
 	for k := inner + 1; k < nodeIdx(len(wn)); k++ {
 		nd := wn[k]
-		nd.start_byte = moved(nd.start_byte, shiftB)
-		nd.end_byte = moved(nd.end_byte, shiftB)
-		nd.start_row = moved(nd.start_row, shiftRows)
-		nd.end_row = moved(nd.end_row, shiftRows)
-		if nd.parent == inner {
-			nd.parent = w.container
-			if nd.next_sibling < 0 {
-				nd.next_sibling = after
-			} else {
-				nd.next_sibling = mapIdx(nd.next_sibling)
-			}
-		} else if nd.parent == outerParent {
-			nd.parent = w.outer
-			if nd.next_sibling < 0 {
-				nd.next_sibling = outerAfter
-			} else {
-				nd.next_sibling = mapIdx(nd.next_sibling)
-			}
-		} else {
+		nd.move(shiftB, shiftRows)
+		// A top-level node of the window is followed by what followed the
+		// nodes it replaces.
+		lastNext := nodeIdx(-1)
+		switch nd.parent {
+		case inner:
+			nd.parent, lastNext = w.container, after
+		case outerParent:
+			nd.parent, lastNext = w.outer, outerAfter
+		default:
 			nd.parent = mapIdx(nd.parent)
-			if nd.next_sibling >= 0 {
-				nd.next_sibling = mapIdx(nd.next_sibling)
-			}
+		}
+		if nd.next_sibling >= 0 {
+			nd.next_sibling = mapIdx(nd.next_sibling)
+		} else {
+			nd.next_sibling = lastNext
 		}
 		if nd.first_child >= 0 {
 			nd.first_child = mapIdx(nd.first_child)
@@ -285,16 +269,18 @@ func (d *Document) spliceWindow(e Edit, newSrc []byte) bool {
 		if a == w.endsWith {
 			withWindow = false
 		}
+		var endOf *node // the window's node this one ends with
 		switch {
 		case withWindow:
-			nd.end_byte = moved(wn[inner].end_byte, shiftB)
-			nd.end_row = moved(wn[inner].end_row, shiftRows)
-			nd.end_col = wn[inner].end_col
+			endOf = &wn[inner]
 		case a == 0 && toEOF:
-			nd.end_byte = moved(wn[0].end_byte, shiftB)
-			nd.end_row = moved(wn[0].end_row, shiftRows)
-			nd.end_col = wn[0].end_col
-		default:
+			endOf = &wn[0]
+		}
+		if endOf != nil {
+			nd.end_byte = moved(endOf.end_byte, shiftB)
+			nd.end_row = moved(endOf.end_row, shiftRows)
+			nd.end_col = endOf.end_col
+		} else {
 			nd.end_byte = moved(nd.end_byte, deltaB)
 			nd.end_row = moved(nd.end_row, deltaRows)
 		}
@@ -315,6 +301,12 @@ var newline = []byte{'\n'}
 
 // moved is x moved by delta (bytes or rows).
 func moved(x nodePos, delta int) nodePos { return nodePos(int(x) + delta) }
+
+// move moves the node by bytes and rows; its columns stay.
+func (n *node) move(bytes, rows int) {
+	n.start_byte, n.end_byte = moved(n.start_byte, bytes), moved(n.end_byte, bytes)
+	n.start_row, n.end_row = moved(n.start_row, rows), moved(n.end_row, rows)
+}
 
 func boolInt(b bool) int {
 	if b {
@@ -379,7 +371,7 @@ func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window
 	// the blocks around it) nor the second statement of `a = 1; b = 2`.
 	startsLine := func(i int) bool {
 		c := &nodes[kids[i]]
-		return c.flags&flatExtra == 0 && isBlank(src[c.start_byte-c.start_col:c.start_byte])
+		return c.flags&flatExtra == 0 && firstOnLine(src, c)
 	}
 	// The children whose lines the edit touches, ends included.
 	a, b := -1, -1
@@ -426,12 +418,7 @@ func (d *Document) windowIn(container nodeIdx, blocks []nodeIdx, e Edit) (window
 		// The window ends with the anchor's last line, and so takes in
 		// what shares that line (a trailing comment).
 		w.anchorFrom = w.last
-		end := int(nodes[kids[w.last]].end_byte)
-		if i := bytes.IndexByte(src[end:], '\n'); i >= 0 {
-			w.end = end + i + 1
-		} else {
-			w.end = len(src)
-		}
+		w.end = lineEnd(src, int(nodes[kids[w.last]].end_byte))
 		for w.last+1 < len(kids) && int(nodes[kids[w.last+1]].start_byte) < w.end {
 			w.last++
 		}
@@ -495,14 +482,10 @@ func (d *Document) outerAnchor(w *window) bool {
 		if p != 0 && level == 0 {
 			return false
 		}
-		c := &nodes[s]
-		if !isBlank(src[c.start_byte-c.start_col : c.start_byte]) {
+		if !firstOnLine(src, &nodes[s]) {
 			return false
 		}
-		w.end = len(src)
-		if i := bytes.IndexByte(src[c.end_byte:], '\n'); i >= 0 {
-			w.end = int(c.end_byte) + i + 1
-		}
+		w.end = lineEnd(src, int(nodes[s].end_byte))
 		group := d.winOuter[:0]
 		for g := nodes[x].next_sibling; g >= 0 && int(nodes[g].start_byte) < w.end; g = nodes[g].next_sibling {
 			group = append(group, g)
@@ -552,7 +535,7 @@ func pythonShaped(nodes []node, src []byte) bool {
 		}
 		for c := n.first_child; c >= 0; c = nodes[c].next_sibling {
 			ch := &nodes[c]
-			if ch.flags&flatExtra != 0 || !isBlank(src[ch.start_byte-ch.start_col:ch.start_byte]) {
+			if ch.flags&flatExtra != 0 || !firstOnLine(src, ch) {
 				continue
 			}
 			if col < 0 {
@@ -563,6 +546,20 @@ func pythonShaped(nodes []node, src []byte) bool {
 		}
 	}
 	return true
+}
+
+// firstOnLine reports whether only spaces and tabs precede n on its line.
+func firstOnLine(src []byte, n *node) bool {
+	return isBlank(src[n.start_byte-n.start_col : n.start_byte])
+}
+
+// lineEnd is the offset just past the line end at or after off, or the end
+// of src.
+func lineEnd(src []byte, off int) int {
+	if i := bytes.IndexByte(src[off:], '\n'); i >= 0 {
+		return off + i + 1
+	}
+	return len(src)
 }
 
 // isBlank reports whether b is spaces and tabs only.
@@ -583,6 +580,20 @@ func subtreeEnd(nodes []node, i nodeIdx) nodeIdx {
 		}
 	}
 	return nodeIdx(len(nodes))
+}
+
+// sameSubtrees reports whether the subtrees of wn at ws are those of old at
+// os, one for one (see sameSubtree).
+func sameSubtrees(wn []node, ws []nodeIdx, old []node, os []nodeIdx, shiftB, shiftRows int) bool {
+	if len(ws) != len(os) {
+		return false
+	}
+	for i := range ws {
+		if !sameSubtree(wn, ws[i], os[i], old, shiftB, shiftRows) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameSubtree reports whether the subtree of wn[wi] is the subtree of
