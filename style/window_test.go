@@ -298,3 +298,63 @@ func TestWindowDeepNesting(t *testing.T) {
 		t.Error("the nodes differ from a full parse's")
 	}
 }
+
+// TestWindowRefusedWhenAnAnchorDiffers: an edit whose window's anchor (left,
+// right, or the statement after the block) does not come back node for
+// node as the document has it is not windowed. The document's copy of the
+// anchor is altered by a column, which no parse could reproduce.
+func TestWindowRefusedWhenAnAnchorDiffers(t *testing.T) {
+	var b strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&b, "def step_%d(x):\n    y = x * %d\n    z = y + 1\n    return z\n\n\n", i, i)
+	}
+	b.WriteString("class Last:\n    def f(self):\n        y = 1\n        return y\n\n\ndef main():\n    return Last()\n")
+	src := b.String()
+	for _, tc := range []struct {
+		name         string
+		edit, anchor string // the edit ends edit's first occurrence; the anchor statement starts at anchor's
+		anchorKind   kind
+	}{
+		{"left anchor", "z = y", "y = x * 3\n", kExpressionStatement},
+		{"right anchor", "z = y", "return z\n\n\ndef step_4", kReturn},
+		{"statement after the block", "return y", "def main", kFunctionDef},
+	} {
+		for _, altered := range []bool{false, true} {
+			doc, err := NewDocument([]byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes := doc.nodes()
+			// The edit: in step_3's body, or in the last method.
+			at := strings.Index(src, "def step_3")
+			if tc.anchorKind == kFunctionDef {
+				at = strings.Index(src, "class Last")
+			}
+			at += strings.Index(src[at:], tc.edit) + len(tc.edit)
+			anchorAt := at + strings.Index(src[at:], tc.anchor)
+			if tc.name == "left anchor" {
+				anchorAt = strings.Index(src, tc.anchor)
+			}
+			found := false
+			for i := range nodes {
+				if int(nodes[i].start_byte) == anchorAt && nodes[i].kind() == tc.anchorKind {
+					if altered {
+						nodes[i].end_col++
+					}
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Fatalf("%s: no %v node at %d", tc.name, tc.anchorKind, anchorAt)
+			}
+			if err := doc.Apply(Edit{StartByte: at, OldEndByte: at, NewText: []byte("q")}); err != nil {
+				t.Fatal(err)
+			}
+			if windowed := doc.windowEdits == 1; windowed != !altered {
+				t.Errorf("%s, anchor altered %v: windowed %v", tc.name, altered, windowed)
+			}
+			doc.Close()
+		}
+	}
+}
